@@ -1,0 +1,88 @@
+"""The ``survstudy`` command: parses arguments, calls the public API, prints.
+
+One module per command. Bad input never shows a traceback: every problem found is printed,
+one per line, and the exit status is 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+
+from survstudy.errors import InputError
+
+__all__ = ["app", "emit_json", "fail", "handles_input_errors", "main", "split_list"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="From a patient registry to a reproducible survival-study report.",
+    pretty_exceptions_enable=False,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(problems: InputError) -> None:
+    """Print every problem to stderr and exit with status 2."""
+    for p in problems.problems:
+        label = "error" if p.severity == "error" else p.severity
+        typer.echo(f"{label}: {p}", err=True)
+    raise typer.Exit(2)
+
+
+def handles_input_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn :class:`InputError` (and bad option values) into messages and exit status 2."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except InputError as e:
+            fail(e)
+        except ValueError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from None
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null, NumPy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def emit_json(payload: Any) -> None:
+    """Print ``payload`` as JSON with NaN written as null (never as invalid ``NaN``)."""
+    sys.stdout.write(json.dumps(_clean(payload), indent=1, allow_nan=False) + "\n")
+
+
+def split_list(text: str | None) -> list[str]:
+    """``"a, b,c"`` → ``["a", "b", "c"]``; None → []."""
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+def _register() -> None:
+    # each module adds its command to ``app`` when imported
+    from survstudy.cli import cox, demo, km, table1  # noqa: F401
+
+
+def main() -> None:
+    _register()
+    app()

@@ -1,0 +1,1 @@
+"""``survstudy cox``: Cox regression (being built)."""

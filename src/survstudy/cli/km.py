@@ -1,0 +1,130 @@
+"""``survstudy km``: Kaplan-Meier curves, survival at chosen times, medians and a test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from survstudy.cli import app, emit_json, handles_input_errors, split_list
+
+if TYPE_CHECKING:
+    from survstudy.engine.counts import CountTable
+    from survstudy.stats.km import KaplanMeier
+
+__all__ = ["km", "km_payload", "render_km"]
+
+TESTS = ("log-rank", "peto-peto", "tarone-ware", "gehan", "exact")
+
+
+def _times(text: str | None) -> list[float]:
+    out = []
+    for item in split_list(text):
+        try:
+            out.append(float(item))
+        except ValueError:
+            raise ValueError(f"--at: {item!r} is not a number") from None
+    return out
+
+
+def km_payload(
+    result: KaplanMeier,
+    counts: CountTable,
+    *,
+    time: str,
+    event: str,
+    group: str | None,
+    at: list[float],
+    test: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The ``km --json`` document: numbers only, as the issue's shape, plus the counts."""
+    return {
+        "time": time,
+        "event": event,
+        "group": group,
+        "conf_type": result.conf_type,
+        "conf_level": result.conf_level,
+        "groups": result.summary(at=at, quantiles=(0.25, 0.5, 0.75)),
+        "test": test,
+        "excluded": {"rows": counts.excluded},
+        "ties_merged": counts.ties_merged,
+    }
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    return "NE" if x is None else f"{x:.{digits}f}"
+
+
+def render_km(payload: dict[str, Any]) -> str:
+    """A plain-text table of the ``km`` result, for the terminal."""
+    lines = [
+        f"Kaplan-Meier: time '{payload['time']}', event {payload['event']}"
+        + (f", by '{payload['group']}'" if payload["group"] else ""),
+        f"{int(payload['conf_level'] * 100)}% CI: {payload['conf_type']}; "
+        f"rows excluded for missing values: {payload['excluded']['rows']}",
+        "",
+    ]
+    for g in payload["groups"]:
+        lo, hi = g["median_ci"]
+        median = "not reached" if g["median"] is None else f"{g['median']:g}"
+        lines.append(
+            f"{g['group']}: n = {g['n']:g}, events = {g['events']:g}, median = {median} "
+            f"(95% CI {_fmt(lo, 1) if lo is not None else 'NE'} to "
+            f"{_fmt(hi, 1) if hi is not None else 'NE'})"
+        )
+        if g["at"]:
+            lines.append(f"  {'time':>8} {'at risk':>8} {'survival':>9} {'std.err':>8} {'CI':>17}")
+        for a in g["at"]:
+            ci = f"{_fmt(a['ci_lower'])}-{_fmt(a['ci_upper'])}"
+            lines.append(
+                f"  {a['time']:>8g} {a['n_risk']:>8g} {_fmt(a['survival']):>9} "
+                f"{_fmt(a['std_err']):>8} {ci:>17}"
+            )
+    t = payload["test"]
+    if t:
+        lines += ["", f"{t['method']}: chi-square = {t['statistic']:.3f}, df = {t['df']}, "
+                      f"p = {t['p_value']:.4g}"]
+    lines.append("NE: not estimable (no patient followed that long).")
+    return "\n".join(lines)
+
+
+@app.command()
+@handles_input_errors
+def km(
+    data: Annotated[Path, typer.Argument(help="CSV, XLSX or Parquet file, one row per patient.")],
+    time: Annotated[str, typer.Option(help="Column with the follow-up time.")],
+    event: Annotated[
+        str, typer.Option(help="Event column: COL (0/1, true/false) or COL=CODE[,CODE...].")
+    ],
+    group: Annotated[str | None, typer.Option(help="Column whose values define the groups.")] = None,
+    at: Annotated[str | None, typer.Option(help="Times to read the curves at: T1,T2,...")] = None,
+    conf_type: Annotated[
+        str, typer.Option(help="CI transform: log-log (default), log (R's default) or plain.")
+    ] = "log-log",
+    conf_level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    test: Annotated[str, typer.Option(help=f"Test between groups: {', '.join(TESTS)}.")] = "log-rank",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Kaplan-Meier estimates by group, with survival at chosen times, medians and a test."""
+    from survstudy.analysis import survival_counts
+    from survstudy.stats.compare import weighted_log_rank
+    from survstudy.stats.km import CONF_TYPES, kaplan_meier_counts
+
+    if conf_type not in CONF_TYPES:
+        raise ValueError(f"--conf-type must be one of {', '.join(CONF_TYPES)}, not {conf_type!r}")
+    if test not in TESTS:
+        raise ValueError(f"--test must be one of {', '.join(TESTS)}, not {test!r}")
+    times = _times(at)
+    counts = survival_counts(str(data), time, event, group)
+    result = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)  # type: ignore[arg-type]
+    test_result = None
+    if group is not None and len(result) > 1:
+        test_result = weighted_log_rank(counts, test).to_dict()  # type: ignore[arg-type]
+    payload = km_payload(
+        result, counts, time=time, event=event, group=group, at=times, test=test_result
+    )
+    if as_json:
+        emit_json(payload)
+    else:
+        typer.echo(render_km(payload))

@@ -1,0 +1,1 @@
+"""``survstudy table1``: patient characteristics by group (being built)."""

@@ -1,0 +1,113 @@
+"""Open a registry file where it lives, as a DuckDB relation that has not been read yet.
+
+CSV and Parquet are scanned by DuckDB directly (never loaded into pandas); XLSX is read with
+openpyxl through pandas; a pandas DataFrame can be given as is. Every source knows how its
+user counts rows (header = row 1), so problems can name the row the user will look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from survstudy.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+__all__ = ["NULL_STRINGS", "Source", "open_source", "read_frame"]
+
+#: Text read as a missing value in CSV files (R writes NA).
+NULL_STRINGS = ("", "NA", "N/A", "NaN", "nan", "NULL", "null", ".")
+
+SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet",
+            ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A table to analyse: a file (CSV, Parquet, XLSX) or an in-memory DataFrame.
+
+    ``name`` is how messages refer to it; ``first_row`` is the row number, as the user counts
+    it, of the first data row (2 below a header line, 1 in Parquet).
+    """
+
+    name: str
+    kind: str
+    path: Path | None = None
+    frame: Any = None
+
+    @property
+    def first_row(self) -> int:
+        return 2 if self.kind in ("csv", "xlsx") else 1
+
+    def relation(self, con: duckdb.DuckDBPyConnection, all_text: bool = False) -> str:
+        """SQL for a FROM clause reading this source through ``con``."""
+        if self.kind == "csv":
+            nulls = ", ".join(f"'{s}'" for s in NULL_STRINGS)
+            extra = ", all_varchar=true" if all_text else ""
+            return (
+                f"read_csv({_quote(self.path)}, header=true, nullstr=[{nulls}]{extra})"
+            )
+        if self.kind == "parquet":
+            return f"read_parquet({_quote(self.path)})"
+        view = f"_survstudy_{id(self)}"
+        con.register(view, self.frame)
+        return view
+
+
+def _quote(path: Path | None) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def open_source(data: str | Path | pd.DataFrame, sheet: str | int | None = None) -> Source:
+    """A :class:`Source` for a path or a DataFrame; a clear error if it cannot be read."""
+    if not isinstance(data, (str, Path)):
+        return Source(name="data frame", kind="frame", frame=data)
+    path = Path(data)
+    name = str(data)
+    kind = SUFFIXES.get(path.suffix.lower())
+    if not path.exists():
+        raise InputError(Problem("file not found; check the path", file=name))
+    if path.is_dir():
+        raise InputError(Problem("is a folder, not a data file", file=name))
+    if kind is None:
+        raise InputError(
+            Problem(
+                f"unknown file type '{path.suffix}'; use .csv, .xlsx or .parquet", file=name
+            )
+        )
+    if path.stat().st_size == 0:
+        raise InputError(Problem("the file is empty", file=name))
+    if kind == "xlsx":
+        return Source(name=name, kind="xlsx", path=path, frame=_read_excel(path, name, sheet))
+    return Source(name=name, kind=kind, path=path)
+
+
+def _read_excel(path: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, engine="openpyxl")
+    except Exception as e:  # openpyxl raises many types for a damaged or wrong workbook
+        raise InputError(Problem(f"cannot read the workbook: {e}", file=name)) from e
+
+
+def read_frame(source: Source, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The rows of ``source`` as a pandas DataFrame (for row-level methods: Cox, Table 1).
+
+    Missing columns raise one :class:`InputError` naming each, with the closest existing name.
+    CSV text such as ``NA`` is read as missing.
+    """
+    from survstudy.engine.duckdb import check_columns, connect, quote_ident, source_columns
+
+    con = connect()
+    relation, names = source_columns(con, source)
+    if columns is None:
+        return con.sql(f"SELECT * FROM {relation}").df()
+    check_columns(source, names, {c: "" for c in columns})
+    select = ", ".join(quote_ident(c) for c in columns)
+    return con.sql(f"SELECT {select} FROM {relation}").df()

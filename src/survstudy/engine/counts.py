@@ -1,0 +1,213 @@
+"""The count table: the one thing an engine must produce.
+
+For each stratum (group) and each distinct time, the number of events and censorings, in
+ascending time. Every nonparametric estimator (Kaplan-Meier, the log-rank family, reverse
+Kaplan-Meier follow-up) is written once against this table, whichever engine (NumPy, DuckDB,
+Spark) aggregated the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "CountTable",
+    "Stratum",
+    "count_table",
+    "merge_near_ties",
+    "order_labels",
+]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+#: R's ``all.equal`` tolerance, used by ``aeqSurv`` to merge near-tied times.
+TIE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """The counts of one group: distinct times ascending, with the number at risk."""
+
+    label: str
+    time: FloatArray
+    n_event: FloatArray
+    n_censor: FloatArray
+    n_risk: FloatArray
+
+    @property
+    def n(self) -> float:
+        """Number of subjects (the number at risk at the first time)."""
+        return float(self.n_risk[0]) if self.n_risk.size else 0.0
+
+    @property
+    def events(self) -> float:
+        return float(self.n_event.sum())
+
+
+@dataclass(frozen=True)
+class CountTable:
+    """Events and censorings per (stratum, distinct time), sorted by stratum then time.
+
+    ``groups`` holds the stratum labels in display order; ``stratum`` indexes into it.
+    ``ties_merged`` counts distinct input times that were merged into a near-tied neighbour
+    (as R's ``aeqSurv``); ``excluded`` counts input rows left out for missing values.
+    """
+
+    groups: tuple[str, ...]
+    stratum: IntArray
+    time: FloatArray
+    n_event: FloatArray
+    n_censor: FloatArray
+    ties_merged: int = 0
+    excluded: int = 0
+    n_risk: FloatArray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        exits = self.n_event + self.n_censor
+        # number at risk = subjects whose time is >= t within the stratum: reverse cumsum
+        rev = np.cumsum(exits[::-1])[::-1]
+        starts = self._starts()
+        ends = np.r_[starts[1:], exits.size]
+        after = np.r_[rev, 0.0][ends]  # subjects of later strata, to subtract
+        offsets = np.repeat(after, ends - starts)
+        object.__setattr__(self, "n_risk", rev - offsets)
+
+    def _starts(self) -> IntArray:
+        return np.searchsorted(self.stratum, np.arange(len(self.groups))).astype(np.intp)
+
+    def __iter__(self) -> Iterator[Stratum]:
+        starts = self._starts()
+        ends = np.r_[starts[1:], self.time.size]
+        for label, s, e in zip(self.groups, starts, ends, strict=True):
+            yield Stratum(
+                label,
+                self.time[s:e],
+                self.n_event[s:e],
+                self.n_censor[s:e],
+                self.n_risk[s:e],
+            )
+
+    def stratum_of(self, label: str) -> Stratum:
+        for s in self:
+            if s.label == label:
+                return s
+        raise KeyError(label)
+
+    @property
+    def n(self) -> float:
+        return float((self.n_event + self.n_censor).sum())
+
+    @property
+    def events(self) -> float:
+        return float(self.n_event.sum())
+
+    def pooled(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Times of all strata together, with number at risk and events per group.
+
+        Returns ``(time, n_risk, n_event)`` where ``n_risk`` and ``n_event`` have one row per
+        distinct time and one column per group: the layout the log-rank family works on.
+        """
+        times, where = np.unique(self.time, return_inverse=True)
+        k = len(self.groups)
+        events = np.zeros((times.size, k))
+        exits = np.zeros((times.size, k))
+        np.add.at(events, (where, self.stratum), self.n_event)
+        np.add.at(exits, (where, self.stratum), self.n_event + self.n_censor)
+        at_risk = np.cumsum(exits[::-1], axis=0)[::-1]
+        return times, at_risk, events
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "groups": list(self.groups),
+            "stratum": self.stratum.tolist(),
+            "time": self.time.tolist(),
+            "n_event": self.n_event.tolist(),
+            "n_censor": self.n_censor.tolist(),
+            "n_risk": self.n_risk.tolist(),
+            "ties_merged": self.ties_merged,
+            "excluded": self.excluded,
+        }
+
+
+def order_labels(labels: Sequence[str]) -> list[str]:
+    """Display order of group labels: numeric order when all are numbers, else text order."""
+    try:
+        return sorted(labels, key=float)
+    except ValueError:
+        return sorted(labels)
+
+
+def merge_near_ties(time: FloatArray, tolerance: float = TIE_TOLERANCE) -> tuple[FloatArray, int]:
+    """Map times that differ by floating-point noise onto one value, as R's ``aeqSurv``.
+
+    Distinct values closer than ``tolerance`` (absolutely, or relative to the mean absolute
+    distinct value) are replaced by the smallest value of their run. Returns the new times and
+    how many distinct values were merged away.
+    """
+    values = np.unique(time[np.isfinite(time)])
+    if values.size < 2:
+        return time, 0
+    gaps = np.diff(values)
+    tied = (gaps <= tolerance) | (gaps / np.mean(np.abs(values)) <= tolerance)
+    if not tied.any():
+        return time, 0
+    cuts = values[np.r_[True, ~tied]]
+    index = np.searchsorted(cuts, time, side="right") - 1
+    merged = np.where(np.isfinite(time), cuts[np.clip(index, 0, None)], time)
+    return merged, int(tied.sum())
+
+
+def count_table(
+    time: ArrayLike,
+    event: ArrayLike,
+    group: ArrayLike | None = None,
+    *,
+    weight: ArrayLike | None = None,
+    groups: Sequence[str] | None = None,
+    excluded: int = 0,
+) -> CountTable:
+    """Aggregate row data (or pre-aggregated rows with ``weight``) into a :class:`CountTable`.
+
+    ``time`` is numeric and non-negative, ``event`` is true where the event happened, ``group``
+    holds labels (turned into text). Vectorised: ``np.unique`` on (stratum, time) and
+    ``np.bincount`` for the sums, no per-row Python loop. Rows must already be complete;
+    validation and the count of excluded rows belong to the caller.
+    """
+    t = np.asarray(time, dtype=np.float64)
+    e = np.asarray(event, dtype=bool)
+    w = np.ones(t.size) if weight is None else np.asarray(weight, dtype=np.float64)
+    if group is None:
+        labels = ["all"]
+        codes = np.zeros(t.size, dtype=np.intp)
+    else:
+        raw = np.asarray(group).astype(str)
+        uniques, inverse = np.unique(raw, return_inverse=True)
+        present = [str(u) for u in uniques]
+        labels = [str(g) for g in groups] if groups is not None else order_labels(present)
+        missing = set(present) - set(labels)
+        if missing:
+            raise ValueError(f"groups {sorted(missing)} are not in the stated group order")
+        position = {label: i for i, label in enumerate(labels)}
+        codes = np.array([position[p] for p in present], dtype=np.intp)[inverse]
+    t, merged = merge_near_ties(t)
+    # distinct (stratum, time) pairs, sorted by stratum then time
+    keys = np.rec.fromarrays([codes, t], names="s,t")
+    distinct, where = np.unique(keys, return_inverse=True)
+    where = where.ravel()
+    size = distinct.size
+    n_event = np.bincount(where, weights=w * e, minlength=size)
+    n_censor = np.bincount(where, weights=w * ~e, minlength=size)
+    return CountTable(
+        groups=tuple(labels),
+        stratum=np.asarray(distinct["s"], dtype=np.intp),
+        time=np.asarray(distinct["t"], dtype=np.float64),
+        n_event=n_event.astype(np.float64),
+        n_censor=n_censor.astype(np.float64),
+        ties_merged=merged,
+        excluded=excluded,
+    )

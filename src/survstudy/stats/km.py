@@ -1,0 +1,377 @@
+"""Kaplan-Meier estimation on a count table, matching R's ``survfit`` and ``summary.survfit``.
+
+Greenwood variance of log S, pointwise confidence intervals on the ``plain``, ``log`` or
+``log-log`` scale, survival at chosen times with the number at risk, quantiles with
+Brookmeyer-Crowley intervals (R's ``quantile.survfit``) and the restricted mean survival time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from survstudy.engine.counts import CountTable, Stratum
+
+__all__ = [
+    "CONF_TYPES",
+    "ConfType",
+    "KaplanMeier",
+    "Quantile",
+    "RestrictedMean",
+    "SurvivalAt",
+    "SurvivalCurve",
+    "confidence_interval",
+    "kaplan_meier_counts",
+]
+
+FloatArray = NDArray[np.float64]
+ConfType = Literal["log-log", "log", "plain"]
+CONF_TYPES: tuple[ConfType, ...] = ("log-log", "log", "plain")
+
+#: R's tolerance when a curve is flat exactly at a requested quantile.
+QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
+
+
+def _z(conf_level: float) -> float:
+    return NormalDist().inv_cdf(1 - (1 - conf_level) / 2)
+
+
+def confidence_interval(
+    survival: FloatArray, se_log: FloatArray, conf_type: ConfType, conf_level: float
+) -> tuple[FloatArray, FloatArray]:
+    """Pointwise interval for S(t) from the standard error of log S(t), as R's survfit.
+
+    Where S = 1 the interval is [1, 1]; where S = 0 it is not estimable (NaN), as in R.
+    """
+    z = _z(conf_level)
+    p = np.asarray(survival, dtype=float)
+    se = np.asarray(se_log, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if conf_type == "plain":
+            half = z * se * p
+            lower = np.maximum(p - half, 0.0)
+            upper = np.minimum(p + half, 1.0)
+            lower = np.where(p == 0, np.nan, lower)
+            upper = np.where(p == 0, np.nan, upper)
+        elif conf_type == "log":
+            x = np.where(p == 0, np.nan, p)
+            lower = np.exp(np.log(x) - z * se)
+            upper = np.minimum(np.exp(np.log(x) + z * se), 1.0)
+        elif conf_type == "log-log":
+            x = np.where((p == 0) | (p == 1), np.nan, p)
+            shift = z * se / np.log(x)
+            lower = np.exp(-np.exp(np.log(-np.log(x)) - shift))
+            upper = np.exp(-np.exp(np.log(-np.log(x)) + shift))
+        else:
+            raise ValueError(f"unknown conf_type {conf_type!r}; use one of {CONF_TYPES}")
+    one = p == 1
+    lower = np.where(one, 1.0, lower)
+    upper = np.where(one, 1.0, upper)
+    return lower, upper
+
+
+@dataclass(frozen=True)
+class SurvivalAt:
+    """The curve read at one time. ``survival`` is None where it is not estimable."""
+
+    time: float
+    n_risk: float
+    cumulative_events: float
+    survival: float | None
+    std_err: float | None
+    ci_lower: float | None
+    ci_upper: float | None
+
+    @property
+    def estimable(self) -> bool:
+        return self.survival is not None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {
+            "time": self.time,
+            "n_risk": self.n_risk,
+            "cumulative_events": self.cumulative_events,
+            "survival": self.survival,
+            "std_err": self.std_err,
+            "ci_lower": self.ci_lower,
+            "ci_upper": self.ci_upper,
+        }
+
+
+@dataclass(frozen=True)
+class Quantile:
+    """Time by which a fraction ``probability`` has had the event; None where not reached."""
+
+    probability: float
+    estimate: float | None
+    ci_lower: float | None
+    ci_upper: float | None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {
+            "probability": self.probability,
+            "estimate": self.estimate,
+            "ci_lower": self.ci_lower,
+            "ci_upper": self.ci_upper,
+        }
+
+
+@dataclass(frozen=True)
+class RestrictedMean:
+    """Restricted mean survival time up to ``horizon`` (area under the curve) and its SE."""
+
+    horizon: float
+    estimate: float
+    std_err: float
+    ci_lower: float
+    ci_upper: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "horizon": self.horizon,
+            "estimate": self.estimate,
+            "std_err": self.std_err,
+            "ci_lower": self.ci_lower,
+            "ci_upper": self.ci_upper,
+        }
+
+
+def _none_if_nan(x: float) -> float | None:
+    return None if not np.isfinite(x) else float(x)
+
+
+@dataclass(frozen=True)
+class SurvivalCurve:
+    """Kaplan-Meier estimate for one group, at every distinct time of its count table."""
+
+    label: str
+    time: FloatArray
+    n_risk: FloatArray
+    n_event: FloatArray
+    n_censor: FloatArray
+    survival: FloatArray
+    se_log: FloatArray  # Greenwood standard error of log S (R's survfit ``std.err``)
+    ci_lower: FloatArray
+    ci_upper: FloatArray
+    conf_type: ConfType
+    conf_level: float
+
+    @property
+    def n(self) -> float:
+        return float(self.n_risk[0]) if self.n_risk.size else 0.0
+
+    @property
+    def events(self) -> float:
+        return float(self.n_event.sum())
+
+    @property
+    def std_err(self) -> FloatArray:
+        """Standard error on the survival scale (R's ``summary.survfit`` ``std.err``)."""
+        with np.errstate(invalid="ignore"):
+            se = self.survival * self.se_log
+        return np.where(self.survival == 0, np.nan, se)
+
+    @property
+    def last_time(self) -> float:
+        return float(self.time[-1]) if self.time.size else 0.0
+
+    def at(self, times: Iterable[float]) -> list[SurvivalAt]:
+        """Read the curve at ``times`` as ``summary.survfit(times=, extend=TRUE)``.
+
+        Past the last observed time the survival is not estimable (None) unless the curve has
+        already reached 0.
+        """
+        out = []
+        se = self.std_err
+        for t in times:
+            t = float(t)
+            i = int(np.searchsorted(self.time, t, side="right")) - 1
+            j = int(np.searchsorted(self.time, t, side="left"))  # first time >= t
+            n_risk = float(self.n_risk[j]) if j < self.time.size else 0.0
+            n_event = float(self.n_event[: i + 1].sum())
+            if i < 0:
+                out.append(SurvivalAt(t, n_risk, 0.0, 1.0, 0.0, 1.0, 1.0))
+                continue
+            s = float(self.survival[i])
+            if t > self.last_time and s > 0:
+                out.append(SurvivalAt(t, 0.0, n_event, None, None, None, None))
+                continue
+            out.append(
+                SurvivalAt(
+                    t,
+                    n_risk,
+                    n_event,
+                    s,
+                    _none_if_nan(se[i]),
+                    _none_if_nan(self.ci_lower[i]),
+                    _none_if_nan(self.ci_upper[i]),
+                )
+            )
+        return out
+
+    def quantile(self, probability: float) -> Quantile:
+        """Time where the curve falls to ``1 - probability``, with Brookmeyer-Crowley CI."""
+        x = np.r_[0.0, self.time]
+        est = _find_quantile(x, np.r_[0.0, 1 - self.survival], probability)
+        lower = _find_quantile(x, np.r_[0.0, 1 - self.ci_lower], probability)
+        upper = _find_quantile(x, np.r_[0.0, 1 - self.ci_upper], probability)
+        return Quantile(probability, est, lower, upper)
+
+    @property
+    def median(self) -> Quantile:
+        return self.quantile(0.5)
+
+    def restricted_mean(self, horizon: float) -> RestrictedMean:
+        """Area under the curve from 0 to ``horizon`` with R's ``survmean`` standard error."""
+        keep = self.time <= horizon
+        t = np.r_[0.0, self.time[keep], horizon]
+        s = np.r_[1.0, self.survival[keep]]
+        areas = np.diff(t) * s
+        estimate = float(areas.sum())
+        # area from each event time to the horizon
+        tail = np.cumsum(areas[::-1])[::-1][1:]
+        d = self.n_event[keep]
+        n = self.n_risk[keep]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(d > 0, tail**2 * d / (n * (n - d)), 0.0)
+        var = float(np.nansum(terms))
+        se = float(np.sqrt(var))
+        z = _z(self.conf_level)
+        return RestrictedMean(float(horizon), estimate, se, estimate - z * se, estimate + z * se)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "group": self.label,
+            "time": self.time.tolist(),
+            "n_risk": self.n_risk.tolist(),
+            "n_event": self.n_event.tolist(),
+            "n_censor": self.n_censor.tolist(),
+            "survival": self.survival.tolist(),
+            "std_err": [_none_if_nan(v) for v in self.std_err],
+            "ci_lower": [_none_if_nan(v) for v in self.ci_lower],
+            "ci_upper": [_none_if_nan(v) for v in self.ci_upper],
+        }
+
+
+def _find_quantile(x: FloatArray, y: FloatArray, p: float) -> float | None:
+    """Where the step function ``y`` (1 - survival, rising) reaches ``p``; R's ``findq``.
+
+    A flat exactly at ``p`` (within tolerance) gives the midpoint of the flat.
+    """
+    tol = QUANTILE_TOLERANCE
+    xmax = x[-1]
+    if not np.any(np.isfinite(y)) or np.nanmax(y) < p:
+        return None
+    # drop repeated y values (censorings), keeping the first; NaN repeats NaN, as in R
+    _, first = np.unique(y, return_index=True, equal_nan=True)
+    keep = np.zeros(y.size, dtype=bool)
+    keep[first] = True
+    x, y = x[keep], y[keep]
+    usable = np.flatnonzero(np.isfinite(y))
+    if usable.size == 0:
+        return None
+    if p == 0:
+        return float(x[0])
+
+    def first_reaching(values: FloatArray) -> int | None:
+        v = values[usable]
+        if p < v[0] or p > v[-1]:
+            return None
+        return int(usable[np.searchsorted(v, p, side="left")])
+
+    i1 = first_reaching(y + tol)
+    i2 = first_reaching(y - tol)
+    if i1 is None:
+        return None
+    last = y[usable[-1]]
+    if abs(p - last) < tol:
+        return float((x[i1] + xmax) / 2)
+    if i2 is None:
+        return None
+    return float((x[i1] + x[i2]) / 2)
+
+
+def _curve(stratum: Stratum, conf_type: ConfType, conf_level: float) -> SurvivalCurve:
+    n, d = stratum.n_risk, stratum.n_event
+    with np.errstate(divide="ignore", invalid="ignore"):
+        survival = np.cumprod(1.0 - d / n)
+        increments = np.where(d > 0, d / (n * (n - d)), 0.0)
+    se_log = np.sqrt(np.cumsum(increments))
+    lower, upper = confidence_interval(survival, se_log, conf_type, conf_level)
+    return SurvivalCurve(
+        label=stratum.label,
+        time=stratum.time,
+        n_risk=n,
+        n_event=d,
+        n_censor=stratum.n_censor,
+        survival=survival,
+        se_log=se_log,
+        ci_lower=lower,
+        ci_upper=upper,
+        conf_type=conf_type,
+        conf_level=conf_level,
+    )
+
+
+@dataclass(frozen=True)
+class KaplanMeier:
+    """Kaplan-Meier curves of every group, with the count table they came from."""
+
+    curves: tuple[SurvivalCurve, ...]
+    counts: CountTable
+    conf_type: ConfType
+    conf_level: float
+
+    def __iter__(self) -> Iterator[SurvivalCurve]:
+        return iter(self.curves)
+
+    def __len__(self) -> int:
+        return len(self.curves)
+
+    def __getitem__(self, label: str) -> SurvivalCurve:
+        for c in self.curves:
+            if c.label == label:
+                return c
+        raise KeyError(label)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(c.label for c in self.curves)
+
+    def summary(
+        self, at: Sequence[float] = (), quantiles: Sequence[float] = (0.5,)
+    ) -> list[dict[str, object]]:
+        """Per group: n, events, quantiles with CI and the curve at ``at`` (plain numbers)."""
+        rows = []
+        for c in self.curves:
+            qs = [c.quantile(p) for p in quantiles]
+            median = c.median
+            rows.append(
+                {
+                    "group": c.label,
+                    "n": c.n,
+                    "events": c.events,
+                    "median": median.estimate,
+                    "median_ci": [median.ci_lower, median.ci_upper],
+                    "quantiles": [q.to_dict() for q in qs],
+                    "at": [a.to_dict() for a in c.at(at)],
+                }
+            )
+        return rows
+
+
+def kaplan_meier_counts(
+    counts: CountTable, conf_type: ConfType = "log-log", conf_level: float = 0.95
+) -> KaplanMeier:
+    """Kaplan-Meier curves for each stratum of ``counts``."""
+    if conf_type not in CONF_TYPES:
+        raise ValueError(f"unknown conf_type {conf_type!r}; use one of {CONF_TYPES}")
+    if not 0 < conf_level < 1:
+        raise ValueError("conf_level must be between 0 and 1")
+    curves = tuple(_curve(s, conf_type, conf_level) for s in counts if s.time.size)
+    return KaplanMeier(curves, counts, conf_type, conf_level)
