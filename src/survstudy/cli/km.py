@@ -97,13 +97,17 @@ def km(
     event: Annotated[
         str, typer.Option(help="Event column: COL (0/1, true/false) or COL=CODE[,CODE...].")
     ],
-    group: Annotated[str | None, typer.Option(help="Column whose values define the groups.")] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Column whose values define the groups.")
+    ] = None,
     at: Annotated[str | None, typer.Option(help="Times to read the curves at: T1,T2,...")] = None,
     conf_type: Annotated[
         str, typer.Option(help="CI transform: log-log (default), log (R's default) or plain.")
     ] = "log-log",
     conf_level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
-    test: Annotated[str, typer.Option(help=f"Test between groups: {', '.join(TESTS)}.")] = "log-rank",
+    test: Annotated[
+        str, typer.Option(help=f"Test between groups: {', '.join(TESTS)}.")
+    ] = "log-rank",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Kaplan-Meier estimates by group, with survival at chosen times, medians and a test."""

@@ -107,7 +107,9 @@ def read_frame(source: Source, columns: Sequence[str] | None = None) -> pd.DataF
     con = connect()
     relation, names = source_columns(con, source)
     if columns is None:
-        return con.sql(f"SELECT * FROM {relation}").df()
+        frame: pd.DataFrame = con.sql(f"SELECT * FROM {relation}").df()
+        return frame
     check_columns(source, names, {c: "" for c in columns})
     select = ", ".join(quote_ident(c) for c in columns)
-    return con.sql(f"SELECT {select} FROM {relation}").df()
+    selected: pd.DataFrame = con.sql(f"SELECT {select} FROM {relation}").df()
+    return selected

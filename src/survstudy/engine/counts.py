@@ -196,16 +196,17 @@ def count_table(
         codes = np.array([position[p] for p in present], dtype=np.intp)[inverse]
     t, merged = merge_near_ties(t)
     # distinct (stratum, time) pairs, sorted by stratum then time
-    keys = np.rec.fromarrays([codes, t], names="s,t")
-    distinct, where = np.unique(keys, return_inverse=True)
-    where = where.ravel()
-    size = distinct.size
-    n_event = np.bincount(where, weights=w * e, minlength=size)
-    n_censor = np.bincount(where, weights=w * ~e, minlength=size)
+    order = np.lexsort((t, codes))
+    t_sorted, s_sorted = t[order], codes[order]
+    first = np.r_[True, (np.diff(s_sorted) != 0) | (np.diff(t_sorted) != 0)]
+    slot = np.cumsum(first) - 1
+    weights = w[order]
+    n_event = np.bincount(slot, weights=weights * e[order], minlength=int(first.sum()))
+    n_censor = np.bincount(slot, weights=weights * ~e[order], minlength=int(first.sum()))
     return CountTable(
         groups=tuple(labels),
-        stratum=np.asarray(distinct["s"], dtype=np.intp),
-        time=np.asarray(distinct["t"], dtype=np.float64),
+        stratum=s_sorted[first].astype(np.intp),
+        time=t_sorted[first].astype(np.float64),
         n_event=n_event.astype(np.float64),
         n_censor=n_censor.astype(np.float64),
         ties_merged=merged,

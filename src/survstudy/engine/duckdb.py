@@ -49,7 +49,8 @@ def source_columns(con: Any, source: Source) -> tuple[str, list[str]]:
         except duckdb.ConversionException:
             continue
         except duckdb.Error as e:
-            raise InputError(Problem(f"cannot read the file: {_first_line(e)}", file=source.name))
+            problem = Problem(f"cannot read the file: {_first_line(e)}", file=source.name)
+            raise InputError(problem) from None
     raise InputError(Problem("cannot read the file", file=source.name))
 
 
@@ -124,16 +125,16 @@ def duckdb_counts(
         f"CAST({e} AS VARCHAR) AS e, count(*) AS n FROM {relation} GROUP BY ALL"
     )
     rows = con.sql(sql).fetchnumpy()
-    g_arr = np.asarray(rows["g"], dtype=object)
-    t_arr = np.asarray(rows["t"], dtype=np.float64)
-    t_missing = np.ma.getmaskarray(rows["t"]) | np.isnan(t_arr)
-    bad = np.asarray(rows["bad"], dtype=bool)
-    e_arr = np.asarray(rows["e"], dtype=object)
-    e_missing = np.ma.getmaskarray(rows["e"]) | np.array([v is None for v in e_arr])
-    g_missing = np.array([v is None for v in g_arr]) | np.ma.getmaskarray(rows["g"])
     n = np.asarray(rows["n"], dtype=np.float64)
     if n.sum() == 0:
         raise InputError(Problem("the file has no data rows", file=source.name))
+    g_arr = np.asarray(rows["g"], dtype=object)
+    t_arr = np.ma.filled(np.ma.asarray(rows["t"], dtype=np.float64), np.nan)
+    t_missing = np.isnan(t_arr)
+    bad = np.asarray(rows["bad"], dtype=bool)
+    e_arr = np.asarray(rows["e"], dtype=object)
+    e_missing = _is_null(rows["e"])
+    g_missing = _is_null(rows["g"])
 
     problems: list[Problem] = []
     if bad.any():
@@ -192,3 +193,10 @@ def duckdb_counts(
 
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _is_null(column: Any) -> Any:
+    """Where a fetched column is NULL (masked, None or NaN)."""
+    mask = np.ma.getmaskarray(column)
+    values = np.ma.getdata(column)
+    return mask | np.fromiter((v is None for v in values), dtype=bool, count=len(values))

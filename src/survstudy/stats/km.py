@@ -46,7 +46,9 @@ def confidence_interval(
 ) -> tuple[FloatArray, FloatArray]:
     """Pointwise interval for S(t) from the standard error of log S(t), as R's survfit.
 
-    Where S = 1 the interval is [1, 1]; where S = 0 it is not estimable (NaN), as in R.
+    Where S = 0 the interval is not estimable (NaN), as in R. On the log-log scale it is also
+    NaN where S = 1 (the transform is undefined there), again as R's stored curve; read
+    before the first observed time the curve is 1 with interval [1, 1], as ``summary.survfit``.
     """
     z = _z(conf_level)
     p = np.asarray(survival, dtype=float)
@@ -69,9 +71,6 @@ def confidence_interval(
             upper = np.exp(-np.exp(np.log(-np.log(x)) + shift))
         else:
             raise ValueError(f"unknown conf_type {conf_type!r}; use one of {CONF_TYPES}")
-    one = p == 1
-    lower = np.where(one, 1.0, lower)
-    upper = np.where(one, 1.0, upper)
     return lower, upper
 
 
@@ -299,7 +298,7 @@ def _find_quantile(x: FloatArray, y: FloatArray, p: float) -> float | None:
 def _curve(stratum: Stratum, conf_type: ConfType, conf_level: float) -> SurvivalCurve:
     n, d = stratum.n_risk, stratum.n_event
     with np.errstate(divide="ignore", invalid="ignore"):
-        survival = np.cumprod(1.0 - d / n)
+        survival = np.cumprod(1.0 - d / n).astype(np.float64)
         increments = np.where(d > 0, d / (n * (n - d)), 0.0)
     se_log = np.sqrt(np.cumsum(increments))
     lower, upper = confidence_interval(survival, se_log, conf_type, conf_level)
