@@ -26,6 +26,7 @@ __all__ = [
     "SurvivalAt",
     "SurvivalCurve",
     "confidence_interval",
+    "count_value",
     "kaplan_meier_counts",
 ]
 
@@ -93,8 +94,8 @@ class SurvivalAt:
     def to_dict(self) -> dict[str, float | None]:
         return {
             "time": self.time,
-            "n_risk": self.n_risk,
-            "cumulative_events": self.cumulative_events,
+            "n_risk": count_value(self.n_risk),
+            "cumulative_events": count_value(self.cumulative_events),
             "survival": self.survival,
             "std_err": self.std_err,
             "ci_lower": self.ci_lower,
@@ -142,6 +143,11 @@ class RestrictedMean:
 
 def _none_if_nan(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
+
+
+def count_value(x: float) -> int | float:
+    """A count as an int when whole (unweighted data), else the float (case weights)."""
+    return int(x) if float(x).is_integer() else float(x)
 
 
 @dataclass(frozen=True)
@@ -353,8 +359,8 @@ class KaplanMeier:
             rows.append(
                 {
                     "group": c.label,
-                    "n": c.n,
-                    "events": c.events,
+                    "n": count_value(c.n),
+                    "events": count_value(c.events),
                     "median": median.estimate,
                     "median_ci": [median.ci_lower, median.ci_upper],
                     "quantiles": [q.to_dict() for q in qs],
