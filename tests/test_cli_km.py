@@ -32,18 +32,22 @@ def km_json(*args: str) -> dict[str, Any]:
 def test_seed_json_shape_and_values() -> None:
     out = km_json(SEED_COHORT, "--time", "survival_months", "--event", "died", "--group",
                   "group", "--at", "12,36")
-    assert out["time"] == "survival_months" and out["event"] == "died"
-    assert out["conf_type"] == "log-log" and out["conf_level"] == 0.95
+    assert out["time"] == "survival_months"
+    assert out["event"] == "died"
+    assert out["conf_type"] == "log-log"
+    assert out["conf_level"] == 0.95
     groups = {g["group"]: g for g in out["groups"]}
     solitary = groups["solitary"]
-    assert solitary["n"] == 7 and solitary["events"] == 3
+    assert solitary["n"] == 7
+    assert solitary["events"] == 3
     assert solitary["median"] == pytest.approx(57.9)
     assert solitary["median_ci"] == [pytest.approx(15.6), None]
     at12 = solitary["at"][0]
     assert at12 == {"time": 12, "n_risk": 7, "cumulative_events": 0, "survival": 1.0,
                     "std_err": 0.0, "ci_lower": 1.0, "ci_upper": 1.0}
     assert groups["extrahepatic"]["at"][0]["survival"] == pytest.approx(0.8)
-    assert out["test"]["method"] == "log-rank" and out["test"]["df"] == 1
+    assert out["test"]["method"] == "log-rank"
+    assert out["test"]["df"] == 1
     assert out["test"]["p_value"] == pytest.approx(0.0578, abs=5e-5)
     assert out["excluded"] == {"rows": 0}
 
@@ -145,3 +149,29 @@ def test_the_installed_command_exits_2_without_traceback(tmp_path: Path) -> None
         "origin and cannot be below 0"
     ]
     assert "Traceback" not in proc.stderr
+
+
+def test_exact_log_rank_for_the_seed_cohort() -> None:
+    out = km_json(SEED_COHORT, "--time", "survival_months", "--event", "died", "--group",
+                  "group", "--test", "exact")
+    test = out["test"]
+    assert test["method"] == "exact permutation"
+    assert test["n_relabelings"] == 1716
+    assert test["p_value"] == pytest.approx(test["n_extreme"] / 1716)
+    assert test["asymptotic_p_value"] == pytest.approx(0.0578, abs=5e-5)
+
+
+def test_stratified_comparison_through_the_api() -> None:
+    import survstudy as ss
+
+    result = ss.compare_survival(REFERENCE / "lung.csv", "time", "status=2", "sex",
+                                 strata="ph.ecog")
+    assert result.statistic == pytest.approx(10.79506, rel=1e-6)  # R survdiff + strata()
+    assert result.strata == ("0", "1", "2", "3")
+
+
+def test_unknown_test_is_a_clean_error() -> None:
+    result = run("km", SEED_COHORT, "--time", "survival_months", "--event", "died",
+                 "--test", "wilcoxon")
+    assert result.exit_code == 2
+    assert "--test must be one of" in result.stderr

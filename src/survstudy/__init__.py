@@ -16,14 +16,24 @@ __version__ = "0.1.0"
 __all__ = [
     "CountTable",
     "EventSpec",
+    "ExactLogRank",
     "InputError",
     "KaplanMeier",
+    "PairwiseTests",
     "Problem",
+    "SurvivalTest",
     "__version__",
+    "adjust_p_values",
+    "compare_survival",
     "count_table",
+    "exact_log_rank",
     "kaplan_meier",
     "kaplan_meier_counts",
+    "pairwise_log_rank",
+    "stratified_log_rank",
     "survival_counts",
+    "trend_test",
+    "weighted_log_rank",
 ]
 
 _LAZY = {
@@ -34,13 +44,33 @@ _LAZY = {
     "kaplan_meier_counts": "survstudy.stats.km",
     "kaplan_meier": "survstudy.analysis",
     "survival_counts": "survstudy.analysis",
+    "compare_survival": "survstudy.analysis",
+    "SurvivalTest": "survstudy.stats.compare",
+    "PairwiseTests": "survstudy.stats.compare",
+    "weighted_log_rank": "survstudy.stats.compare",
+    "stratified_log_rank": "survstudy.stats.compare",
+    "trend_test": "survstudy.stats.compare",
+    "pairwise_log_rank": "survstudy.stats.compare",
+    "ExactLogRank": "survstudy.stats.exact_logrank",
+    "exact_log_rank": "survstudy.stats.exact_logrank",
+    "adjust_p_values": "survstudy.stats.multiplicity",
 }
 
 if TYPE_CHECKING:
-    from survstudy.analysis import kaplan_meier, survival_counts
+    from survstudy.analysis import compare_survival, kaplan_meier, survival_counts
     from survstudy.data.events import EventSpec
     from survstudy.engine.counts import CountTable, count_table
+    from survstudy.stats.compare import (
+        PairwiseTests,
+        SurvivalTest,
+        pairwise_log_rank,
+        stratified_log_rank,
+        trend_test,
+        weighted_log_rank,
+    )
+    from survstudy.stats.exact_logrank import ExactLogRank, exact_log_rank
     from survstudy.stats.km import KaplanMeier, kaplan_meier_counts
+    from survstudy.stats.multiplicity import adjust_p_values
 
 
 def __getattr__(name: str) -> Any:

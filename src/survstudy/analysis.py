@@ -7,15 +7,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from survstudy.data.events import EventSpec
-from survstudy.data.sources import open_source
-from survstudy.engine.counts import CountTable
+from survstudy.data.sources import open_source, read_frame
+from survstudy.engine.counts import CountTable, order_labels
 from survstudy.engine.duckdb import duckdb_counts
+from survstudy.stats.compare import Method, SurvivalTest, stratified_log_rank, weighted_log_rank
 from survstudy.stats.km import ConfType, KaplanMeier, kaplan_meier_counts
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["kaplan_meier", "survival_counts"]
+__all__ = ["compare_survival", "kaplan_meier", "survival_counts"]
 
 
 
@@ -53,3 +54,34 @@ def kaplan_meier(
     """Kaplan-Meier curves overall or per group of ``by`` (see :func:`survival_counts`)."""
     counts = survival_counts(data, time, event, by, groups=groups)
     return kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)
+
+
+def compare_survival(
+    data: pd.DataFrame | str | Path,
+    time: str,
+    event: str | EventSpec,
+    by: str,
+    *,
+    method: Method = "log-rank",
+    strata: str | None = None,
+    rho: float = 0.0,
+    gamma: float = 0.0,
+) -> SurvivalTest:
+    """Test equal survival across the groups of ``by`` (k-1 df chi-square).
+
+    ``method``: log-rank, peto-peto, fleming-harrington (with ``rho``, ``gamma``),
+    tarone-ware or gehan. With ``strata``, the stratified test sums the per-stratum scores.
+    For small groups see :func:`survstudy.exact_log_rank` on :func:`survival_counts`.
+    """
+    spec = _event(event)
+    if strata is None:
+        counts = survival_counts(data, time, spec, by)
+        return weighted_log_rank(counts, method, rho=rho, gamma=gamma)
+    source = open_source(data)
+    frame = read_frame(source, [time, spec.column, by, strata])
+    groups = order_labels(frame[by].dropna().astype(str).unique().tolist())
+    tables, names = [], []
+    for value, rows in frame.groupby(strata, dropna=True, sort=True):
+        tables.append(duckdb_counts(open_source(rows), time, spec, by, groups=groups))
+        names.append(str(value))
+    return stratified_log_rank(tables, method, rho=rho, gamma=gamma, strata=names)

@@ -85,6 +85,12 @@ def render_km(payload: dict[str, Any]) -> str:
     if t:
         lines += ["", f"{t['method']}: chi-square = {t['statistic']:.3f}, df = {t['df']}, "
                       f"p = {t['p_value']:.4g}"]
+        if "n_relabelings" in t:
+            how = (f"all {t['n_relabelings']} relabelings" if t["std_err"] == 0
+                   else f"{t['n_draws']} random relabelings, seed {t['seed']}, "
+                        f"Monte Carlo SE {t['std_err']:.2g}")
+            lines.append(f"  permutation test of the log-rank chi-square over {how}; "
+                         f"asymptotic p = {t['asymptotic_p_value']:.4g}")
     lines.append("NE: not estimable (no patient followed that long).")
     return "\n".join(lines)
 
@@ -113,6 +119,7 @@ def km(
     """Kaplan-Meier estimates by group, with survival at chosen times, medians and a test."""
     from survstudy.analysis import survival_counts
     from survstudy.stats.compare import weighted_log_rank
+    from survstudy.stats.exact_logrank import exact_log_rank
     from survstudy.stats.km import CONF_TYPES, kaplan_meier_counts
 
     if conf_type not in CONF_TYPES:
@@ -124,7 +131,10 @@ def km(
     result = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)  # type: ignore[arg-type]
     test_result = None
     if group is not None and len(result) > 1:
-        test_result = weighted_log_rank(counts, test).to_dict()  # type: ignore[arg-type]
+        if test == "exact":
+            test_result = exact_log_rank(counts).to_dict()
+        else:
+            test_result = weighted_log_rank(counts, test).to_dict()  # type: ignore[arg-type]
     payload = km_payload(
         result, counts, time=time, event=event, group=group, at=times, test=test_result
     )
