@@ -21,6 +21,7 @@ __all__ = [
     "KaplanMeier",
     "PairwiseTests",
     "Problem",
+    "Study",
     "SurvivalTest",
     "__version__",
     "adjust_p_values",
@@ -29,11 +30,14 @@ __all__ = [
     "exact_log_rank",
     "kaplan_meier",
     "kaplan_meier_counts",
+    "load_study",
     "pairwise_log_rank",
     "stratified_log_rank",
     "survival_counts",
+    "synthesize",
     "trend_test",
     "weighted_log_rank",
+    "write_synthetic",
 ]
 
 _LAZY = {
@@ -54,6 +58,10 @@ _LAZY = {
     "ExactLogRank": "survstudy.stats.exact_logrank",
     "exact_log_rank": "survstudy.stats.exact_logrank",
     "adjust_p_values": "survstudy.stats.multiplicity",
+    "Study": "survstudy.study",
+    "load_study": "survstudy.study",
+    "synthesize": "survstudy.synth",
+    "write_synthetic": "survstudy.synth",
 }
 
 if TYPE_CHECKING:
@@ -71,6 +79,8 @@ if TYPE_CHECKING:
     from survstudy.stats.exact_logrank import ExactLogRank, exact_log_rank
     from survstudy.stats.km import KaplanMeier, kaplan_meier_counts
     from survstudy.stats.multiplicity import adjust_p_values
+    from survstudy.study import Study, load_study
+    from survstudy.synth import synthesize, write_synthetic
 
 
 def __getattr__(name: str) -> Any:

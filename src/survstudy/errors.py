@@ -29,12 +29,14 @@ class Problem:
 
     def __str__(self) -> str:
         where = []
+        # in a study file the place is a line and a key, in a data file a row and a column
+        in_toml = self.file is not None and str(self.file).endswith(".toml")
         if self.file is not None:
             where.append(str(self.file))
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(f"{'line' if in_toml else 'row'} {self.row}")
         if self.column is not None:
-            where.append(f"column '{self.column}'")
+            where.append(f"{'key' if in_toml else 'column'} '{self.column}'")
         if self.value is not None:
             where.append(f"value {self.value!r}")
         prefix = ", ".join(where)

@@ -1,0 +1,576 @@
+"""The study file (``study.toml``): what to read, how to derive endpoints, what to compare.
+
+A user edits this file, never code, so every mistake in it is reported as a :class:`Problem`
+naming the file, the line and the key (``endpoints.os.origin``), all at once. Parsing is
+``tomllib``; the structure is checked by pydantic models; cross-references between sections
+(an endpoint named in ``[analysis]`` that is not defined, a flag without its threshold) are
+checked afterwards so each message can point at the key at fault. Whether the named columns
+exist is checked when the data are read (:mod:`survstudy.data.registry`).
+
+``docs/study-file.md`` documents every key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from survstudy.errors import InputError, Problem, Severity
+
+__all__ = [
+    "DAYS_PER_UNIT",
+    "Analysis",
+    "CohortStep",
+    "DataSection",
+    "Endpoint",
+    "FollowUp",
+    "Interval",
+    "JoinSpec",
+    "StudyConfig",
+    "StudyFile",
+    "StudySection",
+    "TimeUnit",
+    "Variable",
+    "did_you_mean",
+    "key_lines",
+    "load_config",
+    "parse_config",
+]
+
+TimeUnit = Literal["days", "months", "years"]
+
+#: Days in one unit of time: months = days / 30.4375, years = days / 365.25.
+DAYS_PER_UNIT: Mapping[str, float] = {"days": 1.0, "months": 30.4375, "years": 365.25}
+
+Key = tuple[str | int, ...]
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _as_text(value: Any) -> Any:
+    """A missing-value code or level given as a TOML number compares as its text (99 → "99")."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Code = Annotated[str, BeforeValidator(_as_text)]
+Names = Annotated[list[str], BeforeValidator(_as_list)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class StudySection(_Model):
+    """``[study]``: the title and the one time unit used in every table and figure."""
+
+    title: str = "Survival study"
+    time_unit: TimeUnit = "months"
+
+
+class _SourceFields(_Model):
+    source: str
+    sheet: str | int | None = None
+    table: str | None = None
+    query: str | None = None
+
+
+class JoinSpec(_SourceFields):
+    """``[[data.join]]``: another table joined to the main one on the patient id."""
+
+    id: str | None = None
+    columns: list[str] | None = None
+
+
+class DataSection(_SourceFields):
+    """``[data]``: the main table, its id column, missing-value codes and date reading."""
+
+    id: str
+    missing: list[Code] = Field(default_factory=list)
+    date_format: str | None = None
+    excel_date_system: Literal[1900, 1904] | None = None
+    join: list[JoinSpec] = Field(default_factory=list)
+
+
+class FollowUp(_Model):
+    """``[follow_up]``: the cutoff date and the columns holding last contact and death."""
+
+    cutoff: dt.date | None = None
+    last_contact: str | None = None
+    death: str | None = None
+
+
+class Variable(_Model):
+    """``[variables.NAME]``: label, type, levels and their labels, unit, missing codes."""
+
+    label: str | None = None
+    type: Literal["categorical", "continuous", "date", "text"] | None = None
+    levels: list[Code] | None = None
+    labels: dict[str, str] | None = None
+    unit: str | None = None
+    missing: list[Code] = Field(default_factory=list)
+    format: str | None = None
+    flag: str | None = None
+
+
+class CohortStep(_Model):
+    """``[[cohort]]``: one named inclusion step (patients not meeting it are excluded)."""
+
+    step: str
+    reason: str | None = None
+    column: str | None = None
+    present: bool | None = None
+    is_: list[Code] | None = Field(default=None, alias="is")
+    is_not: list[Code] | None = None
+    min: float | dt.date | None = None
+    max: float | dt.date | None = None
+    where: str | None = None
+
+
+class Endpoint(_Model):
+    """``[endpoints.NAME]``: time from ``origin`` to the first of ``events``, or ready-made."""
+
+    label: str | None = None
+    origin: str | None = None
+    events: Names | None = None
+    censor: str | None = None
+    time: str | None = None
+    event: str | None = None
+    unit: TimeUnit | None = None
+
+
+class Interval(_Model):
+    """``[intervals.NAME]``: time between two dates, optionally flagged when short."""
+
+    label: str | None = None
+    start: str
+    end: str
+    flag: str | None = None
+    flag_label: str | None = None
+    flag_within_days: float | None = None
+
+
+class Analysis(_Model):
+    """``[analysis]``: groups, characteristics, endpoints, landmark times, Cox covariates."""
+
+    groups: str | None = None
+    characteristics: list[str] = Field(default_factory=list)
+    endpoints: list[str] | None = None
+    landmark_years: list[float] = Field(default_factory=lambda: [1.0, 3.0, 5.0])
+    covariates: list[str] = Field(default_factory=list)
+
+
+class StudyConfig(_Model):
+    """The whole study file."""
+
+    study: StudySection = Field(default_factory=StudySection)
+    data: DataSection
+    follow_up: FollowUp = Field(default_factory=FollowUp)
+    variables: dict[str, Variable] = Field(default_factory=dict)
+    cohort: list[CohortStep] = Field(default_factory=list)
+    endpoints: dict[str, Endpoint] = Field(default_factory=dict)
+    intervals: dict[str, Interval] = Field(default_factory=dict)
+    analysis: Analysis = Field(default_factory=Analysis)
+
+    @property
+    def analysis_endpoints(self) -> list[str]:
+        """The endpoints to analyse: those named in ``[analysis]``, else all."""
+        return list(self.analysis.endpoints or self.endpoints)
+
+    @property
+    def days_per_unit(self) -> float:
+        return DAYS_PER_UNIT[self.study.time_unit]
+
+
+@dataclass(frozen=True)
+class StudyFile:
+    """A parsed study file: the models, where it is, and the line of every key."""
+
+    path: Path
+    config: StudyConfig
+    lines: Mapping[Key, int]
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def line(self, key: Key) -> int | None:
+        """Line of ``key`` in the file, else of its closest enclosing key or table."""
+        return _line_of(self.lines, key)
+
+    def problem(
+        self, key: Key, message: str, value: object = None, severity: Severity = "error"
+    ) -> Problem:
+        """A problem located at ``key`` of this study file."""
+        return Problem(
+            message,
+            file=str(self.path),
+            row=self.line(key),
+            column=key_name(key),
+            value=value,
+            severity=severity,
+        )
+
+    def resolve(self, source: str) -> str:
+        """A data source path relative to the study file (URLs are returned as they are)."""
+        if "://" in source:
+            return source
+        p = Path(source).expanduser()
+        return str(p if p.is_absolute() else self.base_dir / p)
+
+
+def did_you_mean(name: str, options: list[str]) -> str | None:
+    """The option closest to ``name`` (ignoring case), or None."""
+    lower = {o.lower(): o for o in reversed(options)}
+    close = difflib.get_close_matches(name.lower(), list(lower), n=1)
+    return lower[close[0]] if close else None
+
+
+def key_name(key: Key) -> str:
+    """``("cohort", 0, "min")`` → ``cohort[1].min`` (items counted from 1, as a reader does)."""
+    out = ""
+    for k in key:
+        if isinstance(k, int):
+            out += f"[{k + 1}]"
+        else:
+            text = k if _NAME.fullmatch(k) else f'"{k}"'
+            out += ("." if out else "") + text
+    return out
+
+
+def _line_of(lines: Mapping[Key, int], key: Key) -> int | None:
+    for n in range(len(key), 0, -1):
+        if key[:n] in lines:
+            return lines[key[:n]]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# where each key is: a small scanner of TOML lines (tomllib does not report positions)
+
+_KEY_PART = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([A-Za-z0-9_-]+))\s*')
+
+
+def _split_key(text: str) -> tuple[str, ...] | None:
+    parts: list[str] = []
+    pos = 0
+    while True:
+        m = _KEY_PART.match(text, pos)
+        if not m or m.end() == pos:
+            return None
+        parts.append(next(g for g in m.groups() if g is not None))
+        pos = m.end()
+        if pos == len(text):
+            return tuple(parts)
+        if text[pos] != ".":
+            return None
+        pos += 1
+
+
+def _scan_value(text: str, depth: int, open_string: str | None) -> tuple[int, str | None]:
+    """Bracket depth and open multi-line string after ``text`` (strings and comments skipped)."""
+    i = 0
+    while i < len(text):
+        if open_string:
+            end = text.find(open_string, i)
+            if end < 0:
+                return depth, open_string
+            i, open_string = end + 3, None
+            continue
+        c = text[i]
+        if c in "\"'":
+            if text.startswith(c * 3, i):
+                open_string, i = c * 3, i + 3
+                continue
+            j = i + 1
+            while j < len(text) and text[j] != c:
+                j += 2 if c == '"' and text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c == "#":
+            break
+        if c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+        i += 1
+    return depth, open_string
+
+
+def _key_end(line: str) -> int:
+    """Index of the ``=`` that ends the key of a key/value line (-1 if none)."""
+    quote = None
+    for i, c in enumerate(line):
+        if quote:
+            if c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif c == "=":
+            return i
+    return -1
+
+
+def key_lines(text: str) -> dict[Key, int]:
+    """Line number (from 1) of every table header and key in a TOML document."""
+    lines: dict[Key, int] = {}
+    arrays: dict[tuple[str, ...], int] = {}
+    table: Key = ()
+    depth, open_string = 0, None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if depth > 0 or open_string:
+            depth, open_string = _scan_value(raw, depth, open_string)
+            continue
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        header = re.fullmatch(r"\[\[(.+?)\]\]\s*(#.*)?|\[(.+?)\]\s*(#.*)?", line)
+        if header:
+            is_array = header[1] is not None
+            path = _split_key(header[1] if is_array else header[3])
+            if path is None:
+                continue
+            if is_array:
+                index = arrays.get(path, -1) + 1
+                arrays[path] = index
+                table = (*path, index)
+            else:
+                table = path
+            for n in range(1, len(table) + 1):
+                lines.setdefault(table[:n], number)
+            continue
+        eq = _key_end(line)
+        if eq < 0:
+            continue
+        parts = _split_key(line[:eq].rstrip())
+        if parts is None:
+            continue
+        full = (*table, *parts)
+        for n in range(len(table) + 1, len(full) + 1):
+            lines.setdefault(full[:n], number)
+        depth, open_string = _scan_value(line[eq + 1 :], 0, None)
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# errors → problems
+
+
+def _model_at(key: Key) -> type[BaseModel] | None:
+    """The model class that holds the last item of ``key`` (for "did you mean" hints)."""
+    model: Any = StudyConfig
+    for k in key[:-1]:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            field = model.model_fields.get(str(k)) or next(
+                (f for f in model.model_fields.values() if f.alias == k), None
+            )
+            if field is None:
+                return None
+            model = field.annotation
+        else:  # dict[str, Model] or list[Model]: skip the name or the index
+            args = [a for a in typing.get_args(model) if a is not type(None)]
+            model = args[-1] if args else None
+        while typing.get_origin(model) is not None and not (
+            isinstance(model, type) and issubclass(model, BaseModel)
+        ):
+            if typing.get_origin(model) in (list, dict):
+                break
+            args = [a for a in typing.get_args(model) if a is not type(None)]
+            model = args[0] if args else None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _allowed(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _validation_problems(
+    path: str, error: ValidationError, lines: Mapping[Key, int]
+) -> list[Problem]:
+    problems = []
+    for e in error.errors():
+        key: Key = tuple(k for k in e["loc"] if isinstance(k, (str, int)))
+        # drop pydantic's union/type markers that are not keys of the file
+        while (
+            key
+            and isinstance(key[-1], str)
+            and ("[" in key[-1] or key[-1] in ("str", "int", "float", "date", "bool"))
+        ):
+            key = key[:-1]
+        kind = e["type"]
+        value: object = e.get("input")
+        if kind == "missing":
+            message = f"required key '{key[-1]}' is missing"
+            value = None
+        elif kind == "extra_forbidden":
+            model = _model_at(key)
+            close = did_you_mean(str(key[-1]), _allowed(model)) if model else None
+            hint = (
+                f"; did you mean '{close}'?"
+                if close
+                else (f"; allowed keys: {', '.join(_allowed(model))}" if model else "")
+            )
+            message = f"unknown key '{key[-1]}'{hint}"
+        else:
+            message = e["msg"]
+        if isinstance(value, (dict, list)):
+            value = None
+        problems.append(
+            Problem(message, file=path, row=_line_of(lines, key), column=key_name(key), value=value)
+        )
+    return problems
+
+
+def _check_references(study: StudyFile) -> list[Problem]:
+    """Cross-section checks the models cannot express, each located at the key at fault."""
+    c = study.config
+    out: list[Problem] = []
+
+    def bad(key: Key, message: str, value: object = None) -> None:
+        out.append(study.problem(key, message, value))
+
+    for name, ep in c.endpoints.items():
+        k: Key = ("endpoints", name)
+        if not _NAME.fullmatch(name):
+            bad(k, "an endpoint name must be letters, digits and _ (it names columns)", name)
+        if ep.time is not None or ep.event is not None:
+            if ep.time is None or ep.event is None:
+                bad(k, "a ready-made endpoint needs both 'time' and 'event'")
+            for extra in ("origin", "events", "censor"):
+                if getattr(ep, extra) is not None:
+                    bad(
+                        (*k, extra),
+                        f"'{extra}' is for endpoints derived from dates; "
+                        "remove it or remove 'time' and 'event'",
+                    )
+        else:
+            if ep.origin is None:
+                bad(k, "give 'origin' and 'events' (dates), or 'time' and 'event' columns")
+            if not ep.events:
+                bad(
+                    (*k, "events"),
+                    'give the date column(s) of the event, e.g. events = ["death_date"]',
+                )
+            if ep.unit is not None:
+                bad((*k, "unit"), "'unit' is for ready-made time columns only")
+            if ep.censor is None and c.follow_up.last_contact is None:
+                bad(k, "say where follow-up ends: 'censor' here or 'last_contact' in [follow_up]")
+    for name, iv in c.intervals.items():
+        k = ("intervals", name)
+        if not _NAME.fullmatch(name):
+            bad(k, "an interval name must be letters, digits and _ (it names a column)", name)
+        if (iv.flag is None) != (iv.flag_within_days is None):
+            bad(
+                k,
+                "'flag' and 'flag_within_days' go together (e.g. synchronous if the "
+                "interval is at most 90 days)",
+            )
+    for i, step in enumerate(c.cohort):
+        k = ("cohort", i)
+        rules = [r for r in ("present", "is_", "is_not") if getattr(step, r) is not None]
+        has_range = step.min is not None or step.max is not None
+        if step.where is not None:
+            if step.column is not None or rules or has_range:
+                bad((*k, "where"), "'where' stands alone; do not combine it with 'column'")
+            continue
+        if step.column is None:
+            bad(k, "give 'column' and a rule (present, is, is_not, min, max), or 'where'")
+        if len(rules) + has_range != 1:
+            bad(k, "give exactly one rule: present, is, is_not, or min/max")
+    for name, var in c.variables.items():
+        k = ("variables", name)
+        if var.levels is not None and var.type not in (None, "categorical"):
+            bad((*k, "levels"), f"'levels' is for categorical variables, not {var.type}")
+        if var.labels is not None and var.levels is not None:
+            for level in var.labels:
+                if level not in var.levels:
+                    bad(
+                        (*k, "labels", level),
+                        f"label given for '{level}', which is not one "
+                        f"of the levels: {', '.join(var.levels)}",
+                    )
+        if var.unit is not None and var.type not in (None, "continuous"):
+            bad((*k, "unit"), f"'unit' is for continuous variables, not {var.type}")
+        for key in ("format", "flag"):
+            if getattr(var, key) is not None and var.type not in (None, "date"):
+                bad((*k, key), f"'{key}' is for date variables, not {var.type}")
+    for i, name in enumerate(c.analysis.endpoints or []):
+        if name not in c.endpoints:
+            close = did_you_mean(name, list(c.endpoints))
+            hint = (
+                f"; did you mean '{close}'?"
+                if close
+                else (f"; defined: {', '.join(c.endpoints) or 'none'}")
+            )
+            bad(
+                ("analysis", "endpoints", i),
+                f"endpoint '{name}' is not defined in [endpoints]{hint}",
+                name,
+            )
+    for i, t in enumerate(c.analysis.landmark_years):
+        if not t > 0:
+            bad(("analysis", "landmark_years", i), "landmark times must be above 0 years", t)
+    if c.data.table is not None and c.data.query is not None:
+        bad(("data", "query"), "give 'table' or 'query', not both")
+    return out
+
+
+def parse_config(text: str, path: str | Path = "study.toml") -> StudyFile:
+    """Parse study-file text; :class:`InputError` lists every problem with line and key."""
+    name = str(path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+        message = re.sub(r"\s*\(at line.*\)$", "", str(e))
+        raise InputError(
+            Problem(
+                f"not valid TOML: {message}; check quotes, brackets and '=' on this line",
+                file=name,
+                row=int(m[1]) if m else None,
+            )
+        ) from None
+    lines = key_lines(text)
+    try:
+        config = StudyConfig.model_validate(raw)
+    except ValidationError as e:
+        raise InputError(_validation_problems(name, e, lines)) from None
+    study = StudyFile(Path(path), config, lines)
+    problems = _check_references(study)
+    if problems:
+        raise InputError(problems)
+    return study
+
+
+def load_config(path: str | Path) -> StudyFile:
+    """Read and check a study file."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(Problem("study file not found; check the path", file=str(path)))
+    if p.is_dir():
+        candidate = p / "study.toml"
+        if not candidate.exists():
+            raise InputError(Problem("is a folder with no study.toml in it", file=str(path)))
+        p = candidate
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(Problem("the study file is not UTF-8 text", file=str(p))) from None
+    return parse_config(text, p)
