@@ -35,6 +35,8 @@ __all__ = [
     "FollowUp",
     "Interval",
     "JoinSpec",
+    "PublishedValue",
+    "ReportSection",
     "StudyConfig",
     "StudyFile",
     "StudySection",
@@ -177,6 +179,39 @@ class Analysis(_Model):
     covariates: list[str] = Field(default_factory=list)
 
 
+class ReportSection(_Model):
+    """``[report]``: how the report shows the analysis (numbers never change with it)."""
+
+    listing: list[str] | None = None
+    show_ids: bool = False
+    conf_type: Literal["log-log", "log", "plain"] = "log-log"
+    exact_below: int = 30
+    tick_every: float | None = None
+    firth: Literal["auto", "always", "never"] = "auto"
+
+
+class PublishedValue(_Model):
+    """``[[published]]``: a number a paper printed, to set beside what the data give.
+
+    ``quantity`` says what it is: ``survival`` (percent at ``at_years`` of ``endpoint`` for
+    ``group``), ``median`` (survival time), ``log_rank_p``, ``mean`` / ``sd`` of a continuous
+    ``variable`` (``group`` optional), ``count`` / ``percent`` of ``level`` of a categorical
+    ``variable``.
+    """
+
+    what: str
+    value: float
+    quantity: Literal["survival", "median", "log_rank_p", "mean", "sd", "count", "percent"]
+    endpoint: str | None = None
+    group: str | None = None
+    at_years: float | None = None
+    variable: str | None = None
+    level: Code | None = None
+    decimals: int | None = None
+    source: str | None = None
+    note: str | None = None
+
+
 class StudyConfig(_Model):
     """The whole study file."""
 
@@ -188,6 +223,8 @@ class StudyConfig(_Model):
     endpoints: dict[str, Endpoint] = Field(default_factory=dict)
     intervals: dict[str, Interval] = Field(default_factory=dict)
     analysis: Analysis = Field(default_factory=Analysis)
+    report: ReportSection = Field(default_factory=ReportSection)
+    published: list[PublishedValue] = Field(default_factory=list)
 
     @property
     def analysis_endpoints(self) -> list[str]:
