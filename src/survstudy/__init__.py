@@ -15,23 +15,31 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CountTable",
+    "CoxResult",
     "EventSpec",
     "ExactLogRank",
     "InputError",
     "KaplanMeier",
     "PairwiseTests",
+    "PrognosticTables",
     "Problem",
+    "ProportionalHazardsTest",
     "Study",
     "SurvivalTest",
     "__version__",
     "adjust_p_values",
     "compare_survival",
     "count_table",
+    "cox_regression",
     "exact_log_rank",
     "kaplan_meier",
     "kaplan_meier_counts",
+    "km_figure",
     "load_study",
     "pairwise_log_rank",
+    "prognostic_factors",
+    "proportional_hazards_test",
+    "save_figure",
     "stratified_log_rank",
     "survival_counts",
     "synthesize",
@@ -58,6 +66,14 @@ _LAZY = {
     "ExactLogRank": "survstudy.stats.exact_logrank",
     "exact_log_rank": "survstudy.stats.exact_logrank",
     "adjust_p_values": "survstudy.stats.multiplicity",
+    "CoxResult": "survstudy.stats.cox",
+    "cox_regression": "survstudy.stats.cox",
+    "PrognosticTables": "survstudy.stats.prognostic",
+    "prognostic_factors": "survstudy.stats.prognostic",
+    "ProportionalHazardsTest": "survstudy.stats.zph",
+    "proportional_hazards_test": "survstudy.stats.zph",
+    "km_figure": "survstudy.report.figures",
+    "save_figure": "survstudy.report.figures",
     "Study": "survstudy.study",
     "load_study": "survstudy.study",
     "synthesize": "survstudy.synth",
@@ -68,6 +84,7 @@ if TYPE_CHECKING:
     from survstudy.analysis import compare_survival, kaplan_meier, survival_counts
     from survstudy.data.events import EventSpec
     from survstudy.engine.counts import CountTable, count_table
+    from survstudy.report.figures import km_figure, save_figure
     from survstudy.stats.compare import (
         PairwiseTests,
         SurvivalTest,
@@ -76,9 +93,12 @@ if TYPE_CHECKING:
         trend_test,
         weighted_log_rank,
     )
+    from survstudy.stats.cox import CoxResult, cox_regression
     from survstudy.stats.exact_logrank import ExactLogRank, exact_log_rank
     from survstudy.stats.km import KaplanMeier, kaplan_meier_counts
     from survstudy.stats.multiplicity import adjust_p_values
+    from survstudy.stats.prognostic import PrognosticTables, prognostic_factors
+    from survstudy.stats.zph import ProportionalHazardsTest, proportional_hazards_test
     from survstudy.study import Study, load_study
     from survstudy.synth import synthesize, write_synthetic
 
