@@ -1,12 +1,22 @@
-"""``survstudy demo``: the bundled seed study (liver resection, 13 patients)."""
+"""``survstudy demo``: a bundled example study run through the same path as ``report``."""
 
 from __future__ import annotations
 
 from importlib.resources import files
+from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from survstudy.cli import app, handles_input_errors
 
-__all__ = ["demo", "seed_cohort_path"]
+__all__ = ["EXAMPLES", "demo", "example_study", "seed_cohort_path"]
+
+#: Bundled examples: name → folder under ``survstudy/examples`` holding ``study.toml``.
+EXAMPLES = {
+    "liver_resection": "Liver resection for breast-cancer liver metastases (13 patients)",
+    "rotterdam": "Rotterdam breast-cancer cohort (2982 patients)",
+}
 
 
 def seed_cohort_path() -> str:
@@ -14,20 +24,26 @@ def seed_cohort_path() -> str:
     return str(files("survstudy").joinpath("examples/seed/seed_liver_resection_cohort.csv"))
 
 
+def example_study(name: str) -> Path:
+    """The study file of a bundled example."""
+    if name not in EXAMPLES:
+        raise ValueError(f"unknown example {name!r}; examples: {', '.join(EXAMPLES)}")
+    return Path(str(files("survstudy").joinpath(f"examples/{name}/study.toml")))
+
+
 @app.command()
 @handles_input_errors
-def demo() -> None:
-    """Kaplan-Meier analysis of the bundled seed cohort: overall survival by group."""
-    from survstudy.cli.km import km
+def demo(
+    name: Annotated[str, typer.Argument(help=f"Example: {', '.join(EXAMPLES)}.")] = (
+        "liver_resection"
+    ),
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write (default: survstudy-demo-NAME/ here).")
+    ] = None,
+) -> None:
+    """Write the report of a bundled example study (default: the seed study)."""
+    from survstudy.cli.report import report
 
-    km(
-        data=seed_cohort_path(),  # type: ignore[arg-type]
-        time="survival_months",
-        event="died",
-        group="group",
-        at="12,36,60",
-        conf_type="log-log",
-        conf_level=0.95,
-        test="log-rank",
-        as_json=False,
-    )
+    study = example_study(name)
+    typer.echo(f"Example: {EXAMPLES[name]}\nStudy file: {study}")
+    report(study, out or Path(f"survstudy-demo-{name}"))

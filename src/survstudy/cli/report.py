@@ -1,0 +1,40 @@
+"""``survstudy report``: the whole study report from a study file, in one folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from survstudy.cli import app, handles_input_errors
+
+__all__ = ["print_report_summary", "report"]
+
+
+def print_report_summary(files: dict[str, Path], warnings: int = 0) -> None:
+    folder = files["folder"]
+    typer.echo(f"Report written to {folder}/")
+    typer.echo(f"  open {files['report.html']}  (or report.docx for Word)")
+    typer.echo("  figures/, tables/, results.json, manifest.json, derivation_log.csv")
+    if warnings:
+        typer.echo(f"  {warnings} warning(s) or note(s) from the data checks: see the report's "
+                   "last section")
+
+
+@app.command()
+@handles_input_errors
+def report(
+    study: Annotated[Path, typer.Argument(help="The study file (study.toml).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write (default: survstudy-report/ here).")
+    ] = None,
+) -> None:
+    """Check the data, run every analysis and write the report folder (atomically)."""
+    from survstudy.report.results import analyse_study
+    from survstudy.report.write import write_report
+    from survstudy.study import load_study
+
+    loaded = load_study(study)
+    files = write_report(analyse_study(loaded), out or Path("survstudy-report"))
+    print_report_summary(files, len(loaded.problems))

@@ -1,0 +1,381 @@
+"""Assemble the report document from a study's results: sections, tables, figures, text.
+
+Figures are rendered here (PNG and SVG bytes) so every output format carries the same images;
+tables hold display text made by ``format.py`` from the numbers in :class:`StudyResults`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from survstudy.report.document import Cell, Document, Figure, Paragraph, Section, Table
+from survstudy.report.format import (
+    format_count,
+    format_estimate_ci,
+    format_exact_p,
+    format_number,
+    format_p,
+    format_test_p,
+    group_label,
+)
+from survstudy.report.results import EndpointResult, StudyResults
+from survstudy.report.text import (
+    column_label,
+    landmark_phrase,
+    methods_paragraphs,
+    results_sentences,
+    time_axis_label,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
+
+__all__ = ["RenderedFigure", "build_document", "group_labels"]
+
+
+@dataclass(frozen=True)
+class RenderedFigure:
+    """A figure's file stem and its bytes."""
+
+    stem: str
+    figure: Figure
+
+
+def _render(fig: MplFigure, stem: str, number: int, caption: str, alt: str) -> Figure:
+    png, svg = io.BytesIO(), io.BytesIO()
+    fig.savefig(png, format="png", dpi=300, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return Figure(id=stem, caption=f"Figure {number}. {caption}", png=png.getvalue(),
+                  svg=svg.getvalue(), alt=alt)
+
+
+def group_labels(results: StudyResults) -> dict[str, str]:
+    """Display labels of the group levels from the study file (level → label)."""
+    if results.group is None:
+        return {}
+    var = results.study.config.variables.get(results.group)
+    return dict(var.labels or {}) if var is not None else {}
+
+
+def _right(text: str) -> Cell:
+    return Cell(text, align="right")
+
+
+def _percent_ci(s: float | None, lo: float | None, hi: float | None) -> str:
+    """Survival as "53.3 (6.8–86.3)" under a "%" header; NE where not estimable."""
+
+    def pct(x: float | None) -> float | None:
+        return None if x is None else 100 * x
+
+    return format_estimate_ci(pct(s), pct(lo), pct(hi))
+
+
+def _survival_table(results: StudyResults, ep: EndpointResult, number: int,
+                    labels: Mapping[str, str]) -> Table:
+    unit = results.study.time_unit
+    phrases = landmark_phrase(results)
+    header = (
+        Cell("Group"), _right("n"), _right("Events"), _right(f"Median, {unit} (95% CI)"),
+        *[_right(f"{p} survival, % (95% CI)") for p in phrases],
+    )
+    rows = []
+    curves = [("all", ep.overall.curves[0])]
+    if ep.by_group is not None:
+        curves += [(c.label, c) for c in ep.by_group]
+    for level, curve in curves:
+        median = curve.median
+        reads = curve.at(ep.landmarks)
+        rows.append((
+            Cell(group_label(level, labels), bold=level == "all"),
+            _right(format_count(curve.n)),
+            _right(format_count(curve.events)),
+            _right(format_estimate_ci(median.estimate, median.ci_lower, median.ci_upper,
+                                      missing="NR", missing_estimate="NR")),
+            *[_right(_percent_ci(r.survival, r.ci_lower, r.ci_upper)) for r in reads],
+        ))
+    conf = ep.overall.conf_type
+    notes = [
+        f"CI: {round(ep.overall.conf_level * 100)}% confidence interval, {conf} transform "
+        "(Greenwood variance); median CI by Brookmeyer-Crowley. NR: not reached. "
+        "NE: not estimable (no patient followed that long, or the interval is undefined).",
+    ]
+    if ep.test is not None:
+        line = format_test_p(ep.test.method, ep.test.p_value, ep.test.df)
+        line += f" (chi-square {format_number(ep.test.statistic, 2)}, {ep.test.df} df)"
+        if ep.exact is not None:
+            line += "; " + format_exact_p(ep.exact.p_value, ep.exact.method)
+            line += f" ({ep.exact.n_extreme:,} of {ep.exact.n_relabelings:,} relabelings)" \
+                if ep.exact.std_err == 0 else ""
+        notes.append(line + ".")
+    fu = ep.follow_up["all"]
+    notes.append(
+        f"Median follow-up (reverse Kaplan-Meier): "
+        f"{format_estimate_ci(fu.estimate, fu.ci_lower, fu.ci_upper, missing='NR', missing_estimate='NR')}"
+        f" {unit}."
+    )
+    if ep.not_derived:
+        notes.append(f"{ep.not_derived} patients without a derivable {ep.label.lower()} time "
+                     "are left out.")
+    return Table(f"survival-{ep.name}", f"Table {number}. {ep.label}", (header,),
+                 tuple(rows), tuple(notes))
+
+
+def _km_figures(results: StudyResults, ep: EndpointResult, start: int,
+                labels: Mapping[str, str]) -> list[Figure]:
+    from survstudy.report.figures import km_figure
+
+    unit = results.study.time_unit
+    xlabel = time_axis_label(results, ep.name)
+    tick = results.study.config.report.tick_every
+    out = []
+    fig = km_figure(ep.overall, labels={"all": "All patients"}, time_unit=unit, xlabel=xlabel,
+                    ylabel=ep.label, tick_every=tick)
+    n = int(ep.overall.curves[0].n)
+    out.append(_render(fig, f"{ep.name}-overall", start, f"{ep.label} of all {n} patients "
+                       "(Kaplan-Meier estimate with 95% confidence band; | censored).",
+                       f"Kaplan-Meier curve of {ep.label.lower()}, all patients"))
+    if ep.by_group is not None:
+        fig = km_figure(ep.by_group, test=ep.test, exact=ep.exact, labels=labels,
+                        time_unit=unit, xlabel=xlabel, ylabel=ep.label, tick_every=tick)
+        by = column_label(results, results.group or "")
+        out.append(_render(fig, f"{ep.name}-by-group", start + 1,
+                           f"{ep.label} by {by.lower()} (Kaplan-Meier; | censored; "
+                           "dashed lines: medians).",
+                           f"Kaplan-Meier curves of {ep.label.lower()} by {by.lower()}"))
+    return out
+
+
+def _whole_numbers(column: Any) -> bool:
+    """A numeric column whose values are all whole (ages stored as floats print as 44)."""
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    values = column.dropna().to_numpy(dtype=float)
+    return bool(values.size) and bool((values == values.round()).all())
+
+
+def _listing(results: StudyResults, number: int, labels: Mapping[str, str]) -> Table:
+    study = results.study
+    cfg = study.config
+    columns = list(cfg.report.listing or [])
+    if not columns:
+        columns = ([results.group] if results.group else []) + list(
+            cfg.analysis.characteristics)
+        for ep in results.endpoints:
+            columns += list(study.endpoint_columns(ep.name))
+    if cfg.report.show_ids and cfg.data.id not in columns:
+        columns.insert(0, cfg.data.id)
+    elif not cfg.report.show_ids:
+        columns = [c for c in columns if c != cfg.data.id]
+    columns = [c for c in columns if c in study.data.columns]
+    frame = study.data
+    if results.group:
+        order = {v: i for i, v in enumerate(results.group_levels)}
+        frame = frame.assign(_order=frame[results.group].astype(str).map(order)).sort_values(
+            "_order", kind="stable")
+    event_columns = {study.endpoint_columns(ep.name)[1] for ep in results.endpoints}
+    whole = {c for c in columns if _whole_numbers(frame[c])}
+    header = tuple(Cell(column_label(results, c)) for c in columns)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for c in columns:
+            v = row[c]
+            if v is None or (isinstance(v, float) and v != v) or str(v) in ("<NA>", "NaT"):
+                text = ""
+            elif c in event_columns:
+                text = "event" if int(v) == 1 else "censored"
+            elif c == results.group:
+                text = group_label(str(v), labels)
+            elif isinstance(v, float):
+                text = format_number(v, 0 if c in whole else 1)
+            elif hasattr(v, "date"):
+                text = v.date().isoformat()
+            else:
+                text = str(v)
+            cells.append(Cell(text, align="right" if isinstance(v, (int, float)) and c not in
+                              event_columns else "left"))
+        rows.append(tuple(cells))
+    note = ("Patient identifiers are shown because the study file asks for them."
+            if cfg.report.show_ids else "Patient identifiers are left out.")
+    return Table("patient-listing", f"Table {number}. Patient listing", (header,),
+                 tuple(rows), (note,))
+
+
+def _flow_section(results: StudyResults, fig_no: int) -> tuple[Section, int]:
+    from survstudy.report.flow import flow_figure
+
+    flow = results.study.flow
+    blocks: list[Any] = []
+    if flow.steps:
+        fig = _render(flow_figure(flow), "cohort-flow", fig_no,
+                      "Cohort flow: patients at each inclusion step and those excluded.",
+                      "Flow chart of patients included and excluded")
+        blocks.append(fig)
+        fig_no += 1
+    steps = ", ".join(f"{s.step.lower()} ({s.n_after} remaining, {s.n_excluded} excluded: "
+                      f"{s.reason or s.rule})" for s in flow.steps)
+    text = f"The registry held {flow.n_registry} patients"
+    text += f"; inclusion steps: {steps}" if steps else ""
+    blocks.insert(0, Paragraph(text + f". {flow.n_final} patients were analysed."))
+    return Section("Cohort", tuple(blocks), id="cohort"), fig_no
+
+
+def _claims_table(results: StudyResults, number: int) -> Table:
+    header = (Cell("Published number"), Cell("Source"), _right("Printed"), _right("Data give"),
+              Cell("Reproduced"), Cell("Why"))
+    rows = []
+    for c in results.claims:
+        unit = "%" if c.claim.quantity in ("survival", "percent") else ""
+        printed = format_number(c.claim.value, c.decimals) + unit
+        computed = ("—" if c.computed is None else
+                    format_number(c.computed, c.decimals) + unit)
+        if c.claim.quantity == "log_rank_p" and c.computed is not None:
+            computed = format_p(c.computed, max(3, c.decimals))
+        rows.append((Cell(c.claim.what), Cell(c.claim.source or ""), _right(printed),
+                     _right(computed), Cell("yes" if c.reproduced else "no", bold=True),
+                     Cell(c.reason)))
+    n_ok = sum(c.reproduced for c in results.claims)
+    return Table("published", f"Table {number}. Published numbers beside what the data give",
+                 (header,), tuple(rows),
+                 (f"{n_ok} of {len(results.claims)} printed numbers are reproduced. Each is "
+                  "recomputed from the data and rounded to the decimals it was printed with.",))
+
+
+def _problems_section(results: StudyResults) -> Section:
+    study = results.study
+    blocks: list[Any] = []
+    shown = [p for p in study.problems if p.severity != "error"]
+    if shown:
+        rows = tuple((Cell(p.severity), Cell(str(p.row or "")), Cell(p.column or ""),
+                      Cell("" if p.value is None else str(p.value)), Cell(p.message))
+                     for p in shown)
+        blocks.append(Table("data-checks", "Warnings and notes from the data checks",
+                            ((Cell("Kind"), Cell("Row"), Cell("Column"), Cell("Value"),
+                              Cell("Message")),), rows))
+    else:
+        blocks.append(Paragraph("The data checks found no problem."))
+    blocks.append(Paragraph(
+        "Every survival time can be audited in derivation_log.csv: for each patient and "
+        "endpoint, the origin date, the date that ended the time, event or censored, and why.",
+        kind="note"))
+    return Section("Data checks and derivation", tuple(blocks), id="checks")
+
+
+def _prognostic_tables(results: StudyResults, number: int) -> list[Table]:
+    p = results.prognostic
+    if p is None:
+        return []
+    out = []
+    for kind, rows in (("Univariable", p.univariable), ("Multivariable", p.multivariable)):
+        if not rows:
+            continue
+        header = (Cell("Factor"), Cell("Term"), _right("n"), _right("Events"),
+                  _right("HR (95% CI)"), _right("p"))
+        body = []
+        for r in rows:
+            if r.infinite:
+                hr = "infinite (monotone likelihood)"
+            elif r.hr is None:
+                hr = "NA"
+            else:
+                lo, hi = r.hr_ci if r.hr_ci is not None else (None, None)
+                hr = format_estimate_ci(r.hr, lo, hi, 2)
+            term = r.term + (f" vs {r.reference}" if r.reference else "")
+            body.append((Cell(column_label(results, r.covariate)), Cell(term),
+                         _right(format_count(r.n)), _right(format_count(r.events)), _right(hr),
+                         _right(format_p(r.p_value))))
+        method = "Firth's penalized Cox regression" if p.method == "firth" else "Cox regression"
+        out.append(Table(f"cox-{kind.lower()}", f"Table {number}. {kind} {method}",
+                         (header,), tuple(body),
+                         (f"HR: hazard ratio; ties by the {p.ties.capitalize()} method. "
+                          f"{p.selection}",)))
+        number += 1
+    return out
+
+
+def build_document(results: StudyResults, generated: dt.datetime | None = None) -> Document:
+    """The whole report for ``results``: every section, numbered tables and figures."""
+    from survstudy import __version__
+
+    study = results.study
+    cfg = study.config
+    labels = group_labels(results)
+    fig_no, table_no = 1, 1
+    sections: list[Section] = []
+
+    flow, fig_no = _flow_section(results, fig_no)
+    sections.append(flow)
+
+    characteristics = _characteristics(results, table_no, labels)
+    if characteristics is not None:
+        sections.append(Section("Patient characteristics", (characteristics,),
+                                id="characteristics"))
+        table_no += 1
+
+    sections.append(Section("Patient listing", (_listing(results, table_no, labels),),
+                            id="listing"))
+    table_no += 1
+
+    figure_numbers: dict[str, int] = {}
+    survival_blocks: list[Section] = []
+    for ep in results.endpoints:
+        figures = _km_figures(results, ep, fig_no, labels)
+        figure_numbers[ep.name] = fig_no
+        if len(figures) > 1:
+            figure_numbers[ep.name + ":groups"] = fig_no + 1
+        fig_no += len(figures)
+        table = _survival_table(results, ep, table_no, labels)
+        table_no += 1
+        survival_blocks.append(Section(ep.label, (table, *figures), id=f"survival-{ep.name}"))
+    if survival_blocks:
+        sections.append(Section("Survival", tuple(survival_blocks), id="survival"))
+
+    cox_tables = _prognostic_tables(results, table_no)
+    if cox_tables:
+        table_no += len(cox_tables)
+        sections.append(Section("Prognostic factors", tuple(cox_tables), id="prognostic"))
+
+    sections.append(Section("Methods", tuple(Paragraph(p) for p in methods_paragraphs(results)),
+                            id="methods"))
+    sentences = results_sentences(results, labels, figure_numbers)
+    sections.append(Section("Results", (Paragraph(" ".join(sentences)),), id="results"))
+
+    if results.claims:
+        sections.append(Section("Reproducing the published analysis",
+                                (_claims_table(results, table_no),), id="published"))
+        table_no += 1
+    sections.append(_problems_section(results))
+
+    when = (generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    n = study.flow.n_final
+    cutoff = cfg.follow_up.cutoff
+    subtitle = f"{n} patients" + (f" · follow-up until {cutoff.isoformat()}" if cutoff else "")
+    subtitle += f" · times in {study.time_unit}"
+    return Document(
+        title=cfg.study.title,
+        subtitle=subtitle,
+        sections=tuple(sections),
+        meta={"generated": when, "software": f"survstudy {__version__}",
+              "study file": study.file.path.name},
+    )
+
+
+def _characteristics(results: StudyResults, number: int,
+                     labels: Mapping[str, str]) -> Table | None:
+    """Table 1, when the study lists characteristics (rendered by the Table 1 layer)."""
+    table = results.characteristics
+    if table is None or not hasattr(table, "to_table"):
+        return None
+    rendered: Table = table.to_table(number=number, labels=labels,
+                                     variable_labels=dict(results.study.labels))
+    return rendered
+
+
+def figure_files(doc: Document) -> Sequence[Figure]:
+    return doc.figures()

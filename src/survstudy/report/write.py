@@ -1,0 +1,148 @@
+"""Write a study's report folder: HTML, Word, figures, tables, results.json, manifest.json.
+
+The folder is built in a temporary place and renamed when complete (``bundle.py``), so a run
+that fails leaves nothing half-written. ``manifest.json`` records what went in (file hashes,
+software versions, settings) so the report can be reproduced and audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from survstudy.report.build import build_document
+from survstudy.report.bundle import file_sha256, write_atomically
+from survstudy.report.document import Document
+from survstudy.report.results import StudyResults, analyse_study
+
+__all__ = ["ReportFiles", "report_study", "write_report"]
+
+ReportFiles = dict[str, Path]
+
+_PACKAGES = ("numpy", "scipy", "pandas", "duckdb", "matplotlib", "python-docx", "jinja2",
+             "openpyxl", "pydantic")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _dump(payload: Any, path: Path) -> None:
+    path.write_text(json.dumps(_json_safe(payload), indent=1, allow_nan=False) + "\n",
+                    encoding="utf-8")
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("survstudy", *_PACKAGES):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _inputs(results: StudyResults) -> dict[str, str]:
+    cfg = results.study.config
+    base = results.study.file.path.parent
+    files = {}
+    for source in [cfg.data.source, *[j.source for j in cfg.data.join]]:
+        path = Path(source) if Path(source).is_absolute() else base / source
+        if path.is_file():
+            files[str(source)] = file_sha256(path)
+        else:
+            files[str(source)] = "not a local file (database URL)"
+    return files
+
+
+def _manifest(results: StudyResults, doc: Document, outputs: list[str]) -> dict[str, Any]:
+    study = results.study
+    return {
+        "created": doc.meta.get("generated"),
+        "study_file": {"path": str(study.file.path), "sha256": file_sha256(study.file.path)},
+        "inputs": _inputs(results),
+        "software": _versions(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "command": " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv)),
+        "settings": study.config.model_dump(mode="json", by_alias=True),
+        "flow": study.flow.to_dict(),
+        "rows_excluded": [s.to_dict() for s in study.flow.steps if s.n_excluded],
+        "problems": [p.to_dict() for p in study.problems],
+        "outputs": sorted(outputs),
+    }
+
+
+def _write_tables(doc: Document, folder: Path) -> list[str]:
+    from survstudy.report.spreadsheet import write_csv, write_xlsx
+
+    tables = folder / "tables"
+    tables.mkdir()
+    written = []
+    sheets = {}
+    for table in doc.tables():
+        grid = table.text_grid() + [[note] for note in table.footnotes]
+        write_csv(grid, tables / f"{table.id}.csv")
+        write_xlsx({table.id: grid}, tables / f"{table.id}.xlsx")
+        sheets[table.id] = grid
+        written += [f"tables/{table.id}.csv", f"tables/{table.id}.xlsx"]
+    write_xlsx(sheets, tables / "all-tables.xlsx")
+    return [*written, "tables/all-tables.xlsx"]
+
+
+def _write_figures(doc: Document, folder: Path) -> list[str]:
+    figures = folder / "figures"
+    figures.mkdir()
+    written = []
+    for fig in doc.figures():
+        (figures / f"{fig.id}.png").write_bytes(fig.png)
+        (figures / f"{fig.id}.svg").write_bytes(fig.svg)
+        written += [f"figures/{fig.id}.png", f"figures/{fig.id}.svg"]
+    return written
+
+
+def write_report(results: StudyResults, out: str | Path) -> ReportFiles:
+    """Write the report of ``results`` into the folder ``out`` (replaced only when complete)."""
+    from survstudy.report.docx import write_docx
+    from survstudy.report.html import render_html
+
+    doc = build_document(results)
+
+    def build(folder: Path) -> None:
+        outputs = ["report.html", "report.docx", "results.json", "derivation_log.csv"]
+        (folder / "report.html").write_text(render_html(doc), encoding="utf-8")
+        write_docx(doc, folder / "report.docx")
+        outputs += _write_figures(doc, folder)
+        outputs += _write_tables(doc, folder)
+        _dump(results.to_dict(), folder / "results.json")
+        results.study.log.to_csv(folder / "derivation_log.csv", index=False)
+        _dump(_manifest(results, doc, [*outputs, "manifest.json"]), folder / "manifest.json")
+
+    target = write_atomically(Path(out), build)
+    return {name: target / name for name in ("report.html", "report.docx", "results.json",
+                                             "manifest.json")} | {"folder": target}
+
+
+def report_study(study_file: str | Path, out: str | Path) -> ReportFiles:
+    """Load, check and analyse ``study_file`` and write its report folder to ``out``.
+
+    Raises :class:`survstudy.InputError` (and writes nothing) when the study has errors.
+    """
+    from survstudy.study import load_study
+
+    return write_report(analyse_study(load_study(study_file)), out)
