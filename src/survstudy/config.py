@@ -173,6 +173,7 @@ class Analysis(_Model):
     """``[analysis]``: groups, characteristics, endpoints, landmark times, Cox covariates."""
 
     groups: str | None = None
+    also_by: list[str] = Field(default_factory=list)
     characteristics: list[str] = Field(default_factory=list)
     endpoints: list[str] | None = None
     landmark_years: list[float] = Field(default_factory=lambda: [1.0, 3.0, 5.0])

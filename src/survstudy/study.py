@@ -256,6 +256,7 @@ def _check_analysis(study: StudyFile, frame: pd.DataFrame) -> list[Problem]:
     wanted: list[tuple[Key, str]] = []
     if a.groups:
         wanted.append((("analysis", "groups"), a.groups))
+    wanted += [(("analysis", "also_by", i), v) for i, v in enumerate(a.also_by)]
     wanted += [(("analysis", "characteristics", i), v) for i, v in enumerate(a.characteristics)]
     wanted += [(("analysis", "covariates", i), v) for i, v in enumerate(a.covariates)]
     out = []

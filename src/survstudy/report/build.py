@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from survstudy.report.document import Cell, Document, Figure, Paragraph, Section, Table
@@ -34,15 +33,7 @@ from survstudy.report.text import (
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
 
-__all__ = ["RenderedFigure", "build_document", "group_labels"]
-
-
-@dataclass(frozen=True)
-class RenderedFigure:
-    """A figure's file stem and its bytes."""
-
-    stem: str
-    figure: Figure
+__all__ = ["build_document", "group_labels", "level_labels"]
 
 
 def _render(fig: MplFigure, stem: str, number: int, caption: str, alt: str) -> Figure:
@@ -53,12 +44,20 @@ def _render(fig: MplFigure, stem: str, number: int, caption: str, alt: str) -> F
                   svg=svg.getvalue(), alt=alt)
 
 
-def group_labels(results: StudyResults) -> dict[str, str]:
-    """Display labels of the group levels from the study file (level → label)."""
-    if results.group is None:
+def level_labels(results: StudyResults, variable: str | None) -> dict[str, str]:
+    """Display labels of a variable's levels from the study file (level → label)."""
+    if variable is None:
         return {}
-    var = results.study.config.variables.get(results.group)
+    var = results.study.config.variables.get(variable)
     return dict(var.labels or {}) if var is not None else {}
+
+
+def group_labels(results: StudyResults) -> dict[str, dict[str, str]]:
+    """Level labels of every grouping variable the endpoints are compared by."""
+    variables = {c.variable for e in results.endpoints for c in e.comparisons}
+    if results.group:
+        variables.add(results.group)
+    return {v: level_labels(results, v) for v in variables}
 
 
 def _right(text: str) -> Cell:
@@ -75,48 +74,55 @@ def _percent_ci(s: float | None, lo: float | None, hi: float | None) -> str:
 
 
 def _survival_table(results: StudyResults, ep: EndpointResult, number: int,
-                    labels: Mapping[str, str]) -> Table:
+                    labels: Mapping[str, Mapping[str, str]]) -> Table:
     unit = results.study.time_unit
     phrases = landmark_phrase(results)
     header = (
         Cell("Group"), _right("n"), _right("Events"), _right(f"Median, {unit} (95% CI)"),
         *[_right(f"{p} survival, % (95% CI)") for p in phrases],
     )
-    rows = []
-    curves = [("all", ep.overall.curves[0])]
-    if ep.by_group is not None:
-        curves += [(c.label, c) for c in ep.by_group]
-    for level, curve in curves:
+    ncols = len(header)
+
+    def row(label: str, curve: Any, bold: bool = False, indent: int = 0) -> tuple[Cell, ...]:
         median = curve.median
         reads = curve.at(ep.landmarks)
-        rows.append((
-            Cell(group_label(level, labels), bold=level == "all"),
+        return (
+            Cell(label, bold=bold, indent=indent),
             _right(format_count(curve.n)),
             _right(format_count(curve.events)),
             _right(format_estimate_ci(median.estimate, median.ci_lower, median.ci_upper,
                                       missing="NR", missing_estimate="NR")),
             *[_right(_percent_ci(r.survival, r.ci_lower, r.ci_upper)) for r in reads],
-        ))
-    conf = ep.overall.conf_type
+        )
+
+    rows = [row("All patients", ep.overall.curves[0], bold=True)]
     notes = [
-        f"CI: {round(ep.overall.conf_level * 100)}% confidence interval, {conf} transform "
-        "(Greenwood variance); median CI by Brookmeyer-Crowley. NR: not reached. "
-        "NE: not estimable (no patient followed that long, or the interval is undefined).",
+        f"CI: {round(ep.overall.conf_level * 100)}% confidence interval, "
+        f"{ep.overall.conf_type} transform (Greenwood variance); median CI by "
+        "Brookmeyer-Crowley. NR: not reached. NE: not estimable (no patient followed that "
+        "long, or the interval is undefined).",
     ]
-    if ep.test is not None:
-        line = format_test_p(ep.test.method, ep.test.p_value, ep.test.df)
-        line += f" (chi-square {format_number(ep.test.statistic, 2)}, {ep.test.df} df)"
-        if ep.exact is not None:
-            line += "; " + format_exact_p(ep.exact.p_value, ep.exact.method)
-            line += f" ({ep.exact.n_extreme:,} of {ep.exact.n_relabelings:,} relabelings)" \
-                if ep.exact.std_err == 0 else ""
-        notes.append(line + ".")
     fu = ep.follow_up["all"]
     notes.append(
-        f"Median follow-up (reverse Kaplan-Meier): "
-        f"{format_estimate_ci(fu.estimate, fu.ci_lower, fu.ci_upper, missing='NR', missing_estimate='NR')}"
-        f" {unit}."
+        "Median follow-up (reverse Kaplan-Meier): "
+        + format_estimate_ci(fu.estimate, fu.ci_lower, fu.ci_upper, missing="NR",
+                             missing_estimate="NR")
+        + f" {unit}."
     )
+    for comparison in ep.comparisons:
+        by = column_label(results, comparison.variable)
+        test = comparison.test
+        line = format_test_p(test.method, test.p_value, test.df)
+        if test.df:
+            line += f" (chi-square {format_number(test.statistic, 2)}, {test.df} df)"
+        exact = comparison.exact
+        if exact is not None:
+            line += "; " + format_exact_p(exact.p_value, exact.method)
+            if exact.std_err == 0:
+                line += f" ({exact.n_extreme:,} of {exact.n_relabelings:,} relabelings)"
+        rows.append((Cell(f"By {_lower(by)} ({line})", bold=True, colspan=ncols),))
+        names = labels.get(comparison.variable, {})
+        rows += [row(group_label(c.label, names), c, indent=1) for c in comparison.km]
     if ep.not_derived:
         notes.append(f"{ep.not_derived} patients without a derivable {ep.label.lower()} time "
                      "are left out.")
@@ -124,28 +130,34 @@ def _survival_table(results: StudyResults, ep: EndpointResult, number: int,
                  tuple(rows), tuple(notes))
 
 
+def _lower(text: str) -> str:
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
+
 def _km_figures(results: StudyResults, ep: EndpointResult, start: int,
-                labels: Mapping[str, str]) -> list[Figure]:
+                labels: Mapping[str, Mapping[str, str]]) -> dict[str, Figure]:
+    """The overall figure (key: endpoint) and one per comparison (key: endpoint:variable)."""
     from survstudy.report.figures import km_figure
 
     unit = results.study.time_unit
     xlabel = time_axis_label(results, ep.name)
     tick = results.study.config.report.tick_every
-    out = []
+    out = {}
     fig = km_figure(ep.overall, labels={"all": "All patients"}, time_unit=unit, xlabel=xlabel,
                     ylabel=ep.label, tick_every=tick)
     n = int(ep.overall.curves[0].n)
-    out.append(_render(fig, f"{ep.name}-overall", start, f"{ep.label} of all {n} patients "
-                       "(Kaplan-Meier estimate with 95% confidence band; | censored).",
-                       f"Kaplan-Meier curve of {ep.label.lower()}, all patients"))
-    if ep.by_group is not None:
-        fig = km_figure(ep.by_group, test=ep.test, exact=ep.exact, labels=labels,
+    out[ep.name] = _render(fig, f"{ep.name}-overall", start,
+                           f"{ep.label} of all {n} patients (Kaplan-Meier estimate with 95% "
+                           "confidence band; | censored).",
+                           f"Kaplan-Meier curve of {ep.label.lower()}, all patients")
+    for i, c in enumerate(ep.comparisons, start=1):
+        fig = km_figure(c.km, test=c.test, exact=c.exact, labels=labels.get(c.variable, {}),
                         time_unit=unit, xlabel=xlabel, ylabel=ep.label, tick_every=tick)
-        by = column_label(results, results.group or "")
-        out.append(_render(fig, f"{ep.name}-by-group", start + 1,
-                           f"{ep.label} by {by.lower()} (Kaplan-Meier; | censored; "
-                           "dashed lines: medians).",
-                           f"Kaplan-Meier curves of {ep.label.lower()} by {by.lower()}"))
+        by = _lower(column_label(results, c.variable))
+        out[f"{ep.name}:{c.variable}"] = _render(
+            fig, f"{ep.name}-by-{c.variable}", start + i,
+            f"{ep.label} by {by} (Kaplan-Meier; | censored; dashed lines: medians).",
+            f"Kaplan-Meier curves of {ep.label.lower()} by {by}")
     return out
 
 
@@ -159,11 +171,12 @@ def _whole_numbers(column: Any) -> bool:
     return bool(values.size) and bool((values == values.round()).all())
 
 
-def _listing(results: StudyResults, number: int, labels: Mapping[str, str]) -> Table:
+def _listing(results: StudyResults, number: int,
+             labels: Mapping[str, Mapping[str, str]]) -> Table:
     study = results.study
     cfg = study.config
     columns = list(cfg.report.listing or [])
-    if not columns:
+    if cfg.report.listing is None:
         columns = ([results.group] if results.group else []) + list(
             cfg.analysis.characteristics)
         for ep in results.endpoints:
@@ -190,8 +203,8 @@ def _listing(results: StudyResults, number: int, labels: Mapping[str, str]) -> T
                 text = ""
             elif c in event_columns:
                 text = "event" if int(v) == 1 else "censored"
-            elif c == results.group:
-                text = group_label(str(v), labels)
+            elif c in labels:
+                text = group_label(str(v), labels[c])
             elif isinstance(v, float):
                 text = format_number(v, 0 if c in whole else 1)
             elif hasattr(v, "date"):
@@ -218,11 +231,15 @@ def _flow_section(results: StudyResults, fig_no: int) -> tuple[Section, int]:
                       "Flow chart of patients included and excluded")
         blocks.append(fig)
         fig_no += 1
-    steps = ", ".join(f"{s.step.lower()} ({s.n_after} remaining, {s.n_excluded} excluded: "
-                      f"{s.reason or s.rule})" for s in flow.steps)
+    steps = "; ".join(f"{s.step.lower()}: {s.n_after} remaining, {s.n_excluded} excluded "
+                      f"({s.reason or s.rule})" for s in flow.steps)
     text = f"The registry held {flow.n_registry} patients"
-    text += f"; inclusion steps: {steps}" if steps else ""
-    blocks.insert(0, Paragraph(text + f". {flow.n_final} patients were analysed."))
+    text += f" (inclusion steps — {steps})" if steps else ""
+    if flow.n_final == flow.n_registry:
+        text += ", all of whom were analysed."
+    else:
+        text += f"; {flow.n_final} of them were analysed."
+    blocks.insert(0, Paragraph(text))
     return Section("Cohort", tuple(blocks), id="cohort"), fig_no
 
 
@@ -267,34 +284,76 @@ def _problems_section(results: StudyResults) -> Section:
     return Section("Data checks and derivation", tuple(blocks), id="checks")
 
 
+def _hr_text(hr: float | None, ci: tuple[float, float] | None, infinite: int) -> str:
+    """HR (95% CI) with enough decimals that the interval does not collapse (1.013 per year)."""
+    if infinite:
+        return "not estimable (monotone likelihood)"
+    if hr is None:
+        return "NA"
+    lo, hi = ci if ci is not None else (None, None)
+    digits = 2
+    while digits < 4 and lo is not None and hi is not None and \
+            format_number(lo, digits) == format_number(hi, digits):
+        digits += 1
+    return format_estimate_ci(hr, lo, hi, digits)
+
+
+def _term_level(term: str) -> str | None:
+    """``"size[T.20-50]"`` → ``"20-50"``; a numeric term → None."""
+    if "[T." in term and term.endswith("]"):
+        return term.split("[T.", 1)[1][:-1]
+    return None
+
+
 def _prognostic_tables(results: StudyResults, number: int) -> list[Table]:
     p = results.prognostic
     if p is None:
         return []
+    cfg = results.study.config
     out = []
     for kind, rows in (("Univariable", p.univariable), ("Multivariable", p.multivariable)):
         if not rows:
             continue
-        header = (Cell("Factor"), Cell("Term"), _right("n"), _right("Events"),
-                  _right("HR (95% CI)"), _right("p"))
-        body = []
+        header = (Cell("Factor"), _right("HR (95% CI)"), _right("p"))
+        body: list[tuple[Cell, ...]] = []
+        seen: set[str] = set()
         for r in rows:
-            if r.infinite:
-                hr = "infinite (monotone likelihood)"
-            elif r.hr is None:
-                hr = "NA"
-            else:
-                lo, hi = r.hr_ci if r.hr_ci is not None else (None, None)
-                hr = format_estimate_ci(r.hr, lo, hi, 2)
-            term = r.term + (f" vs {r.reference}" if r.reference else "")
-            body.append((Cell(column_label(results, r.covariate)), Cell(term),
-                         _right(format_count(r.n)), _right(format_count(r.events)), _right(hr),
+            var = cfg.variables.get(r.covariate)
+            names = dict(var.labels or {}) if var is not None else {}
+            label = column_label(results, r.covariate)
+            level = _term_level(r.term)
+            if level is None:
+                unit = var.unit if var is not None and var.unit else None
+                per = f" (per {unit.removesuffix('s') if unit in ('years', 'nodes') else unit})" \
+                    if unit else ""
+                body.append((Cell(label + per), _right(_hr_text(r.hr, r.hr_ci, r.infinite)),
+                             _right(format_p(r.p_value))))
+                continue
+            if r.covariate not in seen:
+                seen.add(r.covariate)
+                factor_p = "" if r.factor_p_value is None else format_p(r.factor_p_value)
+                body.append((Cell(label), _right(""), _right(factor_p)))
+                ref = r.reference or ""
+                body.append((Cell(group_label(ref, names), indent=1), _right("1 (reference)"),
+                             _right("")))
+            body.append((Cell(group_label(level, names), indent=1),
+                         _right(_hr_text(r.hr, r.hr_ci, r.infinite)),
                          _right(format_p(r.p_value))))
         method = "Firth's penalized Cox regression" if p.method == "firth" else "Cox regression"
+        sizes = {(r.n, r.events) for r in rows}
+        counts = ""
+        if len(sizes) == 1:
+            n, events = sizes.pop()
+            counts = f"{n} patients, {events} events. "
+        notes = [f"HR: hazard ratio. {counts}Ties by the {p.ties.capitalize()} method. "
+                 "A factor's p beside its name tests all its levels together."]
+        if kind == "Multivariable":
+            notes.append(f"Factors in the model: {p.selection}.")
+        if p.method == "firth":
+            notes.append("Profile-likelihood confidence intervals and penalized likelihood-"
+                         "ratio p-values (Firth).")
         out.append(Table(f"cox-{kind.lower()}", f"Table {number}. {kind} {method}",
-                         (header,), tuple(body),
-                         (f"HR: hazard ratio; ties by the {p.ties.capitalize()} method. "
-                          f"{p.selection}",)))
+                         (header,), tuple(body), tuple(notes)))
         number += 1
     return out
 
@@ -318,21 +377,22 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
                                 id="characteristics"))
         table_no += 1
 
-    sections.append(Section("Patient listing", (_listing(results, table_no, labels),),
-                            id="listing"))
-    table_no += 1
+    if cfg.report.listing != []:
+        sections.append(Section("Patient listing", (_listing(results, table_no, labels),),
+                                id="listing"))
+        table_no += 1
 
     figure_numbers: dict[str, int] = {}
     survival_blocks: list[Section] = []
     for ep in results.endpoints:
         figures = _km_figures(results, ep, fig_no, labels)
-        figure_numbers[ep.name] = fig_no
-        if len(figures) > 1:
-            figure_numbers[ep.name + ":groups"] = fig_no + 1
-        fig_no += len(figures)
+        for key in figures:
+            figure_numbers[key] = fig_no
+            fig_no += 1
         table = _survival_table(results, ep, table_no, labels)
         table_no += 1
-        survival_blocks.append(Section(ep.label, (table, *figures), id=f"survival-{ep.name}"))
+        survival_blocks.append(Section(ep.label, (table, *figures.values()),
+                                       id=f"survival-{ep.name}"))
     if survival_blocks:
         sections.append(Section("Survival", tuple(survival_blocks), id="survival"))
 
@@ -367,15 +427,12 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
 
 
 def _characteristics(results: StudyResults, number: int,
-                     labels: Mapping[str, str]) -> Table | None:
+                     labels: Mapping[str, Mapping[str, str]]) -> Table | None:
     """Table 1, when the study lists characteristics (rendered by the Table 1 layer)."""
     table = results.characteristics
     if table is None or not hasattr(table, "to_table"):
         return None
-    rendered: Table = table.to_table(number=number, labels=labels,
+    rendered: Table = table.to_table(number=number,
+                                     labels=labels.get(results.group or "", {}),
                                      variable_labels=dict(results.study.labels))
     return rendered
-
-
-def figure_files(doc: Document) -> Sequence[Figure]:
-    return doc.figures()

@@ -7,7 +7,7 @@ with its count and reason (as a CONSORT/STROBE flow chart).
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from survstudy.data.cohort import CohortFlow
 
@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 __all__ = ["flow_figure"]
 
-_BOX = {"boxstyle": "square,pad=0.6", "facecolor": "white", "edgecolor": "#1b1f24",
+_BOX: dict[str, Any] = {"boxstyle": "square,pad=0.6", "facecolor": "white", "edgecolor": "#1b1f24",
         "linewidth": 1.0}
-_SIDE = {**_BOX, "facecolor": "#f4f5f7", "edgecolor": "#5b6470"}
+_SIDE: dict[str, Any] = {**_BOX, "facecolor": "#f4f5f7", "edgecolor": "#5b6470"}
 
 
 def _n(n: int) -> str:
@@ -36,7 +36,7 @@ def flow_figure(flow: CohortFlow, registry_label: str = "Patients in the registr
     ax.set_xlim(0, 1)
     ax.set_ylim(rows - 0.55, -0.45)
     ax.axis("off")
-    text = {"fontsize": 9, "ha": "center", "va": "center", "family": "sans-serif"}
+    text: dict[str, Any] = {"fontsize": 9, "ha": "center", "va": "center", "family": "sans-serif"}
     ax.text(0.33, 0, f"{registry_label}\n{_n(flow.n_registry)}", bbox=_BOX, **text)
     for i, step in enumerate(steps, start=1):
         label = "\n".join(textwrap.wrap(step.step, 34))

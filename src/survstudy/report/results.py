@@ -21,46 +21,61 @@ from survstudy.stats.km import KaplanMeier, kaplan_meier_counts
 if TYPE_CHECKING:
     import pandas as pd
 
+    from survstudy.stats.prognostic import PrognosticTables
     from survstudy.study import Study
 
-__all__ = ["EndpointResult", "StudyResults", "analyse_study"]
+__all__ = ["Comparison", "EndpointResult", "StudyResults", "analyse_study"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Survival of one endpoint compared across the levels of one variable."""
+
+    variable: str
+    levels: tuple[str, ...]
+    km: KaplanMeier
+    test: SurvivalTest
+    exact: ExactLogRank | None
+    follow_up: FollowUp
+
+    def to_dict(self, landmarks: Sequence[float]) -> dict[str, Any]:
+        return {
+            "variable": self.variable,
+            "levels": list(self.levels),
+            "curves": self.km.summary(at=landmarks, quantiles=(0.25, 0.5, 0.75)),
+            "test": self.test.to_dict(),
+            "exact_test": None if self.exact is None else self.exact.to_dict(),
+            "follow_up": self.follow_up.to_dict(),
+        }
 
 
 @dataclass(frozen=True)
 class EndpointResult:
-    """One survival endpoint: overall and by group, with tests and follow-up."""
+    """One survival endpoint: overall, and compared by each grouping variable."""
 
     name: str
     label: str
     overall: KaplanMeier
-    by_group: KaplanMeier | None
-    test: SurvivalTest | None
-    exact: ExactLogRank | None
     follow_up: FollowUp
-    follow_up_by_group: FollowUp | None
+    comparisons: tuple[Comparison, ...]
     landmarks: tuple[float, ...]
     not_derived: int
 
-    def to_dict(self) -> dict[str, Any]:
-        def curves(km: KaplanMeier | None) -> list[dict[str, object]] | None:
-            if km is None:
-                return None
-            return km.summary(at=self.landmarks, quantiles=(0.25, 0.5, 0.75))
+    @property
+    def main(self) -> Comparison | None:
+        """The comparison by the study's main grouping (``[analysis] groups``)."""
+        return self.comparisons[0] if self.comparisons else None
 
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "label": self.label,
             "conf_type": self.overall.conf_type,
             "conf_level": self.overall.conf_level,
             "landmarks": list(self.landmarks),
-            "overall": curves(self.overall),
-            "by_group": curves(self.by_group),
-            "test": None if self.test is None else self.test.to_dict(),
-            "exact_test": None if self.exact is None else self.exact.to_dict(),
+            "overall": self.overall.summary(at=self.landmarks, quantiles=(0.25, 0.5, 0.75)),
             "follow_up": self.follow_up.to_dict(),
-            "follow_up_by_group": None
-            if self.follow_up_by_group is None
-            else self.follow_up_by_group.to_dict(),
+            "comparisons": [c.to_dict(self.landmarks) for c in self.comparisons],
             "not_derived": self.not_derived,
         }
 
@@ -74,7 +89,7 @@ class StudyResults:
     group_levels: tuple[str, ...]
     endpoints: tuple[EndpointResult, ...]
     characteristics: Any
-    prognostic: Any
+    prognostic: PrognosticTables | None
     claims: tuple[ClaimCheck, ...]
 
     def endpoint(self, name: str) -> EndpointResult | None:
@@ -122,32 +137,33 @@ def _counts(frame: pd.DataFrame, time: str, event: str, group: str | None,
     )
 
 
-def _endpoint(study: Study, name: str, group: str | None,
-              levels: Sequence[str]) -> EndpointResult:
+def _compare(study: Study, time: str, event: str, variable: str) -> Comparison | None:
+    levels = _levels(study, variable)
+    if len(levels) < 2:
+        return None
+    cfg = study.config
+    conf = cfg.report.conf_type
+    counts = _counts(study.data, time, event, variable, levels)
+    km = kaplan_meier_counts(counts, conf_type=conf)
+    exact = None
+    if len(km) > 1 and min(c.n for c in km) < cfg.report.exact_below:
+        exact = exact_log_rank(counts)
+    return Comparison(variable, levels, km, weighted_log_rank(counts), exact,
+                      reverse_km_follow_up(counts, conf_type=conf))
+
+
+def _endpoint(study: Study, name: str, variables: Sequence[str]) -> EndpointResult:
     cfg = study.config
     time, event = study.endpoint_columns(name)
     conf = cfg.report.conf_type
     overall_counts = _counts(study.data, time, event, None, ())
-    overall = kaplan_meier_counts(overall_counts, conf_type=conf)
-    by_group = test = exact = follow_groups = None
-    if group is not None and len(levels) > 1:
-        counts = _counts(study.data, time, event, group, levels)
-        by_group = kaplan_meier_counts(counts, conf_type=conf)
-        test = weighted_log_rank(counts)
-        sizes = [c.n for c in by_group]
-        if len(by_group) > 1 and min(sizes) < cfg.report.exact_below:
-            exact = exact_log_rank(counts)
-        follow_groups = reverse_km_follow_up(counts, conf_type=conf)
-    endpoint = cfg.endpoints[name]
+    comparisons = [_compare(study, time, event, v) for v in variables]
     return EndpointResult(
         name=name,
-        label=endpoint.label or name,
-        overall=overall,
-        by_group=by_group,
-        test=test,
-        exact=exact,
+        label=cfg.endpoints[name].label or name,
+        overall=kaplan_meier_counts(overall_counts, conf_type=conf),
         follow_up=reverse_km_follow_up(overall_counts, conf_type=conf),
-        follow_up_by_group=follow_groups,
+        comparisons=tuple(c for c in comparisons if c is not None),
         landmarks=study.landmarks,
         not_derived=overall_counts.excluded,
     )
@@ -160,9 +176,10 @@ def _claim_value(results: StudyResults, claim: PublishedValue) -> tuple[float | 
         ep = results.endpoint(claim.endpoint or "")
         if ep is None:
             return None, f"the study defines no endpoint '{claim.endpoint}'"
+        main = ep.main
         if claim.quantity == "log_rank_p":
-            return (None, "no groups to compare") if ep.test is None else (ep.test.p_value, "")
-        km = ep.overall if claim.group in (None, "all") else ep.by_group
+            return (None, "no groups to compare") if main is None else (main.test.p_value, "")
+        km = ep.overall if claim.group in (None, "all") else (main.km if main else None)
         if km is None or (claim.group not in (None, "all") and claim.group not in km.groups):
             return None, f"no group '{claim.group}'"
         curve = km.curves[0] if claim.group in (None, "all") else km[str(claim.group)]
@@ -196,20 +213,58 @@ def _claim_value(results: StudyResults, claim: PublishedValue) -> tuple[float | 
     return (100 * n / present.size, "") if present.size else (None, "no values")
 
 
+#: With "auto", Firth's method is used below this many events per model term (or when the
+#: ordinary likelihood is monotone).
+EVENTS_PER_TERM = 10
+
+
+def _prognostic(study: Study, endpoint: str) -> PrognosticTables | None:
+    """Univariable and multivariable Cox tables for the study's covariates (None if none)."""
+    from survstudy.stats.prognostic import prognostic_factors
+
+    cfg = study.config
+    covariates = list(cfg.analysis.covariates)
+    if not covariates:
+        return None
+    time, event = study.endpoint_columns(endpoint)
+    categorical = [c for c in covariates
+                   if (v := cfg.variables.get(c)) is not None and v.type == "categorical"]
+    reference = {c: str(levels[0]) for c in categorical
+                 if (levels := cfg.variables[c].levels)}
+    frame = study.data[[time, event, *covariates]].copy()
+    frame[event] = frame[event].astype("float")
+    for c in categorical:
+        frame[c] = frame[c].astype("string")
+    mode = cfg.report.firth
+
+    def fit(firth: bool) -> PrognosticTables:
+        return prognostic_factors(frame, time, event, covariates, categorical=categorical,
+                                  reference=reference, firth=firth)
+
+    if mode != "auto":
+        return fit(mode == "always")
+    tables = fit(False)
+    terms = max(len(tables.multivariable), 1)
+    events = int(frame[event].sum())
+    monotone = any(r.infinite for r in (*tables.univariable, *tables.multivariable))
+    return fit(True) if monotone or events < EVENTS_PER_TERM * terms else tables
+
+
 def analyse_study(study: Study) -> StudyResults:
     """Compute every number of the report for ``study``."""
     cfg = study.config
     group = cfg.analysis.groups
     levels = _levels(study, group) if group else ()
     names = cfg.analysis.endpoints if cfg.analysis.endpoints is not None else list(cfg.endpoints)
-    endpoints = tuple(_endpoint(study, n, group, levels) for n in names)
+    variables = ([group] if group else []) + [v for v in cfg.analysis.also_by if v != group]
+    endpoints = tuple(_endpoint(study, n, variables) for n in names)
     results = StudyResults(
         study=study,
         group=group,
         group_levels=levels,
         endpoints=endpoints,
         characteristics=None,
-        prognostic=None,
+        prognostic=_prognostic(study, names[0]) if names else None,
         claims=(),
     )
     claims = tuple(check_claim(c, lambda c: _claim_value(results, c)) for c in cfg.published)

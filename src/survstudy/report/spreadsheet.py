@@ -8,7 +8,7 @@ a plain number (``-0.55`` stays a number).
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 __all__ = ["safe_cell", "write_csv", "write_xlsx"]
@@ -35,7 +35,7 @@ def write_csv(rows: Sequence[Sequence[str]], path: Path) -> None:
             writer.writerow([safe_cell(str(c)) for c in row])
 
 
-def write_xlsx(sheets: dict[str, Sequence[Sequence[str]]], path: Path) -> None:
+def write_xlsx(sheets: Mapping[str, Sequence[Sequence[str]]], path: Path) -> None:
     """One worksheet per entry of ``sheets`` (names cut to Excel's 31 characters)."""
     from openpyxl import Workbook
 

@@ -16,10 +16,9 @@ from survstudy.report.format import (
     format_median,
     format_p,
     format_percent,
-    group_label,
     name_of_test,
 )
-from survstudy.report.results import EndpointResult, StudyResults
+from survstudy.report.results import Comparison, StudyResults
 from survstudy.stats.km import SurvivalCurve
 
 __all__ = [
@@ -82,11 +81,12 @@ def _and(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _group_phrase(results: StudyResults, level: str, labels: Mapping[str, str]) -> str:
+def _group_phrase(results: StudyResults, variable: str, level: str,
+                  labels: Mapping[str, str]) -> str:
     if level in labels:
         text = labels[level]
-        return "patients with " + text[:1].lower() + text[1:]
-    return f"patients with {column_label(results, results.group or '')} {level}"
+        return "patients with " + _lower_first(text)
+    return f"patients with {_lower_first(column_label(results, variable))} {level}"
 
 
 def _rates(curve: SurvivalCurve, times: Sequence[float]) -> list[str]:
@@ -96,21 +96,23 @@ def _rates(curve: SurvivalCurve, times: Sequence[float]) -> list[str]:
     return out
 
 
-def _test_phrase(ep: EndpointResult) -> str:
-    if ep.test is None or ep.test.df == 0:
+def _test_phrase(comparison: Comparison) -> str:
+    test = comparison.test
+    if test.df == 0:
         return ""
-    text = f"{_lower_first(name_of_test(ep.test.method))} {format_p(ep.test.p_value, prefix=True)}"
-    if ep.exact is not None:
-        text += "; " + format_exact_p(ep.exact.p_value, ep.exact.method).lower()
+    text = f"{_lower_first(name_of_test(test.method))} {format_p(test.p_value, prefix=True)}"
+    if comparison.exact is not None:
+        text += "; " + format_exact_p(comparison.exact.p_value, comparison.exact.method).lower()
     return text
 
 
 def results_sentences(
-    results: StudyResults, labels: Mapping[str, str], figures: Mapping[str, int]
+    results: StudyResults, labels: Mapping[str, Mapping[str, str]], figures: Mapping[str, int]
 ) -> list[str]:
     """The Results paragraph, one sentence group per endpoint, in the seed paper's style.
 
-    ``figures`` maps ``"ENDPOINT"`` and ``"ENDPOINT:groups"`` to figure numbers.
+    ``labels`` maps each grouping variable to its level labels; ``figures`` maps
+    ``"ENDPOINT"`` and ``"ENDPOINT:VARIABLE"`` to figure numbers.
     """
     out = []
     phrases = landmark_phrase(results)
@@ -138,14 +140,16 @@ def results_sentences(
             f"follow-up, by the reverse Kaplan-Meier method, was "
             f"{format_median(fu.estimate)} {unit}."
         )
-        if ep.by_group is not None and phrases:
+        for comparison in ep.comparisons if phrases else ():
             parts = []
-            for curve in ep.by_group:
+            for curve in comparison.km:
                 rates = _rates(curve, ep.landmarks)
-                parts.append(f"{_group_phrase(results, curve.label, labels)} "
-                             f"{'were' if len(rates) > 1 else 'was'} {_and(rates)}")
-            tail = _test_phrase(ep)
-            fig = f" (Fig. {figures[ep.name + ':groups']})" if ep.name + ":groups" in figures else ""
+                phrase = _group_phrase(results, comparison.variable, curve.label,
+                                       labels.get(comparison.variable, {}))
+                parts.append(f"{phrase} {'were' if len(rates) > 1 else 'was'} {_and(rates)}")
+            tail = _test_phrase(comparison)
+            key = f"{ep.name}:{comparison.variable}"
+            fig = f" (Fig. {figures[key]})" if key in figures else ""
             first, *rest = parts
             body = first + (" and those of " + _and(rest) if rest else "")
             respectively = ", respectively" if len(ep.landmarks) > 1 else ""
@@ -198,10 +202,11 @@ def methods_paragraphs(results: StudyResults) -> list[str]:
             "are given with Brookmeyer-Crowley confidence intervals, and the median follow-up "
             "was estimated with the reverse Kaplan-Meier method."
         )
-        if ep.test is not None:
+        if ep.main is not None:
             km += (" Survival curves were compared with the "
-                   f"{_lower_first(name_of_test(ep.test.method))} test.")
-        exact = next((e.exact for e in results.endpoints if e.exact is not None), None)
+                   f"{_lower_first(name_of_test(ep.main.test.method))} test.")
+        exact = next((c.exact for e in results.endpoints for c in e.comparisons
+                      if c.exact is not None), None)
         if exact is not None:
             below = cfg.report.exact_below
             how = (f"all {exact.n_relabelings:,} relabelings of patients with the group sizes "

@@ -1,0 +1,145 @@
+"""The report folder: every output written, numbers agree across formats and with the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from survstudy.cli import _register, app
+from survstudy.cli.demo import example_study
+from survstudy.report.spreadsheet import safe_cell
+from tests.conftest import SEED_COHORT
+
+_register()
+runner = CliRunner()
+SEED_STUDY = example_study("liver_resection")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "seed"
+    result = runner.invoke(app, ["report", str(SEED_STUDY), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig") as f:
+        return list(csv.reader(f))
+
+
+def test_folder_holds_every_output(report: Path) -> None:
+    for name in ("report.html", "report.docx", "results.json", "manifest.json",
+                 "derivation_log.csv", "tables/survival-os.csv", "tables/survival-os.xlsx",
+                 "tables/patient-listing.csv", "tables/published.csv",
+                 "figures/os-by-group.png", "figures/os-by-group.svg", "figures/cohort-flow.png"):
+        assert (report / name).is_file(), name
+    assert not list(report.parent.glob(".*partial"))
+
+
+def test_html_is_self_contained(report: Path) -> None:
+    html = (report / "report.html").read_text()
+    assert "<script" not in html
+    for remote in ("http://", "https://", "//cdn", "@import"):
+        assert remote not in html.replace("http://www.w3.org", "")
+    assert html.count("data:image/png;base64,") == 3  # flow + overall + by group
+
+
+def test_numbers_agree_across_outputs_and_with_km(report: Path) -> None:
+    results = json.loads((report / "results.json").read_text())
+    os = results["endpoints"][0]
+    by_group = {g["group"]: g for g in os["comparisons"][0]["curves"]}
+    # the km command on the bundled cohort (survival months as printed) gives the same rates
+    km = runner.invoke(app, ["km", str(SEED_COHORT), "--time", "survival_months", "--event",
+                             "died", "--group", "group", "--at", "12,36", "--json"])
+    cli = {g["group"]: g for g in json.loads(km.stdout)["groups"]}
+    for level in ("solitary", "extrahepatic"):
+        for mine, theirs in zip(by_group[level]["at"], cli[level]["at"], strict=True):
+            assert mine["survival"] == pytest.approx(theirs["survival"])
+            assert mine["n_risk"] == theirs["n_risk"]
+    test = os["comparisons"][0]["test"]
+    assert test["p_value"] == pytest.approx(json.loads(km.stdout)["test"]["p_value"], rel=1e-3)
+    # the same numbers, formatted, in the CSV table, the HTML and the Word document
+    table = _csv(report / "tables/survival-os.csv")
+    row = next(r for r in table if r[0].strip() == "Liver and extrahepatic metastasis")
+    assert row[1:3] == ["6", "3"]
+    assert row[4].startswith("80.0 (")
+    html = (report / "report.html").read_text()
+    assert row[4] in html
+    import docx
+
+    document = docx.Document(str(report / "report.docx"))
+    cells = {c.text for t in document.tables for r in t.rows for c in r.cells}
+    assert row[4] in cells
+    assert "Log-rank p = 0.058" in html
+
+
+def test_word_tables_are_real_tables(report: Path) -> None:
+    import docx
+
+    document = docx.Document(str(report / "report.docx"))
+    firsts = [t.rows[0].cells[0].text for t in document.tables]
+    assert "Group" in firsts  # the survival table
+    survival = document.tables[firsts.index("Group")]
+    assert survival.rows[1].cells[0].text == "All patients"
+    assert len(survival.columns) == 6
+
+
+def test_published_numbers_are_checked(report: Path) -> None:
+    results = json.loads((report / "results.json").read_text())
+    claims = {c["what"]: c for c in results["published"]}
+    assert claims["3-year overall survival, solitary liver metastasis"]["reproduced"]
+    assert claims["1-year overall survival, extrahepatic metastasis"]["reproduced"]
+    solitary_1y = claims["1-year overall survival, solitary liver metastasis"]
+    assert not solitary_1y["reproduced"]
+    assert solitary_1y["computed"] == pytest.approx(100.0)
+    logrank = claims["Log-rank p, overall survival by metastatic pattern"]
+    assert not logrank["reproduced"]
+    assert round(logrank["computed"], 3) == 0.058
+    rfs = claims["1-year recurrence-free survival, all 13 patients"]
+    assert rfs["computed"] is None
+    assert "no recurrence dates" in rfs["reason"]
+
+
+def test_manifest_records_inputs_and_versions(report: Path) -> None:
+    manifest: dict[str, Any] = json.loads((report / "manifest.json").read_text())
+    assert len(manifest["study_file"]["sha256"]) == 64
+    assert all(len(h) == 64 for h in manifest["inputs"].values())
+    assert manifest["software"]["survstudy"]
+    assert "report.html" in manifest["outputs"]
+
+
+def test_identifiers_stay_out_unless_asked(report: Path) -> None:
+    listing = _csv(report / "tables/patient-listing.csv")
+    text = json.dumps(listing)
+    assert "S1" not in {c for r in listing for c in r}
+    assert "patient_id" not in text
+
+
+def test_failing_input_writes_nothing(tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(SEED_STUDY.parent, study)
+    registry = study / "registry.csv"
+    lines = registry.read_text().splitlines()
+    lines[3] = lines[3].replace("2011-12-30", "2001-01-01", 1)  # last contact before resection
+    registry.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["report", str(study / "study.toml"), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_spreadsheet_cells_cannot_run_formulas() -> None:
+    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("+1+2") == "'+1+2"
+    assert safe_cell("-0.55") == "-0.55"
+    assert safe_cell("Solitary") == "Solitary"
