@@ -14,6 +14,7 @@ from survstudy.errors import InputError, Problem
 __version__ = "0.1.0"
 
 __all__ = [
+    "CharacteristicsTable",
     "CountTable",
     "CoxResult",
     "EventSpec",
@@ -28,10 +29,12 @@ __all__ = [
     "SurvivalTest",
     "__version__",
     "adjust_p_values",
+    "characteristics_table",
     "compare_survival",
     "count_table",
     "cox_regression",
     "exact_log_rank",
+    "fisher_exact",
     "kaplan_meier",
     "kaplan_meier_counts",
     "km_figure",
@@ -74,6 +77,9 @@ _LAZY = {
     "proportional_hazards_test": "survstudy.stats.zph",
     "km_figure": "survstudy.report.figures",
     "save_figure": "survstudy.report.figures",
+    "CharacteristicsTable": "survstudy.stats.tables",
+    "characteristics_table": "survstudy.stats.tables",
+    "fisher_exact": "survstudy.stats.fisher",
     "Study": "survstudy.study",
     "load_study": "survstudy.study",
     "synthesize": "survstudy.synth",
@@ -95,9 +101,11 @@ if TYPE_CHECKING:
     )
     from survstudy.stats.cox import CoxResult, cox_regression
     from survstudy.stats.exact_logrank import ExactLogRank, exact_log_rank
+    from survstudy.stats.fisher import fisher_exact
     from survstudy.stats.km import KaplanMeier, kaplan_meier_counts
     from survstudy.stats.multiplicity import adjust_p_values
     from survstudy.stats.prognostic import PrognosticTables, prognostic_factors
+    from survstudy.stats.tables import CharacteristicsTable, characteristics_table
     from survstudy.stats.zph import ProportionalHazardsTest, proportional_hazards_test
     from survstudy.study import Study, load_study
     from survstudy.synth import synthesize, write_synthetic

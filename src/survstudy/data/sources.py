@@ -96,16 +96,21 @@ def _read_excel(path: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
         raise InputError(Problem(f"cannot read the workbook: {e}", file=name)) from e
 
 
-def read_frame(source: Source, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def read_frame(
+    source: Source, columns: Sequence[str] | None = None, *, as_text: bool = False
+) -> pd.DataFrame:
     """The rows of ``source`` as a pandas DataFrame (for row-level methods: Cox, Table 1).
 
     Missing columns raise one :class:`InputError` naming each, with the closest existing name.
-    CSV text such as ``NA`` is read as missing.
+    CSV text such as ``NA`` is read as missing. ``as_text`` reads CSV cells as the user wrote
+    them (DuckDB's type sniffing would turn yes/no into booleans or 01 into 1).
     """
     from survstudy.engine.duckdb import check_columns, connect, quote_ident, source_columns
 
     con = connect()
     relation, names = source_columns(con, source)
+    if as_text and source.kind == "csv":
+        relation = source.relation(con, all_text=True)
     if columns is None:
         frame: pd.DataFrame = con.sql(f"SELECT * FROM {relation}").df()
         return frame
