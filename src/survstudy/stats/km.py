@@ -352,7 +352,7 @@ class KaplanMeier:
         self, at: Sequence[float] = (), quantiles: Sequence[float] = (0.5,)
     ) -> list[dict[str, object]]:
         """Per group: n, events, quantiles with CI and the curve at ``at`` (plain numbers)."""
-        rows = []
+        rows: list[dict[str, object]] = []
         for c in self.curves:
             qs = [c.quantile(p) for p in quantiles]
             median = c.median
