@@ -85,6 +85,9 @@ def test_word_tables_are_real_tables(report: Path) -> None:
 
     document = docx.Document(str(report / "report.docx"))
     firsts = [t.rows[0].cells[0].text for t in document.tables]
+    assert "Characteristic" in firsts  # Table 1
+    characteristics = document.tables[firsts.index("Characteristic")]
+    assert characteristics.rows[0].cells[1].text == "Solitary liver metastasis (n = 7)"
     assert "Group" in firsts  # the survival table
     survival = document.tables[firsts.index("Group")]
     assert survival.rows[1].cells[0].text == "All patients"
@@ -143,3 +146,20 @@ def test_spreadsheet_cells_cannot_run_formulas() -> None:
     assert safe_cell("+1+2") == "'+1+2"
     assert safe_cell("-0.55") == "-0.55"
     assert safe_cell("Solitary") == "Solitary"
+
+
+def test_characteristics_agree_with_table1_command(report: Path) -> None:
+    out = runner.invoke(app, ["table1", str(SEED_COHORT), "--group", "group", "--categorical",
+                              "her2", "--continuous", "age_years", "--json"])
+    assert out.exit_code == 0, out.output
+    cli = {r["variable"]: r for r in json.loads(out.stdout)["rows"]}
+    results = json.loads((report / "results.json").read_text())
+    mine = {r["variable"]: r for r in results["characteristics"]["rows"]}
+    for variable in ("her2", "age_years"):
+        assert mine[variable]["test"] == cli[variable]["test"]
+        assert mine[variable]["p_value"] == pytest.approx(cli[variable]["p_value"], rel=1e-9)
+    table = _csv(report / "tables/characteristics.csv")
+    her2 = next(r for r in table if r[0] == "HER2, n (%)")
+    assert her2[4].startswith("0.103")
+    positive = table[table.index(her2) + 1]
+    assert positive[1:4] == ["1 (14.3%)", "4 (66.7%)", "5 (38.5%)"]

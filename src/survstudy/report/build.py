@@ -428,11 +428,18 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
 
 def _characteristics(results: StudyResults, number: int,
                      labels: Mapping[str, Mapping[str, str]]) -> Table | None:
-    """Table 1, when the study lists characteristics (rendered by the Table 1 layer)."""
+    """Table 1, when the study lists characteristics to compare between groups."""
+    from survstudy.report.characteristics import characteristics_block
+
     table = results.characteristics
-    if table is None or not hasattr(table, "to_table"):
+    if table is None:
         return None
-    rendered: Table = table.to_table(number=number,
-                                     labels=labels.get(results.group or "", {}),
-                                     variable_labels=dict(results.study.labels))
-    return rendered
+    cfg = results.study.config
+    return characteristics_block(
+        table, number,
+        group_labels=labels.get(results.group or "", {}),
+        variable_labels=dict(results.study.labels),
+        level_labels={n: dict(v.labels or {}) for n, v in cfg.variables.items()},
+        units={n: v.unit for n, v in cfg.variables.items() if v.unit},
+        order=cfg.analysis.characteristics,
+    )

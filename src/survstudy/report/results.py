@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from survstudy.stats.prognostic import PrognosticTables
+    from survstudy.stats.tables import CharacteristicsTable
     from survstudy.study import Study
 
 __all__ = ["Comparison", "EndpointResult", "StudyResults", "analyse_study"]
@@ -88,7 +89,7 @@ class StudyResults:
     group: str | None
     group_levels: tuple[str, ...]
     endpoints: tuple[EndpointResult, ...]
-    characteristics: Any
+    characteristics: CharacteristicsTable | None
     prognostic: PrognosticTables | None
     claims: tuple[ClaimCheck, ...]
 
@@ -250,6 +251,36 @@ def _prognostic(study: Study, endpoint: str) -> PrognosticTables | None:
     return fit(True) if monotone or events < EVENTS_PER_TERM * terms else tables
 
 
+def _characteristics(study: Study, group: str | None) -> CharacteristicsTable | None:
+    """Table 1 by the main group, with each variable typed as the study file says."""
+    import pandas as pd
+
+    from survstudy.stats.tables import characteristics_table
+
+    cfg = study.config
+    names = list(cfg.analysis.characteristics)
+    if group is None or not names:
+        return None
+    categorical, continuous = [], []
+    for name in names:
+        var = cfg.variables.get(name)
+        kind = var.type if var is not None else None
+        if kind is None:
+            numeric = pd.api.types.is_numeric_dtype(study.data[name])
+            kind = "continuous" if numeric and not pd.api.types.is_bool_dtype(
+                study.data[name]) else "categorical"
+        (continuous if kind == "continuous" else categorical).append(name)
+    frame = study.data[[group, *names]].copy()
+    for name in [group, *categorical]:
+        frame[name] = frame[name].astype("string")
+    levels = {n: [str(v) for v in lv] for n in categorical
+              if (var := cfg.variables.get(n)) is not None and (lv := var.levels)}
+    present = {str(v) for v in frame[group].dropna()}
+    groups = [g for g in _levels(study, group) if g in present]
+    return characteristics_table(frame, group, categorical, continuous, groups=groups,
+                                 levels=levels)
+
+
 def analyse_study(study: Study) -> StudyResults:
     """Compute every number of the report for ``study``."""
     cfg = study.config
@@ -263,7 +294,7 @@ def analyse_study(study: Study) -> StudyResults:
         group=group,
         group_levels=levels,
         endpoints=endpoints,
-        characteristics=None,
+        characteristics=_characteristics(study, group),
         prognostic=_prognostic(study, names[0]) if names else None,
         claims=(),
     )

@@ -174,6 +174,39 @@ def _endpoint_method(results: StudyResults, name: str) -> str:
     )
 
 
+def _characteristics_method(results: StudyResults) -> str:
+    """How Table 1 describes and compares, naming only the tests actually used."""
+    table = results.characteristics
+    assert table is not None
+    used = {r.test.test for r in table.rows if r.test.test}
+    parts = ["Categorical characteristics are given as counts and percentages of the patients "
+             "with a known value, continuous ones as mean ± standard deviation, median "
+             "(interquartile range) and range."]
+    categorical = []
+    if "chi-square" in used:
+        categorical.append("Pearson's chi-square test (without continuity correction) when "
+                           "every expected count was at least 5")
+    if "fisher" in used:
+        categorical.append("Fisher's exact test" + (" otherwise" if categorical else ""))
+    if categorical:
+        parts.append("Groups were compared with " + _and(categorical) + ";")
+    continuous = []
+    if used & {"t-test", "anova"}:
+        continuous.append("Student's t-test (one-way ANOVA for more than two groups) when the "
+                          "Shapiro-Wilk test did not reject normality in any group (p ≥ 0.05)")
+    if used & {"mann-whitney", "kruskal-wallis"}:
+        continuous.append("the Mann-Whitney U test (Kruskal-Wallis for more than two groups)"
+                          + (" otherwise" if continuous else ""))
+    if continuous:
+        lead = "continuous characteristics with " if categorical else (
+            "Continuous characteristics were compared with ")
+        parts.append(lead + _and(continuous) + ".")
+    elif categorical:
+        parts[-1] = parts[-1].rstrip(";") + "."
+    parts.append("The test used for each characteristic, and why, is named under its table.")
+    return " ".join(parts)
+
+
 def methods_paragraphs(results: StudyResults) -> list[str]:
     """The Methods section, stating what was actually done."""
     from survstudy import __version__
@@ -216,9 +249,8 @@ def methods_paragraphs(results: StudyResults) -> list[str]:
                    f"given: the share of {how} whose log-rank chi-square was at least the "
                    "observed one.")
         paragraphs.append(km)
-    table = results.characteristics
-    if table is not None and hasattr(table, "methods_text"):
-        paragraphs.append(table.methods_text())
+    if results.characteristics is not None:
+        paragraphs.append(_characteristics_method(results))
     if results.prognostic is not None:
         p = results.prognostic
         ties = "Efron" if p.ties == "efron" else "Breslow"
