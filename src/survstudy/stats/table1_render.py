@@ -1,5 +1,6 @@
 """Table 1 as text: a DataFrame of formatted cells, footnotes naming each test and why, and
-a plain-text table for the terminal. Rounding and wording live here, not in the result."""
+a plain-text table for the terminal. Wording lives here, not in the result; numbers are
+rounded by ``survstudy.report.format`` (half away from zero) like every other output."""
 
 from __future__ import annotations
 
@@ -17,34 +18,34 @@ __all__ = ["footnotes", "format_p", "render_text", "table_frame"]
 
 
 def format_p(p: float | None) -> str:
-    """``<0.001``, three decimals, or "not testable" (never NaN)."""
-    if p is None:
-        return "not testable"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    """``< 0.001``, three decimals, or "not testable" (never NaN)."""
+    from survstudy.report.format import format_p as clinical_p
+
+    return "not testable" if p is None else clinical_p(p)
 
 
 def _num(x: float | None, digits: int) -> str:
-    return "–" if x is None else f"{x:.{digits}f}"
+    from survstudy.report.format import format_number
+
+    return format_number(x, digits, missing="–")
 
 
 def _count(n: int, pct: float | None, digits: int) -> str:
-    return f"{n}" if pct is None else f"{n} ({pct:.{digits}f})"
+    return f"{n}" if pct is None else f"{n} ({_num(pct, digits)})"
 
 
 def _mean_sd(s: ContinuousSummary, d: int) -> str:
-    if s.mean is None:
-        return "–"
-    return f"{s.mean:.{d}f} ± {_num(s.sd, d)}"
+    return "–" if s.mean is None else f"{_num(s.mean, d)} ± {_num(s.sd, d)}"
 
 
 def _median_iqr(s: ContinuousSummary, d: int) -> str:
     if s.median is None:
         return "–"
-    return f"{s.median:.{d}f} ({_num(s.q1, d)}–{_num(s.q3, d)})"
+    return f"{_num(s.median, d)} ({_num(s.q1, d)}–{_num(s.q3, d)})"
 
 
 def _range(s: ContinuousSummary, d: int) -> str:
-    return "–" if s.min is None else f"{s.min:.{d}f}–{_num(s.max, d)}"
+    return "–" if s.min is None else f"{_num(s.min, d)}–{_num(s.max, d)}"
 
 
 def _marks(table: CharacteristicsTable) -> dict[str, str]:
