@@ -80,7 +80,7 @@ def split_list(text: str | None) -> list[str]:
 
 def _register() -> None:
     # each module adds its command to ``app`` when imported
-    from survstudy.cli import check, cox, demo, km, report, synth, table1  # noqa: F401
+    from survstudy.cli import check, cox, demo, km, report, serve, synth, table1  # noqa: F401
 
 
 def main() -> None:

@@ -1,0 +1,557 @@
+"""The local web app: forms → study configuration → the report's own results, shown live.
+
+The server only gathers choices and shows what :mod:`survstudy.web.pipeline` returns (which
+calls ``load_study`` / ``analyse_study`` / ``build_document``, as the CLI does). Slow steps
+(reading a large file, the analysis, writing the report) run in worker threads behind a
+progress bar, so the page never freezes; a newer choice cancels a run still going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from htmltools import Tag, Tagifiable, TagList, tags
+from shiny import App, Inputs, Outputs, Session, reactive, render, ui
+
+from survstudy.config import StudyConfig
+from survstudy.errors import InputError
+from survstudy.report.document import Table
+from survstudy.report.format import (
+    format_ci,
+    format_count,
+    format_exact_p,
+    format_number,
+    format_p,
+    format_test_p,
+    name_of_test,
+)
+from survstudy.web import layout
+from survstudy.web.choices import (
+    Choices,
+    build_config,
+    choices_from_config,
+    guess_choices,
+    likely_event_codes,
+)
+from survstudy.web.forms import derived_columns_of, example_study, fill_forms
+from survstudy.web.pipeline import Cancelled, Outcome, report_zip, run_analysis
+from survstudy.web.preview import DataPreview, read_preview
+from survstudy.web.render import figure_tag, problems_tag, table_tag
+from survstudy.web.security import DEFAULT_MAX_UPLOAD_BYTES, LOCAL_HOSTS, secure_app
+from survstudy.web.session import SessionFolder, StoredData, Workspace
+
+__all__ = ["create_app", "shiny_app"]
+
+log = logging.getLogger("survstudy.web")
+
+#: Seconds the app waits after a change before analysing, so quick changes make one run.
+SETTLE_SECONDS = 0.3
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or "survival-study"
+
+
+def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
+    def server(input: Inputs, output: Outputs, session: Session) -> None:
+        folder: SessionFolder = workspace.new_session()
+        session.on_ended(folder.remove)
+        stored: reactive.Value[StoredData | None] = reactive.value(None)
+        preview: reactive.Value[DataPreview | None] = reactive.value(None)
+        base: reactive.Value[StudyConfig | None] = reactive.value(None)
+        endpoint: reactive.Value[str] = reactive.value("")
+        load_error: reactive.Value[str | None] = reactive.value(None)
+        has_data: reactive.Value[bool] = reactive.value(False)
+        generation = [0]
+        last_config: list[StudyConfig | None] = [None]
+        loop = asyncio.get_running_loop()
+
+        def progress_bar(message: str) -> tuple[ui.Progress, Callable[[float, str], None]]:
+            bar = ui.Progress(session=session)
+            bar.set(0.05, message=message)
+
+            def update(value: float, text: str) -> None:  # called from worker threads
+                loop.call_soon_threadsafe(lambda: bar.set(value, message=text))
+
+            return bar, update
+
+        # ---- reading a registry ---------------------------------------------------------
+
+        @reactive.extended_task
+        async def load_task(
+            data: StoredData, sheet: str | None, example: StudyConfig | None
+        ) -> tuple[StoredData, DataPreview, StudyConfig | None]:
+            bar, _ = progress_bar(f"Reading {data.display_name}")
+            try:
+                found = await asyncio.to_thread(read_preview, data.path, sheet)
+            finally:
+                bar.close()
+            return data, found, example
+
+        def start_load(data: StoredData, sheet: str | None, example: StudyConfig | None) -> None:
+            load_error.set(None)
+            stored.set(data)
+            load_task.cancel()
+            load_task(data, sheet, example)
+
+        @reactive.effect
+        @reactive.event(input.upload)
+        def _upload() -> None:
+            info = (input.upload() or [None])[0]
+            if info is None:
+                return
+            try:
+                data = folder.store_upload(info["datapath"], info["name"])
+            except (ValueError, OSError) as e:
+                load_error.set(str(e))
+                return
+            endpoint.set("")
+            start_load(data, None, None)
+
+        @reactive.effect
+        @reactive.event(input.open_example)
+        def _open_example() -> None:
+            name = input.example()
+            if not name:
+                load_error.set("Choose an example first.")
+                return
+            config, registry = example_study(name)
+            endpoint.set(config.analysis_endpoints[0] if config.analysis_endpoints else "")
+            start_load(folder.store_copy(registry, registry.name), None, config)
+
+        @reactive.effect
+        @reactive.event(input.sheet, ignore_init=True)
+        def _sheet() -> None:
+            data, pv = stored(), preview()
+            if data is None or pv is None or not pv.sheets or input.sheet() == pv.sheet:
+                return
+            start_load(data, input.sheet(), base())
+
+        @reactive.effect
+        def _loaded() -> None:
+            status = load_task.status()
+            if status == "error":
+                error = load_task.error.get()
+                load_error.set(
+                    "\n".join(p.message for p in error.problems)
+                    if isinstance(error, InputError)
+                    else f"Cannot read the file: {error}"
+                )
+                preview.set(None)
+                has_data.set(False)
+                return
+            if status != "success":
+                return
+            data, found, example = load_task.value.get()
+            with reactive.isolate():
+                if data is not stored():
+                    return
+            if example is not None:
+                values = {c.name: c.values for c in found.columns}
+                prefill = choices_from_config(example, values)
+            else:
+                prefill = guess_choices(found)
+            base.set(example)
+            preview.set(found)
+            has_data.set(True)
+            fill_forms(prefill, found, example)
+            ui.update_accordion("steps", show=["data", "time", "compare"])
+
+        @reactive.effect
+        @reactive.event(input.event_column, ignore_init=True)
+        def _event_values() -> None:
+            pv = preview()
+            info = pv.column(input.event_column()) if pv else None
+            if info is None:
+                return
+            keep = [v for v in input.event_codes() if v in info.values]
+            ui.update_selectize(
+                "event_codes",
+                choices=list(info.values),
+                selected=keep or list(likely_event_codes(info.values)),
+            )
+
+        # ---- choices → configuration → analysis -----------------------------------------
+
+        @reactive.calc
+        def choices() -> Choices | None:
+            pv = preview()
+            if pv is None:
+                return None
+            try:
+                landmarks = tuple(sorted(float(x) for x in input.landmarks()))
+            except ValueError:
+                landmarks = ()
+            return Choices(
+                title=input.title(),
+                id_column=input.id_column() or "",
+                mode="ready" if input.mode() == "ready" else "dates",
+                origin=input.origin() or "",
+                event_dates=tuple(input.event_dates() or ()),
+                last_contact=input.last_contact() or "",
+                cutoff=input.cutoff() if input.use_cutoff() else None,
+                date_format=input.date_format() or "",
+                time_column=input.time_column() or "",
+                time_column_unit=input.time_column_unit(),
+                event_column=input.event_column() or "",
+                event_codes=tuple(input.event_codes() or ()),
+                outcome=input.outcome(),
+                time_unit=input.time_unit(),
+                group=input.group() or "",
+                characteristics=tuple(input.characteristics() or ()),
+                landmark_years=landmarks,
+                endpoint=endpoint(),
+                sheet=pv.sheet,
+            )
+
+        def _unknown_columns(c: Choices, pv: DataPreview) -> list[str]:
+            known = set(pv.names) | set(derived_columns_of(base()))
+            used = [c.id_column, c.group, *c.characteristics]
+            used += (
+                [c.origin, *c.event_dates, c.last_contact]
+                if c.mode == "dates"
+                else [c.time_column, c.event_column]
+            )
+            return [u for u in used if u and u not in known]
+
+        @reactive.calc
+        def config() -> StudyConfig | None:
+            c, pv, data = choices(), preview(), stored()
+            if c is None or pv is None or data is None or c.missing() or _unknown_columns(c, pv):
+                return None
+            return build_config(c, source=data.display_name, base=base(), preview=pv)
+
+        @reactive.extended_task
+        async def analysis(cfg: StudyConfig, data: StoredData, run: int) -> Outcome:
+            await asyncio.sleep(SETTLE_SECONDS)
+            bar, update = progress_bar("Checking the data")
+            try:
+                return await asyncio.to_thread(
+                    run_analysis,
+                    folder,
+                    cfg,
+                    data,
+                    progress=update,
+                    cancelled=lambda: run != generation[0],
+                )
+            finally:
+                bar.close()
+
+        @reactive.effect
+        def _start_analysis() -> None:
+            cfg = config()
+            data = stored()
+            if cfg is None or data is None or cfg == last_config[0]:
+                return
+            last_config[0] = cfg
+            generation[0] += 1
+            analysis.cancel()
+            analysis(cfg, data, generation[0])
+
+        @reactive.calc
+        def outcome() -> Outcome | None:
+            if analysis.status() == "error":
+                error = analysis.error.get()
+                if not isinstance(error, Cancelled):
+                    log.error("analysis failed", exc_info=error)
+                    raise error
+            try:
+                return analysis.result()
+            except Cancelled:
+                return None
+
+        # ---- outputs --------------------------------------------------------------------
+
+        @render.ui
+        def sheet_ui() -> Tag | None:
+            pv = preview()
+            if pv is None or len(pv.sheets) < 2:
+                return None
+            return ui.input_select(
+                "sheet", "Sheet of the workbook", list(pv.sheets), selected=pv.sheet
+            )
+
+        @render.ui
+        def data_summary() -> Tag | None:
+            data, pv = stored(), preview()
+            if load_error() is not None:
+                return tags.div(load_error(), class_="alert alert-danger py-2 small")
+            if data is None or pv is None:
+                return None
+            return tags.div(
+                tags.strong(data.display_name),
+                f" · {data.kind} · {pv.n_rows:,} rows · ",
+                f"{len(pv.columns)} columns",
+                class_="small text-body-secondary mt-1",
+            )
+
+        @render.ui
+        def main_area() -> Tagifiable:
+            return layout.results_tabs() if has_data() else layout.welcome()
+
+        @render.ui
+        def status() -> Tag | None:
+            if preview() is None:
+                return None
+            c = choices()
+            if c is not None and c.missing():
+                return tags.div(
+                    "Still to choose: " + "; ".join(c.missing()) + ".",
+                    class_="alert alert-info py-2 status-line",
+                )
+            o = outcome()
+            if o is None:
+                return None
+            if o.errors:
+                n = len(o.errors)
+                return tags.div(
+                    tags.strong(
+                        f"{n} problem{'s' if n > 1 else ''} in the data must be fixed "
+                        "before the analysis can run."
+                    ),
+                    " They are listed under Data checks, with the row and column of each.",
+                    class_="alert alert-danger py-2 status-line",
+                )
+            warnings = len(o.problems)
+            note = (
+                (
+                    f" The checks noted {warnings} point{'s' if warnings > 1 else ''} to "
+                    "look at (Data checks)."
+                )
+                if warnings
+                else " The data checks found no problem."
+            )
+            return tags.div(
+                "The analysis is up to date with your choices." + note,
+                class_="alert alert-success py-2 status-line",
+            )
+
+        def _main_endpoint(o: Outcome) -> Any:
+            return o.results.endpoints[0] if o.results and o.results.endpoints else None
+
+        @render.ui
+        def summary_boxes() -> Tag | None:
+            o = outcome()
+            ep = _main_endpoint(o) if o else None
+            if o is None or ep is None or o.study is None:
+                return None
+            curve = ep.overall.curves[0]
+            median = curve.median
+            unit = o.study.time_unit
+            main = ep.main
+            if main is None:
+                test_box = ui.value_box("Groups compared", "None", "Choose groups in step 3")
+            else:
+                test = main.test
+                exact = (
+                    format_exact_p(main.exact.p_value, main.exact.method)
+                    if main.exact is not None
+                    else f"{len(main.levels)} groups"
+                )
+                test_box = ui.value_box(
+                    f"{name_of_test(test.method)} test", format_p(test.p_value, prefix=True), exact
+                )
+            return ui.layout_columns(
+                ui.value_box(
+                    "Patients analysed",
+                    format_count(curve.n),
+                    f"of {format_count(o.study.flow.n_registry)} in the registry",
+                ),
+                ui.value_box("Events", format_count(curve.events), ep.label),
+                ui.value_box(
+                    f"Median survival, {unit}",
+                    format_number(median.estimate, 1, missing="not reached"),
+                    "95% CI " + format_ci(median.ci_lower, median.ci_upper, missing="NR"),
+                ),
+                test_box,
+                fill=False,
+                class_="summary-boxes",
+            )
+
+        @render.ui
+        def downloads() -> Tag | None:
+            o = outcome()
+            if preview() is None:
+                return None
+            ready = o is not None and o.results is not None
+            report = (
+                ui.download_button(
+                    "download_zip", "Download the full report (.zip)", class_="btn-primary"
+                )
+                if ready
+                else tags.button(
+                    "Download the full report (.zip)", disabled=True, class_="btn btn-primary"
+                )
+            )
+            study = (
+                ui.download_button(
+                    "download_toml", "Download the study file", class_="btn-outline-primary"
+                )
+                if o is not None
+                else tags.button(
+                    "Download the study file", disabled=True, class_="btn btn-outline-primary"
+                )
+            )
+            return tags.div(report, study, class_="downloads")
+
+        @render.ui
+        def logrank() -> Tag | None:
+            o = outcome()
+            ep = _main_endpoint(o) if o else None
+            if ep is None:
+                return _waiting(o)
+            main = ep.main
+            if main is None:
+                return tags.p(
+                    "All patients together: choose a grouping in step 3 to compare "
+                    "survival between groups.",
+                    class_="report-note",
+                )
+            text = format_test_p(main.test.method, main.test.p_value, main.test.df)
+            extra = (
+                f"; {format_exact_p(main.exact.p_value, main.exact.method)} (small groups)"
+                if main.exact is not None
+                else ""
+            )
+            return tags.p(tags.strong(text), extra, class_="fs-5 mb-2", id="logrank-text")
+
+        def _waiting(o: Outcome | None) -> Tag:
+            if o is not None and o.errors:
+                return tags.p(
+                    "The results appear once the problems under Data checks are fixed.",
+                    class_="text-danger",
+                )
+            return tags.p(
+                "The results appear here once steps 1 and 2 are complete.", class_="report-note"
+            )
+
+        @render.ui
+        def km_figure() -> Tag | None:
+            o = outcome()
+            ep = _main_endpoint(o) if o else None
+            if o is None or o.document is None or ep is None:
+                return None
+            figures = {f.id: f for f in o.document.figures()}
+            main = ep.main
+            wanted = f"{ep.name}-by-{main.variable}" if main else f"{ep.name}-overall"
+            figure = figures.get(wanted) or figures.get(f"{ep.name}-overall")
+            return figure_tag(figure) if figure else None
+
+        @render.ui
+        def survival_table() -> TagList | None:
+            o = outcome()
+            ep = _main_endpoint(o) if o else None
+            if o is None or o.document is None or ep is None:
+                return None
+            tables = [t for t in o.document.tables() if t.id == f"survival-{ep.name}"]
+            return TagList(*[table_tag(t) for t in tables]) if tables else None
+
+        @render.ui
+        def characteristics_table() -> Tag | TagList:
+            o = outcome()
+            if o is None or o.document is None:
+                return _waiting(o)
+            found = [b for s in o.document.sections if s.id == "characteristics" for b in s.blocks]
+            tables = [table_tag(b) for b in found if isinstance(b, Table)]
+            if tables:
+                return TagList(*tables)
+            if not o.config.analysis.characteristics:
+                return tags.p(
+                    "Choose the patient characteristics to describe in step 3.",
+                    class_="report-note",
+                )
+            if not o.config.analysis.groups:
+                return tags.p(
+                    "The characteristics table compares groups: choose them in step 3 "
+                    "(Compare survival between).",
+                    class_="report-note",
+                )
+            return tags.p(
+                "No characteristics table for these choices; the characteristics are in "
+                "the report's patient listing.",
+                class_="report-note",
+            )
+
+        @render.ui
+        def checks() -> Tag | TagList:
+            o = outcome()
+            if o is None:
+                return _waiting(o)
+            return problems_tag(o.problems)
+
+        @render.ui
+        def study_file() -> Tag | None:
+            o = outcome()
+            if o is None:
+                return _waiting(o)
+            return tags.div(
+                tags.p(
+                    "The study file records every choice. Keep it with your registry: "
+                    "survstudy report study.toml rebuilds this report.",
+                    class_="report-note",
+                ),
+                tags.pre(o.study_toml, class_="study-file"),
+            )
+
+        @render.ui
+        def report_preview() -> Tag | None:
+            from survstudy.report.html import render_html
+
+            o = outcome()
+            if o is None or o.document is None:
+                return _waiting(o)
+            return tags.iframe(
+                srcdoc=render_html(o.document),
+                sandbox="",
+                class_="report-preview",
+                title="Report preview",
+            )
+
+        def _name() -> str:
+            o = outcome()
+            return _slug(o.config.study.title) if o else "survival-study"
+
+        @render.download(filename=lambda: f"{_name()}-report.zip")
+        async def download_zip() -> Any:
+            o, data = outcome(), stored()
+            if o is None or data is None or o.results is None:
+                return
+            bar = ui.Progress(session=session)
+            bar.set(0.3, message="Writing the report (Word, HTML, figures, tables)")
+            try:
+                zipped = await asyncio.to_thread(report_zip, o, folder, data.display_name)
+            finally:
+                bar.close()
+            yield zipped
+
+        @render.download(filename="study.toml")
+        async def download_toml() -> Any:
+            o = outcome()
+            if o is not None:
+                yield o.study_toml.encode("utf-8")
+
+    return server
+
+
+def shiny_app(workspace: Workspace) -> App:
+    """The Shiny app (without the protective wrappers: use :func:`create_app`)."""
+    app = App(layout.page(), _server(workspace))
+    app.sanitize_errors = True
+    app.on_shutdown(workspace.remove)
+    return app
+
+
+def create_app(
+    workspace: Workspace | None = None,
+    *,
+    hosts: tuple[str, ...] = LOCAL_HOSTS,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+) -> Any:
+    """The app as an ASGI application, behind the host, origin and upload-size checks."""
+    return secure_app(
+        shiny_app(workspace or Workspace()), hosts=hosts, max_upload_bytes=max_upload_bytes
+    )

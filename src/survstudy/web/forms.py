@@ -1,0 +1,119 @@
+"""Filling the forms: column choices (likely ones first, with their labels) and answers.
+
+Called from the server after a registry is read, with the proposed :class:`Choices` (guessed
+from column names, or taken from a bundled example's study file).
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from shiny import ui
+
+from survstudy.config import StudyConfig, load_config
+from survstudy.web import layout
+from survstudy.web.choices import Choices, derived_columns
+from survstudy.web.preview import DataPreview
+
+__all__ = ["derived_columns_of", "example_study", "fill_forms"]
+
+
+def example_study(name: str) -> tuple[StudyConfig, Path]:
+    """A bundled example's study configuration and its registry file."""
+    study_path = Path(str(files("survstudy").joinpath(f"examples/{name}/study.toml")))
+    study = load_config(study_path)
+    return study.config, Path(study.resolve(study.config.data.source))
+
+
+def derived_columns_of(config: StudyConfig | None) -> dict[str, str]:
+    """Columns the study file derives (interval times and flags), none without one."""
+    return derived_columns(config) if config is not None else {}
+
+
+def _labelled(names: list[str], config: StudyConfig | None) -> dict[str, str]:
+    """Column → "Label (column)" where the study file labels it, else the column."""
+    labels = derived_columns_of(config)
+    for name, var in (config.variables if config else {}).items():
+        if var.label:
+            labels[name] = var.label
+    return {n: f"{labels[n]} ({n})" if n in labels and labels[n] != n else n for n in names}
+
+
+def _grouped(
+    first: list[str], rest: list[str], first_label: str, labels: dict[str, str]
+) -> dict[str, Any]:
+    """Select choices with the likely columns first, in their own group."""
+    out: dict[str, Any] = {}
+    if first:
+        out[first_label] = {n: labels.get(n, n) for n in first}
+    others = [n for n in rest if n not in first]
+    if others:
+        out["Other columns"] = {n: labels.get(n, n) for n in others}
+    return out
+
+
+def fill_forms(c: Choices, pv: DataPreview, example: StudyConfig | None) -> None:
+    """Offer ``pv``'s columns in every form field and select the answers ``c`` proposes."""
+    names = list(pv.names)
+    labels = _labelled(names, example)
+    dates = list(pv.date_columns)
+    numbers = [col.name for col in pv.columns if col.is_number]
+    few = [col.name for col in pv.columns if 2 <= col.n_distinct <= 10]
+    choose = {"": "Choose a column…"}
+    ui.update_select("id_column", choices=labels, selected=c.id_column)
+    ui.update_radio_buttons("mode", selected=c.mode)
+    date_choices = _grouped(dates, names, "Columns holding dates", labels)
+    ui.update_select("origin", choices={**choose, **date_choices}, selected=c.origin)
+    ui.update_selectize("event_dates", choices=date_choices, selected=list(c.event_dates))
+    ui.update_select("last_contact", choices={**choose, **date_choices}, selected=c.last_contact)
+    ui.update_checkbox("use_cutoff", value=c.cutoff is not None)
+    if c.cutoff is not None:
+        ui.update_date("cutoff", value=c.cutoff)
+    ui.update_select("date_format", selected=c.date_format)
+    ui.update_select(
+        "time_column",
+        choices={**choose, **_grouped(numbers, names, "Numbers", labels)},
+        selected=c.time_column,
+    )
+    ui.update_select("time_column_unit", selected=c.time_column_unit)
+    ui.update_select(
+        "event_column",
+        choices={**choose, **_grouped(few, names, "Few values", labels)},
+        selected=c.event_column,
+    )
+    info = pv.column(c.event_column)
+    ui.update_selectize(
+        "event_codes",
+        choices=list(info.values) if info else [],
+        selected=list(c.event_codes),
+    )
+    ui.update_text("outcome", value=c.outcome)
+    ui.update_radio_buttons("time_unit", selected=c.time_unit)
+    derived = derived_columns_of(example)
+    group_names = [n for n in [*few, *derived] if n != c.id_column]
+    all_labels = _labelled([*names, *derived], example)
+    ui.update_select(
+        "group",
+        choices={
+            "": "No comparison (all patients together)",
+            **{n: all_labels[n] for n in group_names},
+        },
+        selected=c.group,
+    )
+    ui.update_selectize(
+        "characteristics",
+        choices={n: all_labels[n] for n in [*names, *derived] if n != c.id_column},
+        selected=list(c.characteristics),
+    )
+    landmarks = dict(layout.LANDMARK_CHOICES)
+    for t in c.landmark_years:
+        landmarks.setdefault(f"{t:g}", f"{t:g} years")
+    ui.update_checkbox_group(
+        "landmarks",
+        choices=landmarks,
+        selected=[f"{t:g}" for t in c.landmark_years],
+        inline=True,
+    )
+    ui.update_text("title", value=c.title)

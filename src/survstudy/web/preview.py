@@ -1,0 +1,131 @@
+"""A first look at an uploaded registry: its columns, and what each seems to hold.
+
+The forms offer column names, put date columns first where a date is asked for, and list the
+values of a column where a value is asked for (which status code means "died"). Reading goes
+through the same reader as the analysis (:func:`survstudy.data.registry.read_table`), so a
+file the preview accepts is a file the analysis can read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from survstudy.config import DataSection, StudyConfig, StudyFile
+from survstudy.data.dates import ISSUES, parse_dates
+from survstudy.data.registry import read_table, text_values
+
+__all__ = ["MAX_VALUES", "ColumnInfo", "DataPreview", "read_preview", "sheet_names"]
+
+#: How many distinct values of a column are kept (enough for codes and groups).
+MAX_VALUES = 30
+
+_DATE_OK = {ISSUES.index(""), ISSUES.index("ambiguous")}
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One column: how many values are filled, and what they look like."""
+
+    name: str
+    n_filled: int
+    n_distinct: int
+    values: tuple[str, ...]
+    is_date: bool
+    is_number: bool
+    ambiguous_dates: int = 0
+
+
+@dataclass(frozen=True)
+class DataPreview:
+    """The columns of a registry, its number of rows, and (for a workbook) its sheets."""
+
+    n_rows: int
+    columns: tuple[ColumnInfo, ...]
+    sheets: tuple[str, ...] = ()
+    sheet: str | None = None
+    names: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(c.name for c in self.columns))
+
+    def column(self, name: str | None) -> ColumnInfo | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def date_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.is_date)
+
+
+def sheet_names(path: Path) -> tuple[str, ...]:
+    """The sheets of an Excel workbook, in order."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return tuple(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _looks_like_dates(raw: Any) -> tuple[bool, int]:
+    """Whether most filled values read as dates (plain numbers do not count), and how many
+    of them are ambiguous (03/04/2010)."""
+    import pandas as pd
+
+    filled = raw.dropna()
+    if filled.empty:  # an empty column (no recurrence yet) is a date column if named so
+        return "date" in str(raw.name).lower(), 0
+    if pd.api.types.is_datetime64_any_dtype(filled.dtype):
+        return True, 0
+    sample = filled.iloc[:2000]
+    text = pd.Series(text_values(sample), dtype=object)
+    numeric = pd.to_numeric(text, errors="coerce").notna().to_numpy()
+    parsed = parse_dates(sample)
+    is_date = np.isin(parsed.code, list(_DATE_OK)) & ~numeric
+    is_datetime_cell = np.array([hasattr(v, "year") for v in sample], dtype=bool)
+    share = float((is_date | is_datetime_cell).mean())
+    ambiguous = int((parsed.code == ISSUES.index("ambiguous")).sum())
+    return share >= 0.8, ambiguous
+
+
+def _info(name: str, raw: Any) -> ColumnInfo:
+    import pandas as pd
+
+    text = pd.Series(text_values(raw), dtype=object)
+    filled = text.dropna()
+    distinct = pd.unique(filled.astype(str))
+    numbers = pd.to_numeric(filled, errors="coerce")
+    is_number = bool(filled.size) and bool(numbers.notna().all())
+    is_date, ambiguous = _looks_like_dates(raw.rename(name))
+    values = [str(v) for v in distinct[:MAX_VALUES]]
+    if distinct.size <= MAX_VALUES:
+        values.sort(key=(lambda v: (float(v), v)) if is_number else (lambda v: (0.0, v)))
+    return ColumnInfo(
+        name=str(name),
+        n_filled=int(filled.size),
+        n_distinct=int(distinct.size),
+        values=tuple(values),
+        is_date=is_date,
+        is_number=is_number,
+        ambiguous_dates=ambiguous,
+    )
+
+
+def read_preview(path: Path, sheet: str | None = None) -> DataPreview:
+    """Read ``path`` (CSV or XLSX) and describe every column.
+
+    Raises :class:`survstudy.InputError` when the file cannot be read.
+    """
+    sheets = sheet_names(path) if path.suffix.lower() in (".xlsx", ".xlsm") else ()
+    if sheets and sheet not in sheets:
+        sheet = sheets[0]
+    path = path.resolve()
+    config = StudyConfig(data=DataSection(source=path.name, id="", sheet=sheet))
+    table = read_table(config.data, StudyFile(path.parent / "study.toml", config, {}), ("data",))
+    frame = table.frame
+    columns = tuple(_info(str(c), frame[c]) for c in frame.columns)
+    return DataPreview(n_rows=len(frame), columns=columns, sheets=sheets, sheet=sheet)
