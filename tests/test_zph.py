@@ -7,25 +7,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from survstudy.stats.cox import cox_regression
 from survstudy.stats.zph import km_transform, proportional_hazards_test
-from tests.conftest import REFERENCE, close, load_reference
+from tests.conftest import close, load_reference
+from tests.test_cox import _fit as fit_reference_case
 
 COX = load_reference("cox_reference.json")
 
 
 @pytest.mark.parametrize("case", COX["cases"], ids=lambda c: c["id"])
 def test_matches_r_cox_zph(case: dict[str, Any]) -> None:
-    result = cox_regression(
-        REFERENCE / case["data"],
-        case["time"],
-        case["event"],
-        case["covariates"],
-        categorical=case["categorical"],
-        reference=case["reference"] or None,
-        strata=case["strata"],
-        ties=case["ties"],
-    )
+    result = fit_reference_case(case)
     zph = proportional_hazards_test(result)
     ref = case["zph"]
     assert [t.term for t in zph.tests] == ref["terms"]
