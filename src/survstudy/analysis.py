@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from survstudy.data.events import EventSpec
 from survstudy.data.sources import open_source, read_frame
@@ -16,12 +16,16 @@ from survstudy.stats.km import ConfType, KaplanMeier, kaplan_meier_counts
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["compare_survival", "kaplan_meier", "survival_counts"]
+__all__ = ["ENGINES", "Engine", "compare_survival", "kaplan_meier", "survival_counts"]
 
 
 
 def _event(event: str | EventSpec) -> EventSpec:
     return event if isinstance(event, EventSpec) else EventSpec.parse(event)
+
+
+Engine = Literal["duckdb", "spark"]
+ENGINES: tuple[Engine, ...] = ("duckdb", "spark")
 
 
 def survival_counts(
@@ -31,13 +35,23 @@ def survival_counts(
     by: str | None = None,
     *,
     groups: Sequence[str] | None = None,
+    engine: Engine = "duckdb",
+    spark_master: str | None = None,
 ) -> CountTable:
     """Check the survival columns of ``data`` and aggregate them into a count table.
 
     ``event`` is a 0/1 (or true/false) column name, or ``"column=code,..."`` naming the codes
     that mean the event. Rows with a missing time, event or group are left out and counted.
-    Raises :class:`survstudy.InputError` listing every problem found.
+    ``engine`` says where the rows are aggregated: DuckDB (embedded, the default) or Spark (a
+    local session, or the cluster at ``spark_master`` / ``SPARK_REMOTE``); both give the same
+    table. Raises :class:`survstudy.InputError` listing every problem found.
     """
+    if engine == "spark":
+        from survstudy.engine.spark import spark_counts
+
+        return spark_counts(data, time, _event(event), by, master=spark_master, groups=groups)
+    if engine != "duckdb":
+        raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     return duckdb_counts(open_source(data), time, _event(event), by, groups=groups)
 
 

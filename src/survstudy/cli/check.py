@@ -59,7 +59,8 @@ def check(
         Path | None, typer.Option(help="Write the per-patient derivation log to this CSV.")
     ] = None,
     data: Annotated[
-        Path | None, typer.Option(help="Read this table instead of the data source named in the study file.")
+        Path | None,
+        typer.Option(help="Read this table instead of the data source named in the study file."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:

@@ -114,10 +114,18 @@ def km(
     test: Annotated[
         str, typer.Option(help=f"Test between groups: {', '.join(TESTS)}.")
     ] = "log-rank",
+    engine: Annotated[
+        str, typer.Option(help="Where rows are counted: duckdb (default) or spark.")
+    ] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(help="Spark master URL or sc:// Connect URL (default: local, or "
+                          "SPARK_REMOTE)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Kaplan-Meier estimates by group, with survival at chosen times, medians and a test."""
-    from survstudy.analysis import survival_counts
+    from survstudy.analysis import ENGINES, survival_counts
     from survstudy.stats.compare import weighted_log_rank
     from survstudy.stats.exact_logrank import exact_log_rank
     from survstudy.stats.km import CONF_TYPES, kaplan_meier_counts
@@ -126,8 +134,11 @@ def km(
         raise ValueError(f"--conf-type must be one of {', '.join(CONF_TYPES)}, not {conf_type!r}")
     if test not in TESTS:
         raise ValueError(f"--test must be one of {', '.join(TESTS)}, not {test!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     times = _times(at)
-    counts = survival_counts(str(data), time, event, group)
+    counts = survival_counts(str(data), time, event, group, engine=engine,  # type: ignore[arg-type]
+                             spark_master=spark_master)
     result = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)  # type: ignore[arg-type]
     test_result = None
     if group is not None and len(result) > 1:

@@ -198,7 +198,7 @@ def count_table(
     # distinct (stratum, time) pairs, sorted by stratum then time
     order = np.lexsort((t, codes))
     t_sorted, s_sorted = t[order], codes[order]
-    first = np.r_[True, (np.diff(s_sorted) != 0) | (np.diff(t_sorted) != 0)]
+    first = np.r_[True, (np.diff(s_sorted) != 0) | (np.diff(t_sorted) != 0)][: t.size]
     slot = np.cumsum(first) - 1
     weights = w[order]
     n_event = np.bincount(slot, weights=weights * e[order], minlength=int(first.sum()))

@@ -12,17 +12,13 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from survstudy.data.events import EventSpec
 from survstudy.data.sources import Source
-from survstudy.engine.counts import CountTable, count_table
+from survstudy.engine.counts import CountTable
+from survstudy.engine.distinct import ROWS_SHOWN, DistinctRows, Finding, distinct_counts
 from survstudy.errors import InputError, Problem
 
 __all__ = ["check_columns", "connect", "duckdb_counts", "quote_ident", "source_columns"]
-
-#: How many offending rows a message lists before summarising the rest.
-ROWS_SHOWN = 5
 
 
 def quote_ident(name: str) -> str:
@@ -85,19 +81,6 @@ def _rows(con: Any, relation: str, source: Source, column: str, where: str) -> l
     ]
 
 
-def _located(
-    con: Any, relation: str, source: Source, column: str, where: str, message: str, total: int
-) -> list[Problem]:
-    found = _rows(con, relation, source, column, where)
-    out = [Problem(message, p.file, p.row, p.column, p.value) for p in found]
-    if total > len(found):
-        out.append(
-            Problem(f"{message} ({total - len(found)} more rows like this)", file=source.name,
-                    column=column)
-        )
-    return out
-
-
 def duckdb_counts(
     source: Source,
     time: str,
@@ -118,85 +101,30 @@ def duckdb_counts(
     check_columns(source, names, wanted)
 
     t, e = quote_ident(time), quote_ident(event.column)
-    g = f"CAST({quote_ident(group)} AS VARCHAR)" if group else "'all'"
+    g = quote_ident(group) if group else "'all'"
     tnum = f"TRY_CAST({t} AS DOUBLE)"
+    # group by the columns as stored and turn only the distinct values into text
     sql = (
+        "SELECT CAST(g AS VARCHAR) AS g, t, bad, CAST(e AS VARCHAR) AS e, sum(n) AS n FROM ("
         f"SELECT {g} AS g, {tnum} AS t, ({t} IS NOT NULL AND {tnum} IS NULL) AS bad, "
-        f"CAST({e} AS VARCHAR) AS e, count(*) AS n FROM {relation} GROUP BY ALL"
+        f"{e} AS e, count(*) AS n FROM {relation} GROUP BY ALL) GROUP BY ALL"
     )
-    rows = con.sql(sql).fetchnumpy()
-    n = np.asarray(rows["n"], dtype=np.float64)
-    if n.sum() == 0:
-        raise InputError(Problem("the file has no data rows", file=source.name))
-    g_arr = np.asarray(rows["g"], dtype=object)
-    t_arr = np.ma.filled(np.ma.asarray(rows["t"], dtype=np.float64), np.nan)
-    t_missing = np.isnan(t_arr)
-    bad = np.asarray(rows["bad"], dtype=bool)
-    e_arr = np.asarray(rows["e"], dtype=object)
-    e_missing = _is_null(rows["e"])
-    g_missing = _is_null(rows["g"])
+    rows = DistinctRows.from_columns(**con.sql(sql).fetchnumpy())
+    where = {
+        "time_text": f"{t} IS NOT NULL AND {tnum} IS NULL",
+        "time_negative": f"{tnum} < 0",
+        "time_infinite": f"isinf({tnum})",
+    }
 
-    problems: list[Problem] = []
-    if bad.any():
-        problems += _located(
-            con, relation, source, time, f"{quote_ident(time)} IS NOT NULL AND {tnum} IS NULL",
-            "time is not a number", int(n[bad].sum()),
-        )
-    t_ok = ~bad & ~t_missing
-    negative = t_ok & (np.nan_to_num(t_arr) < 0)
-    if negative.any():
-        problems += _located(
-            con, relation, source, time, f"{tnum} < 0", "time is negative; times count from "
-            "the origin and cannot be below 0", int(n[negative].sum()),
-        )
-    infinite = t_ok & np.isinf(t_arr)
-    if infinite.any():
-        problems += _located(
-            con, relation, source, time, f"isinf({tnum})", "time is not finite",
-            int(n[infinite].sum()),
-        )
-    codes = sorted({str(v) for v in e_arr[~e_missing]})
-    verdict = {c: event.classify(c) for c in codes}
-    unknown = [c for c, v in verdict.items() if v is None]
-    if unknown:
-        listed = ", ".join(f"'{c}'" for c in unknown)
-        where = f"CAST({e} AS VARCHAR) IN ({', '.join(_sql_text(c) for c in unknown)})"
-        problems += _located(
-            con, relation, source, event.column, where,
-            f"event value is not 0/1 or true/false (found {listed}); say which codes mean the "
-            f"event, e.g. --event {event.column}=CODE",
-            int(sum(n[e_arr == c].sum() for c in unknown)),
-        )
-    absent = event.check_codes(codes)
-    if absent:
-        seen = ", ".join(codes[:10]) + (" ..." if len(codes) > 10 else "")
-        problems.append(
-            Problem(
-                f"event code {', '.join(absent)} does not occur in the data (values: {seen})",
-                file=source.name, column=event.column,
-            )
-        )
-    if problems:
-        raise InputError(problems)
+    def locate(finding: Finding) -> list[Problem]:
+        codes = ", ".join(_sql_text(c) for c in finding.codes)
+        condition = where.get(finding.kind, f"CAST({e} AS VARCHAR) IN ({codes})")
+        return _rows(con, relation, source, finding.column, condition)
 
-    keep = t_ok & ~e_missing & ~g_missing
-    is_event = np.array([bool(verdict.get(str(v), False)) for v in e_arr[keep]], dtype=bool)
-    return count_table(
-        t_arr[keep],
-        is_event,
-        None if group is None else g_arr[keep].astype(str),
-        weight=n[keep],
-        groups=groups,
-        excluded=int(n[~keep].sum()),
+    return distinct_counts(
+        rows, time, event, group, source=source.name, locate=locate, groups=groups
     )
 
 
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _is_null(column: Any) -> Any:
-    """Where a fetched column is NULL (masked, None or NaN)."""
-    mask = np.ma.getmaskarray(column)
-    values = np.ma.getdata(column)
-    return mask | np.fromiter((v is None for v in values), dtype=bool, count=len(values))

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from survstudy.engine.counts import CountTable
+from survstudy.stats.distributions import chi2_sf
 from survstudy.stats.multiplicity import Adjust, adjust_p_values
 
 __all__ = [
@@ -141,9 +142,7 @@ class _Score:
 
 
 def _chi2_sf(x: float, df: int) -> float:
-    from scipy.special import chdtrc
-
-    return float(chdtrc(df, x))
+    return chi2_sf(x, df)
 
 
 def _check_method(method: str, rho: float, gamma: float) -> None:
