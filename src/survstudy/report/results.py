@@ -261,7 +261,8 @@ def _characteristics(study: Study, group: str | None) -> CharacteristicsTable | 
     names = list(cfg.analysis.characteristics)
     if group is None or not names:
         return None
-    categorical, continuous = [], []
+    categorical: list[str] = []
+    continuous: list[str] = []
     for name in names:
         var = cfg.variables.get(name)
         kind = var.type if var is not None else None
