@@ -26,9 +26,16 @@ def quote_ident(name: str) -> str:
 
 
 def connect() -> Any:
+    """A fresh in-memory DuckDB connection.
+
+    DuckDB's own progress bar is switched off: it prints to standard output, which would
+    corrupt ``--json`` output piped to a file.
+    """
     import duckdb
 
-    return duckdb.connect()
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def source_columns(con: Any, source: Source) -> tuple[str, list[str]]:
