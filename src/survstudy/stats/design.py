@@ -128,7 +128,7 @@ def _plain(value: Any) -> Any:
 def _missing(series: pd.Series) -> BoolArray:
     import pandas as pd
 
-    miss = np.asarray(series.isna(), dtype=bool)
+    miss = np.array(series.isna(), dtype=bool)  # a copy: pandas 3 hands out read-only views
     if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
         text = series.astype("string").str.strip()
         miss |= np.asarray(text.isna() | (text == ""), dtype=bool)

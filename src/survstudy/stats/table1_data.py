@@ -141,11 +141,13 @@ def _numbers(series: pd.Series, source: Source) -> tuple[NDArray[np.float64], li
 
     missing = pd.isna(series).to_numpy()
     if pd.api.types.is_numeric_dtype(series.dtype):
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         bad = ~missing & ~np.isfinite(values)
         what = "value is not a finite number"
     else:
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        values = pd.to_numeric(series, errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan, copy=True
+        )
         bad = ~missing & ~np.isfinite(values)
         what = "value is not a number; a continuous variable needs numbers (or leave it empty)"
     rows = np.flatnonzero(bad)
