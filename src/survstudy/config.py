@@ -184,6 +184,7 @@ class ReportSection(_Model):
     """``[report]``: how the report shows the analysis (numbers never change with it)."""
 
     listing: list[str] | None = None
+    listing_max: int = 500
     show_ids: bool = False
     conf_type: Literal["log-log", "log", "plain"] = "log-log"
     exact_below: int = 30

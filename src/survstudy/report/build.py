@@ -377,7 +377,13 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
                                 id="characteristics"))
         table_no += 1
 
-    if cfg.report.listing != []:
+    n_patients = len(study.data)
+    if cfg.report.listing != [] and n_patients > cfg.report.listing_max:
+        sections.append(Section("Patient listing", (Paragraph(
+            f"The listing of all {n_patients} patients is left out of the report (more than "
+            f"listing_max = {cfg.report.listing_max}); derivation_log.csv has one row per "
+            "patient and endpoint.", kind="note"),), id="listing"))
+    elif cfg.report.listing != []:
         sections.append(Section("Patient listing", (_listing(results, table_no, labels),),
                                 id="listing"))
         table_no += 1
