@@ -420,3 +420,19 @@ def test_matplotlib_is_not_imported_with_the_package() -> None:
         "sys.exit('matplotlib' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_many_censorings_are_not_drawn_as_a_solid_bar() -> None:
+    from survstudy.report.figures import MAX_CENSOR_MARKS, km_figure, shows_censor_marks
+    from survstudy.stats.km import kaplan_meier_counts
+
+    rng = np.random.default_rng(3)
+    n = 4 * MAX_CENSOR_MARKS
+    counts = survstudy.count_table(rng.uniform(1, 100, n).round(2), rng.random(n) < 0.5)
+    km = kaplan_meier_counts(counts)
+    assert not shows_censor_marks(km)
+    fig = km_figure(km)
+    marks = [line for ax in fig.axes for line in ax.get_lines()
+             if (line.get_gid() or "").startswith("km-censor")]
+    assert marks
+    assert not any(line.get_visible() for line in marks)

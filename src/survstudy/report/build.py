@@ -137,7 +137,7 @@ def _lower(text: str) -> str:
 def _km_figures(results: StudyResults, ep: EndpointResult, start: int,
                 labels: Mapping[str, Mapping[str, str]]) -> dict[str, Figure]:
     """The overall figure (key: endpoint) and one per comparison (key: endpoint:variable)."""
-    from survstudy.report.figures import km_figure
+    from survstudy.report.figures import km_figure, shows_censor_marks
 
     unit = results.study.time_unit
     xlabel = time_axis_label(results, ep.name)
@@ -146,9 +146,10 @@ def _km_figures(results: StudyResults, ep: EndpointResult, start: int,
     fig = km_figure(ep.overall, labels={"all": "All patients"}, time_unit=unit, xlabel=xlabel,
                     ylabel=ep.label, tick_every=tick)
     n = int(ep.overall.curves[0].n)
+    marks = "; | censored" if shows_censor_marks(ep.overall) else ""
     out[ep.name] = _render(fig, f"{ep.name}-overall", start,
                            f"{ep.label} of all {n} patients (Kaplan-Meier estimate with 95% "
-                           "confidence band; | censored).",
+                           f"confidence band{marks}).",
                            f"Kaplan-Meier curve of {ep.label.lower()}, all patients")
     for i, c in enumerate(ep.comparisons, start=1):
         fig = km_figure(c.km, test=c.test, exact=c.exact, labels=labels.get(c.variable, {}),
@@ -156,7 +157,8 @@ def _km_figures(results: StudyResults, ep: EndpointResult, start: int,
         by = _lower(column_label(results, c.variable))
         out[f"{ep.name}:{c.variable}"] = _render(
             fig, f"{ep.name}-by-{c.variable}", start + i,
-            f"{ep.label} by {by} (Kaplan-Meier; | censored; dashed lines: medians).",
+            f"{ep.label} by {by} (Kaplan-Meier"
+            f"{'; | censored' if shows_censor_marks(c.km) else ''}; dashed lines: medians).",
             f"Kaplan-Meier curves of {ep.label.lower()} by {by}")
     return out
 

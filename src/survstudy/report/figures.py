@@ -48,6 +48,7 @@ __all__ = [
     "km_figure",
     "p_value_lines",
     "save_figure",
+    "shows_censor_marks",
     "tick_step",
     "time_ticks",
 ]
@@ -69,6 +70,8 @@ BAND_ALPHA = (0.16, 0.35, 0.35)
 BAND_HATCH = (None, "////", "\\\\\\\\")
 _CM = 1 / 2.54
 _FONT_SIZE = 9.0
+#: Above this many censoring times a curve is drawn without censor marks.
+MAX_CENSOR_MARKS = 200
 _SMALL = 8.0
 #: Fonts with Arial's metrics (Liberation Sans ships with Debian); SVG text as paths so it looks
 #: the same everywhere; a fixed hash salt so the same figure gives the same SVG.
@@ -154,6 +157,11 @@ def p_value_lines(test: SurvivalTest | None, exact: ExactResult | None) -> list[
     return lines
 
 
+def shows_censor_marks(km: KaplanMeier) -> bool:
+    """Whether the figure of ``km`` marks censorings (not when a curve has too many)."""
+    return all(int((c.n_censor > 0).sum()) <= MAX_CENSOR_MARKS for c in km)
+
+
 def figure_note(
     km: KaplanMeier,
     test: SurvivalTest | None = None,
@@ -163,7 +171,7 @@ def figure_note(
 ) -> str:
     """A legend sentence for the figure's caption: what its marks, bands and p-values are."""
     level = f"{km.conf_level * 100:g}%"
-    parts = ["Vertical tick marks show censored observations."]
+    parts = ["Vertical tick marks show censored observations."] if shows_censor_marks(km) else []
     if show_ci and len(km) <= MAX_CI_GROUPS:
         kind = "Shaded band" if len(km) == 1 else "Shaded and hatched bands"
         parts.append(f"{kind}: pointwise {level} confidence intervals ({km.conf_type}).")
@@ -231,8 +239,9 @@ def _draw_curve(
     """Step curve, censor ticks and (with ``ci``) its band: a light fill with thin edges."""
     ax.plot(s.x, s.y, drawstyle="steps-post", color=colour, linestyle=style, linewidth=1.6,
             solid_joinstyle="miter", clip_on=False, zorder=3, gid=gid)  # fmt: skip
+    many = s.censor_x.size > MAX_CENSOR_MARKS  # thousands of ticks would draw a solid bar
     ax.plot(s.censor_x, s.censor_y, linestyle="none", marker="|", markersize=6.5,
-            markeredgewidth=1.1, color=colour, clip_on=False, zorder=4,
+            markeredgewidth=1.1, color=colour, clip_on=False, zorder=4, visible=not many,
             gid=gid.replace("curve", "censor"))  # fmt: skip
     if not ci:
         return
@@ -481,14 +490,19 @@ def _risk_table(
     for label, colour in zip(ax.get_yticklabels(), colours, strict=True):
         label.set_color(_text_colour(colour))
         label.set_fontweight("bold")
-    ax.tick_params(axis="y", length=0, pad=14, labelsize=_FONT_SIZE)
+    counts = [[format_count(a.n_risk) for a in c.at(ticks)] for c in km]
+    digits = max((len(t) for row in counts for t in row), default=1)
+    # large registries: smaller digits so neighbouring counts and the names do not touch
+    size = _FONT_SIZE if digits <= 4 else 8.0 if digits == 5 else 7.0
+    pad = max(14.0, 6 + 0.3 * size * digits)  # the first count is centred on the axis start
+    ax.tick_params(axis="y", length=0, pad=pad, labelsize=_FONT_SIZE)
     ax.tick_params(axis="x", bottom=False, labelbottom=False)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    for row, curve in enumerate(km):
-        for t, at in zip(ticks, curve.at(ticks), strict=True):
-            ax.text(t, row, format_count(at.n_risk), ha="center", va="center",
-                    fontsize=_FONT_SIZE, clip_on=False, gid=f"risk:{row}")  # fmt: skip
+    for row, texts in enumerate(counts):
+        for t, text in zip(ticks, texts, strict=True):
+            ax.text(t, row, text, ha="center", va="center",
+                    fontsize=size, clip_on=False, gid=f"risk:{row}")  # fmt: skip
     ax.set_title("Number at risk", loc="left", fontsize=_FONT_SIZE, fontweight="bold", pad=5)
 
 
