@@ -402,3 +402,26 @@ def test_km_command_gives_the_same_document_with_spark(spark: Any) -> None:
     spark_run = runner.invoke(app, [*args, "--engine", "spark"])
     assert spark_run.exit_code == 0, spark_run.output
     assert json.loads(spark_run.stdout) == json.loads(duck.stdout)
+
+
+def test_long_scans_report_progress_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from survstudy.engine.duckdb import connect, scan
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    sql = "SELECT sum(i % 7) AS s FROM range(400000000) t(i)"
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    rows = scan(connect(), sql, "counting", after=0.0)
+    assert int(rows["s"][0]) == sum(i % 7 for i in range(7)) * (400000000 // 7) + sum(
+        range(400000000 % 7))
+    assert "counting:" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\r")  # the line is cleared at the end
+    pipe = io.StringIO()
+    monkeypatch.setattr("sys.stderr", pipe)
+    scan(connect(), "SELECT 1 AS one", "counting", after=0.0)
+    assert pipe.getvalue() == ""

@@ -9,6 +9,7 @@ name the rows the user must fix.
 from __future__ import annotations
 
 import difflib
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,7 +19,18 @@ from survstudy.engine.counts import CountTable
 from survstudy.engine.distinct import ROWS_SHOWN, DistinctRows, Finding, distinct_counts
 from survstudy.errors import InputError, Problem
 
-__all__ = ["check_columns", "connect", "duckdb_counts", "quote_ident", "source_columns"]
+__all__ = [
+    "PROGRESS_AFTER",
+    "check_columns",
+    "connect",
+    "duckdb_counts",
+    "quote_ident",
+    "scan",
+    "source_columns",
+]
+
+#: Seconds a scan runs before its progress is shown on a terminal.
+PROGRESS_AFTER = 1.0
 
 
 def quote_ident(name: str) -> str:
@@ -26,16 +38,50 @@ def quote_ident(name: str) -> str:
 
 
 def connect() -> Any:
-    """A fresh in-memory DuckDB connection.
+    """A fresh in-memory DuckDB connection that tracks query progress without printing it.
 
-    DuckDB's own progress bar is switched off: it prints to standard output, which would
-    corrupt ``--json`` output piped to a file.
+    DuckDB's own bar would print to standard output and corrupt ``--json``; :func:`scan`
+    reports progress on standard error instead.
     """
     import duckdb
 
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
     return con
+
+
+def scan(con: Any, sql: str, what: str, *, after: float = PROGRESS_AFTER) -> Any:
+    """Run ``sql`` and fetch it as NumPy arrays; on a terminal, a scan that lasts longer than
+    ``after`` seconds shows "what: 42%" on standard error, then clears the line."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return con.sql(sql).fetchnumpy()
+    done = threading.Event()
+    shown = False
+
+    def report() -> None:
+        nonlocal shown
+        if done.wait(after):
+            return
+        while not done.wait(0.25):
+            percent = con.query_progress()
+            if percent >= 0:
+                sys.stderr.write(f"\r{what}: {percent:5.1f}%")
+                sys.stderr.flush()
+                shown = True
+
+    watcher = threading.Thread(target=report, daemon=True)
+    watcher.start()
+    try:
+        return con.sql(sql).fetchnumpy()
+    finally:
+        done.set()
+        watcher.join()
+        if shown:
+            sys.stderr.write("\r" + " " * (len(what) + 9) + "\r")
+            sys.stderr.flush()
 
 
 def source_columns(con: Any, source: Source) -> tuple[str, list[str]]:
@@ -116,7 +162,7 @@ def duckdb_counts(
         f"SELECT {g} AS g, {tnum} AS t, ({t} IS NOT NULL AND {tnum} IS NULL) AS bad, "
         f"{e} AS e, count(*) AS n FROM {relation} GROUP BY ALL) GROUP BY ALL"
     )
-    rows = DistinctRows.from_columns(**con.sql(sql).fetchnumpy())
+    rows = DistinctRows.from_columns(**scan(con, sql, f"counting {source.name}"))
     where = {
         "time_text": f"{t} IS NOT NULL AND {tnum} IS NULL",
         "time_negative": f"{tnum} < 0",
