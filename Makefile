@@ -39,7 +39,9 @@ check-reference: $(VENV)/.installed
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_km.py
+	$(BIN)/python benchmarks/bench_cox.py
+	$(BIN)/python benchmarks/bench_fisher.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
