@@ -206,6 +206,7 @@ def test_seed_study_is_clean_and_writes_the_log(tmp_path: Path) -> None:
     assert "Overall survival (os): 13 patients, 6 events" in result.stdout
     frame = pd.read_csv(log)
     assert list(frame.columns) == [
+        "row",
         "id",
         "endpoint",
         "origin",

@@ -123,6 +123,10 @@ def test_identifiers_stay_out_unless_asked(report: Path) -> None:
     text = json.dumps(listing)
     assert "S1" not in {c for r in listing for c in r}
     assert "patient_id" not in text
+    log = _csv(report / "derivation_log.csv")
+    assert log[0][0] == "row"
+    assert "id" not in log[0]
+    assert not {"S1", "E1"} & {c for r in log for c in r}
 
 
 def test_failing_input_writes_nothing(tmp_path: Path) -> None:

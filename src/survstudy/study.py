@@ -309,6 +309,9 @@ def load_study(
     )
     log = derivation_log(registry.ids, endpoints, intervals)
     parts = len(endpoints) + len(intervals)
+    # the row each patient has in the main table, as its user counts it (ids may stay private)
+    main_rows = registry.rows[registry.origin[registry.id_column]]
+    log.insert(0, "row", np.tile(main_rows, parts))
     result = Study(
         file=study,
         data=full.loc[keep].reset_index(drop=True),

@@ -280,8 +280,9 @@ def _problems_section(results: StudyResults) -> Section:
     else:
         blocks.append(Paragraph("The data checks found no problem."))
     blocks.append(Paragraph(
-        "Every survival time can be audited in derivation_log.csv: for each patient and "
-        "endpoint, the origin date, the date that ended the time, event or censored, and why.",
+        "Every survival time can be audited in derivation_log.csv: for each patient (by the "
+        "registry row; the id too when the study file sets show_ids) and endpoint, the origin "
+        "date, the date that ended the time, event or censored, and why.",
         kind="note"))
     return Section("Data checks and derivation", tuple(blocks), id="checks")
 
