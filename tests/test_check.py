@@ -268,3 +268,11 @@ def test_synth_command(tmp_path: Path) -> None:
     assert ".csv or .parquet" in bad.stderr
     checked = runner.invoke(app, ["check", str(SEED_STUDY), "--data", str(out)])
     assert checked.exit_code == 0, checked.output
+
+
+def test_a_data_file_given_as_study_file_gets_a_plain_message(tmp_path: Path) -> None:
+    data = tmp_path / "registry.csv"
+    data.write_text("id,t\n1,2\n")
+    result = runner.invoke(app, ["check", str(data)])
+    assert result.exit_code == 2
+    assert "this is a data file, not a study file" in result.stderr

@@ -608,6 +608,11 @@ def load_config(path: str | Path) -> StudyFile:
         if not candidate.exists():
             raise InputError(Problem("is a folder with no study.toml in it", file=str(path)))
         p = candidate
+    if p.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq", ".sqlite", ".db"):
+        raise InputError(Problem(
+            "this is a data file, not a study file: give the study.toml that names it (see "
+            "docs/study-file.md), or analyse the file directly with survstudy km, table1 or cox",
+            file=str(path)))
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
