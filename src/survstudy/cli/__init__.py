@@ -11,13 +11,24 @@ import math
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
 from survstudy.errors import InputError
 
-__all__ = ["app", "emit_json", "fail", "handles_input_errors", "main", "split_list"]
+__all__ = [
+    "DataArgument",
+    "EventOption",
+    "TimeOption",
+    "app",
+    "emit_json",
+    "fail",
+    "handles_input_errors",
+    "main",
+    "split_list",
+]
 
 app = typer.Typer(
     add_completion=False,
@@ -31,6 +42,15 @@ def _main() -> None:
     """From a patient registry to a reproducible survival-study report."""
     # a callback keeps `survstudy COMMAND` a group even when only one command is registered
 
+
+#: The parameters every analysis command shares.
+DataArgument = Annotated[
+    Path, typer.Argument(help="CSV, XLSX or Parquet file, one row per patient.")
+]
+TimeOption = Annotated[str, typer.Option(help="Column with the follow-up time.")]
+EventOption = Annotated[
+    str, typer.Option(help="Event column: COL (0/1, true/false) or COL=CODE[,CODE...].")
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")

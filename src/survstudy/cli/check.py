@@ -66,7 +66,8 @@ def check(
 ) -> None:
     """Check a study: every problem in the study file and the registry, at once.
 
-    Exit status 2 when there are errors; warnings and notes do not stop an analysis.
+    STUDY_FILE is the study file (study.toml). Exit status 2 when there are errors; warnings
+    and notes do not stop an analysis.
     """
     from survstudy.study import load_study
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from survstudy.cli import app, emit_json, handles_input_errors, split_list
+from survstudy.cli import (
+    DataArgument,
+    EventOption,
+    TimeOption,
+    app,
+    emit_json,
+    handles_input_errors,
+    split_list,
+)
 
 if TYPE_CHECKING:
     from survstudy.stats.cox import Ties
@@ -86,11 +93,9 @@ def render_cox(payload: dict[str, Any]) -> str:
 @app.command()
 @handles_input_errors
 def cox(
-    data: Annotated[Path, typer.Argument(help="CSV, XLSX or Parquet file, one row per patient.")],
-    time: Annotated[str, typer.Option(help="Column with the follow-up time.")],
-    event: Annotated[
-        str, typer.Option(help="Event column: COL (0/1, true/false) or COL=CODE[,CODE...].")
-    ],
+    data: DataArgument,
+    time: TimeOption,
+    event: EventOption,
     covariates: Annotated[str, typer.Option(help="Covariate columns: A,B,...")],
     categorical: Annotated[
         str | None, typer.Option(help="Covariates to dummy code: A,B,...")
@@ -112,7 +117,10 @@ def cox(
     conf_level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Cox proportional hazards regression: hazard ratios, CIs, tests, concordance."""
+    """Cox proportional hazards regression: hazard ratios, CIs, tests, concordance.
+
+    DATA is a CSV, XLSX or Parquet file with one row per patient.
+    """
     from survstudy.stats.cox import cox_regression
 
     if ties not in ("efron", "breslow"):

@@ -41,7 +41,10 @@ def demo(
         Path | None, typer.Option(help="Folder to write (default: survstudy-demo-NAME/ here).")
     ] = None,
 ) -> None:
-    """Write the report of a bundled example study (default: the seed study)."""
+    """Write the report of a bundled example study (default: the seed study).
+
+    NAME is liver_resection (the seed study, 13 patients) or rotterdam (2982 patients).
+    """
     from survstudy.cli.report import report
 
     study = example_study(name)

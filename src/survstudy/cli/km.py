@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from survstudy.cli import app, emit_json, handles_input_errors, split_list
+from survstudy.cli import (
+    DataArgument,
+    EventOption,
+    TimeOption,
+    app,
+    emit_json,
+    handles_input_errors,
+    split_list,
+)
 
 if TYPE_CHECKING:
     from survstudy.engine.counts import CountTable
@@ -98,11 +105,9 @@ def render_km(payload: dict[str, Any]) -> str:
 @app.command()
 @handles_input_errors
 def km(
-    data: Annotated[Path, typer.Argument(help="CSV, XLSX or Parquet file, one row per patient.")],
-    time: Annotated[str, typer.Option(help="Column with the follow-up time.")],
-    event: Annotated[
-        str, typer.Option(help="Event column: COL (0/1, true/false) or COL=CODE[,CODE...].")
-    ],
+    data: DataArgument,
+    time: TimeOption,
+    event: EventOption,
     group: Annotated[
         str | None, typer.Option(help="Column whose values define the groups.")
     ] = None,
@@ -124,7 +129,10 @@ def km(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Kaplan-Meier estimates by group, with survival at chosen times, medians and a test."""
+    """Kaplan-Meier estimates by group, with survival at chosen times, medians and a test.
+
+    DATA is a CSV, XLSX or Parquet file with one row per patient.
+    """
     from survstudy.analysis import ENGINES, survival_counts
     from survstudy.stats.compare import weighted_log_rank
     from survstudy.stats.exact_logrank import exact_log_rank

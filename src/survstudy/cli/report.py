@@ -30,7 +30,10 @@ def report(
         Path | None, typer.Option(help="Folder to write (default: survstudy-report/ here).")
     ] = None,
 ) -> None:
-    """Check the data, run every analysis and write the report folder (atomically)."""
+    """Check the data, run every analysis and write the report folder (atomically).
+
+    STUDY is the study file (study.toml); docs/study-file.md explains it.
+    """
     from survstudy.report.results import analyse_study
     from survstudy.report.write import write_report
     from survstudy.study import load_study

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from survstudy.cli import app, emit_json, handles_input_errors, split_list
+from survstudy.cli import DataArgument, app, emit_json, handles_input_errors, split_list
 
 __all__ = ["table1"]
 
@@ -15,7 +14,7 @@ __all__ = ["table1"]
 @app.command()
 @handles_input_errors
 def table1(
-    data: Annotated[Path, typer.Argument(help="CSV, XLSX or Parquet file, one row per patient.")],
+    data: DataArgument,
     group: Annotated[str, typer.Option(help="Column whose values define the groups.")],
     categorical: Annotated[str | None, typer.Option(help="Categorical variables: A,B,...")] = None,
     continuous: Annotated[str | None, typer.Option(help="Continuous variables: X,Y,...")] = None,
@@ -34,6 +33,7 @@ def table1(
     The test is chosen per variable (chi-square if every expected count is at least 5, else
     Fisher's exact test; Student's t or ANOVA if Shapiro-Wilk p >= 0.05 in every group, else
     Mann-Whitney or Kruskal-Wallis) unless forced with --test; a footnote says which and why.
+    DATA is a CSV, XLSX or Parquet file with one row per patient.
     """
     from survstudy.stats.table1_render import render_text
     from survstudy.stats.tables import characteristics_table
