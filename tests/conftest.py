@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (a failure there must be reproducible, not a draw of
+# luck); a developer's run keeps exploring new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REFERENCE = Path(__file__).parent / "reference"
 SEED_COHORT = (

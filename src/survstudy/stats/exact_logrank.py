@@ -28,7 +28,13 @@ from numpy.typing import NDArray
 from survstudy.engine.counts import CountTable
 from survstudy.stats.compare import Method, log_rank_weights, weighted_log_rank
 
-__all__ = ["MAX_RELABELINGS", "RELATIVE_TOLERANCE", "ExactLogRank", "exact_log_rank"]
+__all__ = [
+    "ABSOLUTE_TOLERANCE",
+    "MAX_RELABELINGS",
+    "RELATIVE_TOLERANCE",
+    "ExactLogRank",
+    "exact_log_rank",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -40,6 +46,9 @@ MAX_RELABELINGS = 1_000_000
 #: observed * (1 - RELATIVE_TOLERANCE): ties of the statistic survive rounding (as R's
 #: ``fisher.test`` does with 1e-7).
 RELATIVE_TOLERANCE = 1e-7
+#: Below this a chi-square is rounding noise (an observed 1e-32 is 0): every relabeling of
+#: an observed statistic of about 0 is "at least as extreme", whatever its own noise.
+ABSOLUTE_TOLERANCE = 1e-9
 #: Cells (relabelings x subjects x groups) handled per NumPy batch.
 _BATCH_CELLS = 1 << 21
 
@@ -285,7 +294,7 @@ def exact_log_rank(
     else:
         # the observed statistic through the same arithmetic as the relabelings
         reference = float(_statistics(plan, plan.labels[None, :])[0])
-        threshold = reference * (1 - RELATIVE_TOLERANCE)
+        threshold = reference * (1 - RELATIVE_TOLERANCE) - ABSOLUTE_TOLERANCE
         batches = _enumerate(plan) if exact else _draw(plan, n_draws, seed)
         extreme, evaluated = 0, 0
         for labels in batches:
