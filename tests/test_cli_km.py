@@ -175,3 +175,10 @@ def test_unknown_test_is_a_clean_error() -> None:
                  "--test", "wilcoxon")
     assert result.exit_code == 2
     assert "--test must be one of" in result.stderr
+
+
+def test_group_labels_are_read_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "labels.csv"
+    path.write_text("t,e,chemo\n1,1,yes\n2,0,no\n3,1,yes\n4,1,no\n")
+    out = km_json(path, "--time", "t", "--event", "e", "--group", "chemo")
+    assert [g["group"] for g in out["groups"]] == ["no", "yes"]  # not sniffed into booleans

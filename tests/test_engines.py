@@ -282,7 +282,8 @@ def test_spark_dataframe_problems_give_values_without_rows(spark: Any) -> None:
 
 @needs_java
 def test_spark_reads_csv_text_as_duckdb_does(spark: Any, tmp_path: Path) -> None:
-    """NA markers, decimal and yes/no labels, numbers with underscores, a semicolon file."""
+    """NA markers, decimal and yes/no labels (kept as written), numbers with underscores, a
+    semicolon file."""
     from survstudy.engine.spark import spark_counts
 
     cases = {

@@ -167,3 +167,32 @@ def test_characteristics_agree_with_table1_command(report: Path) -> None:
     assert her2[4].startswith("0.103")
     positive = table[table.index(her2) + 1]
     assert positive[1:4] == ["1 (14.3%)", "4 (66.7%)", "5 (38.5%)"]
+
+
+@pytest.fixture(scope="module")
+def rotterdam(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "rotterdam"
+    result = runner.invoke(app, ["demo", "rotterdam", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_cox_tables_agree_with_the_cox_command(rotterdam: Path) -> None:
+    results = json.loads((rotterdam / "results.json").read_text())
+    multi = {r["term"]: r for r in results["prognostic"]["multivariable"]}
+    registry = example_study("rotterdam").parent / "registry.csv"
+    args = ["cox", str(registry), "--time", "rfs_days", "--event", "recurred_or_died",
+            "--covariates", "age,nodes,size,grade,pgr,er,hormon,chemo",
+            "--categorical", "size,grade,hormon,chemo", "--reference", "size=<=20",
+            "--reference", "grade=2", "--reference", "hormon=no", "--reference", "chemo=no",
+            "--json"]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 0, out.output
+    cli = {t["term"]: t for t in json.loads(out.stdout)["coefficients"]}
+    assert set(multi) == set(cli)
+    for term, row in multi.items():  # days in the command, months in the report: same HR
+        assert row["hr"] == pytest.approx(cli[term]["hr"], rel=1e-9), term
+        assert row["p_value"] == pytest.approx(cli[term]["p_value"], rel=1e-6), term
+    table = _csv(rotterdam / "tables/cox-multivariable.csv")
+    nodes = next(r for r in table if r[0].startswith("Positive lymph nodes"))
+    assert nodes[1].startswith(f"{cli['nodes']['hr']:.2f} (")

@@ -44,11 +44,23 @@ class Source:
     def first_row(self) -> int:
         return 2 if self.kind in ("csv", "xlsx") else 1
 
-    def relation(self, con: duckdb.DuckDBPyConnection, all_text: bool = False) -> str:
-        """SQL for a FROM clause reading this source through ``con``."""
+    def relation(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        all_text: bool = False,
+        text_columns: Sequence[str] = (),
+    ) -> str:
+        """SQL for a FROM clause reading this source through ``con``.
+
+        ``text_columns`` of a CSV are read as written (labels such as yes/no or 01 would
+        otherwise be sniffed into booleans or numbers); ``all_text`` reads every column so.
+        """
         if self.kind == "csv":
             nulls = ", ".join(f"'{s}'" for s in NULL_STRINGS)
             extra = ", all_varchar=true" if all_text else ""
+            if text_columns and not all_text:
+                types = ", ".join(f"{_quote_text(c)}: 'VARCHAR'" for c in text_columns)
+                extra = f", types={{{types}}}"
             return (
                 f"read_csv({_quote(self.path)}, header=true, nullstr=[{nulls}]{extra})"
             )
@@ -57,6 +69,10 @@ class Source:
         view = f"_survstudy_{id(self)}"
         con.register(view, self.frame)
         return view
+
+
+def _quote_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _quote(path: Path | None) -> str:

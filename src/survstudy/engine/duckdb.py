@@ -152,6 +152,8 @@ def duckdb_counts(
     if group is not None:
         wanted[group] = "group"
     check_columns(source, names, wanted)
+    if source.kind == "csv" and "all_varchar" not in relation:  # labels as the user wrote them
+        relation = source.relation(con, text_columns=[c for c in (group, event.column) if c])
 
     t, e = quote_ident(time), quote_ident(event.column)
     g = quote_ident(group) if group else "'all'"

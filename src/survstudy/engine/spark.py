@@ -255,40 +255,6 @@ def _to_arrow(frame: DataFrame) -> Any:
     return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
 
 
-def _typed_labels(labels: Any) -> Any:
-    """Group labels read as text, written as DuckDB writes the type it detects in a CSV column.
-
-    DuckDB reads a column of decimal numbers as DOUBLE (``2`` becomes ``2.0``) and a column of
-    true/false (yes/no, t/f) as BOOLEAN (``Yes`` becomes ``true``); Spark read the text as is.
-    """
-    present = [str(v) for v in labels if v is not None]
-    if not present:
-        return labels
-    words = {
-        "true": "true",
-        "t": "true",
-        "yes": "true",
-        "false": "false",
-        "f": "false",
-        "no": "false",
-    }
-    integer = re.compile(r"^\s*-?(0|[1-9]\d*)\s*$")
-    decimal = re.compile(r"^\s*-?(0|[1-9]\d*)?(\.\d*)?([eE][+-]?\d+)?\s*$")
-    if all(integer.match(v) for v in present):
-        convert: Callable[[str], str] = lambda v: str(int(v))  # noqa: E731
-    elif all(decimal.match(v) and any(c.isdigit() for c in v) for v in present):
-        convert = lambda v: repr(float(v))  # noqa: E731
-    elif all(v.strip().lower() in words for v in present):
-        convert = lambda v: words[v.strip().lower()]  # noqa: E731
-    else:
-        return labels
-    out = labels.copy()
-    for i, v in enumerate(labels):
-        if v is not None:
-            out[i] = convert(str(v))
-    return out
-
-
 # --- naming rows ---------------------------------------------------------------------------
 
 
@@ -396,9 +362,7 @@ def spark_counts(
         .agg(F.sum("_n").alias("n"))
     )
     table = _to_arrow(distinct)
-    rows = DistinctRows.from_arrow(table)
-    if source.text and group is not None:
-        rows = DistinctRows(_typed_labels(rows.group), rows.time, rows.bad, rows.event, rows.n)
+    rows = DistinctRows.from_arrow(table)  # CSV labels stay as written, as DuckDB reads them
     return distinct_counts(
         rows,
         time,

@@ -499,7 +499,7 @@ def model_data(
         raise ValueError(f"categorical column(s) {', '.join(unknown)} are not among the covariates")
     src = open_source(data)
     wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else [])]))
-    frame = read_frame(src, wanted)
+    frame = read_frame(src, wanted, as_text=True)  # yes/no stays yes/no, 01 stays 01
     return frame_model_data(
         frame,
         time,
