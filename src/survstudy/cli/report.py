@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +39,31 @@ def report(
     from survstudy.report.write import write_report
     from survstudy.study import load_study
 
-    loaded = load_study(study)
-    files = write_report(analyse_study(loaded), out or Path("survstudy-report"))
+    stage = _stages()
+    try:
+        stage("reading and checking the registry")
+        loaded = load_study(study)
+        stage(f"analysing {len(loaded.data):,} patients")
+        results = analyse_study(loaded)
+        stage("writing the report (figures, Word, tables)")
+        files = write_report(results, out or Path("survstudy-report"))
+    finally:
+        stage(None)  # clear the line, also before an error is printed
     print_report_summary(files, len(loaded.problems))
+
+
+def _stages() -> Callable[[str | None], None]:
+    """On a terminal, say on stderr which stage a long run is in (None ends the line)."""
+    import sys
+    import time
+
+    start = time.perf_counter()
+    if not sys.stderr.isatty():
+        return lambda _: None
+
+    def stage(what: str | None) -> None:
+        elapsed = f"[{time.perf_counter() - start:5.1f} s]"
+        sys.stderr.write("\r\033[K" + ("" if what is None else f"{elapsed} {what} …"))
+        sys.stderr.flush()
+
+    return stage
