@@ -6,8 +6,6 @@ one per line, and the exit status is 2.
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -81,22 +79,11 @@ def handles_input_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become null, NumPy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def emit_json(payload: Any) -> None:
     """Print ``payload`` as JSON with NaN written as null (never as invalid ``NaN``)."""
-    sys.stdout.write(json.dumps(_clean(payload), indent=1, allow_nan=False) + "\n")
+    from survstudy.jsonsafe import dumps
+
+    sys.stdout.write(dumps(payload) + "\n")
 
 
 def split_list(text: str | None) -> list[str]:

@@ -25,6 +25,7 @@ from survstudy.report.results import EndpointResult, StudyResults
 from survstudy.report.text import (
     column_label,
     landmark_phrase,
+    lower_first,
     methods_paragraphs,
     results_sentences,
     time_axis_label,
@@ -120,7 +121,7 @@ def _survival_table(results: StudyResults, ep: EndpointResult, number: int,
             line += "; " + format_exact_p(exact.p_value, exact.method)
             if exact.std_err == 0:
                 line += f" ({exact.n_extreme:,} of {exact.n_relabelings:,} relabelings)"
-        rows.append((Cell(f"By {_lower(by)} ({line})", bold=True, colspan=ncols),))
+        rows.append((Cell(f"By {lower_first(by)} ({line})", bold=True, colspan=ncols),))
         names = labels.get(comparison.variable, {})
         rows += [row(group_label(c.label, names), c, indent=1) for c in comparison.km]
     if ep.not_derived:
@@ -128,10 +129,6 @@ def _survival_table(results: StudyResults, ep: EndpointResult, number: int,
                      "are left out.")
     return Table(f"survival-{ep.name}", f"Table {number}. {ep.label}", (header,),
                  tuple(rows), tuple(notes))
-
-
-def _lower(text: str) -> str:
-    return text if text[:2].isupper() else text[:1].lower() + text[1:]
 
 
 def _km_figures(results: StudyResults, ep: EndpointResult, start: int,
@@ -154,7 +151,7 @@ def _km_figures(results: StudyResults, ep: EndpointResult, start: int,
     for i, c in enumerate(ep.comparisons, start=1):
         fig = km_figure(c.km, test=c.test, exact=c.exact, labels=labels.get(c.variable, {}),
                         time_unit=unit, xlabel=xlabel, ylabel=ep.label, tick_every=tick)
-        by = _lower(column_label(results, c.variable))
+        by = lower_first(column_label(results, c.variable))
         out[f"{ep.name}:{c.variable}"] = _render(
             fig, f"{ep.name}-by-{c.variable}", start + i,
             f"{ep.label} by {by} (Kaplan-Meier"

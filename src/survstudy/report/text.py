@@ -24,6 +24,7 @@ from survstudy.stats.km import SurvivalCurve
 __all__ = [
     "column_label",
     "landmark_phrase",
+    "lower_first",
     "methods_paragraphs",
     "results_sentences",
     "time_axis_label",
@@ -37,7 +38,7 @@ def column_label(results: StudyResults, column: str) -> str:
     return results.study.labels.get(column, column)
 
 
-def _lower_first(text: str) -> str:
+def lower_first(text: str) -> str:
     """Lower-case the first letter unless the word is an acronym or a name (HER2, Gehan)."""
     if text[:2].isupper() or text.split("-")[0] in ("Gehan", "Peto", "Tarone", "Fleming"):
         return text
@@ -85,8 +86,8 @@ def _group_phrase(results: StudyResults, variable: str, level: str,
                   labels: Mapping[str, str]) -> str:
     if level in labels:
         text = labels[level]
-        return "patients with " + _lower_first(text)
-    return f"patients with {_lower_first(column_label(results, variable))} {level}"
+        return "patients with " + lower_first(text)
+    return f"patients with {lower_first(column_label(results, variable))} {level}"
 
 
 def _rates(curve: SurvivalCurve, times: Sequence[float]) -> list[str]:
@@ -100,7 +101,7 @@ def _test_phrase(comparison: Comparison) -> str:
     test = comparison.test
     if test.df == 0:
         return ""
-    text = f"{_lower_first(name_of_test(test.method))} {format_p(test.p_value, prefix=True)}"
+    text = f"{lower_first(name_of_test(test.method))} {format_p(test.p_value, prefix=True)}"
     if comparison.exact is not None:
         text += "; " + format_exact_p(comparison.exact.p_value, comparison.exact.method).lower()
     return text
@@ -237,7 +238,7 @@ def methods_paragraphs(results: StudyResults) -> list[str]:
         )
         if ep.main is not None:
             km += (" Survival curves were compared with the "
-                   f"{_lower_first(name_of_test(ep.main.test.method))} test.")
+                   f"{lower_first(name_of_test(ep.main.test.method))} test.")
         exact = next((c.exact for e in results.endpoints for c in e.comparisons
                       if c.exact is not None), None)
         if exact is not None:

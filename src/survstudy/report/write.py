@@ -7,15 +7,13 @@ software versions, settings) so the report can be reproduced and audited.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import math
 import platform
 import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from survstudy.jsonsafe import dumps
 from survstudy.report.build import build_document
 from survstudy.report.bundle import file_sha256, write_atomically
 from survstudy.report.document import Document
@@ -29,23 +27,8 @@ _PACKAGES = ("numpy", "scipy", "pandas", "duckdb", "matplotlib", "python-docx", 
              "openpyxl", "pydantic")
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
-
-
 def _dump(payload: Any, path: Path) -> None:
-    path.write_text(json.dumps(_json_safe(payload), indent=1, allow_nan=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(dumps(payload) + "\n", encoding="utf-8")
 
 
 def _versions() -> dict[str, str]:
