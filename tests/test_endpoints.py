@@ -1,10 +1,15 @@
-"""Endpoint derivation from dates: hand-worked cases, units, the cutoff, and properties."""
+"""Endpoint derivation from dates (SQL in DuckDB): hand-worked cases, units, the cutoff, and
+properties. Each case puts day numbers in a DuckDB table and evaluates the derived SQL."""
 
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
+from typing import Any
 
+import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,10 +24,12 @@ from survstudy.data.endpoints import (
     NO_FOLLOW_UP,
     NO_ORIGIN,
     REASONS,
-    derivation_log,
-    derive_endpoint,
-    derive_interval,
-    derive_ready_made,
+    Derived,
+    derivation_log_sql,
+    derive_select,
+    endpoint_sql,
+    interval_sql,
+    ready_made_sql,
 )
 
 NAN = np.nan
@@ -43,6 +50,42 @@ def config(unit: str = "months", cutoff: str | None = "2011-12-30"):  # type: ig
 
 def arr(*texts: str | None) -> np.ndarray:
     return np.array([NAN if t is None else d(t) for t in texts])
+
+
+def run(derived: Derived, dates: dict[str, Any], **extra: Any) -> SimpleNamespace:
+    """Evaluate ``derived`` over day-number columns (NaN = missing) as load_study does."""
+    con = duckdb.connect()
+    frame = pd.DataFrame({f"{k}#d": v for k, v in dates.items()} | extra)
+    con.register("t", frame)
+    out = con.sql(derive_select([derived], "t")).df()
+    n = derived.name
+
+    def col(name: str) -> np.ndarray:
+        return out[name].to_numpy(dtype=float, na_value=np.nan)
+
+    if derived.event is None:
+        return SimpleNamespace(
+            time=col(n),
+            days=col(f"{n}#end") - col(f"{n}#origin"),
+            flag=out,
+            reason=out[f"{n}#reason"].to_numpy(),
+        )
+    time = col(derived.time)
+    return SimpleNamespace(
+        time=time,
+        event=col(derived.event),
+        end=col(f"{n}#end"),
+        reason=out[f"{n}#reason"].to_numpy(),
+        end_column=out[f"{n}#endcol"].to_numpy(),
+        derived=~np.isnan(time),
+        unit=derived.unit,
+        con=con,
+        frame=out,
+    )
+
+
+def derive_endpoint(name: str, spec: Endpoint, cfg: Any, dates: dict[str, Any], n: int) -> Any:
+    return run(endpoint_sql(name, spec, cfg), dates)
 
 
 OS = Endpoint(origin="start", events=["death"])
@@ -123,18 +166,20 @@ def test_interval_and_flag() -> None:
         "a": arr("2010-01-01", "2010-01-01", "2010-01-01", None),
         "b": arr("2009-10-01", "2010-04-01", "2010-04-02", "2010-01-01"),
     }
-    iv = derive_interval("gap", spec, config(), dates)
+    iv = run(interval_sql("gap", spec, config()), dates)
     assert iv.days[:3].tolist() == [-92, 90, 91]
-    assert iv.flag is not None
-    assert iv.flag[:3].tolist() == [1, 1, 0]
-    assert np.isnan(iv.flag[3])
+    assert iv.flag["synchronous"].tolist()[:3] == ["yes", "yes", "no"]
+    assert iv.flag["synchronous"].isna().tolist()[3]
     assert iv.time[1] == pytest.approx(90 / 30.4375)
 
 
 def test_ready_made_converts_units() -> None:
     spec = Endpoint(time="t", event="e", unit="days")
-    ep = derive_ready_made(
-        "os", spec, config("months"), np.array([30.4375, NAN, -1.0]), np.array([1.0, 0.0, 1.0])
+    ep = run(
+        ready_made_sql("os", spec, config("months"), "t", "e"),
+        {},
+        t=[30.4375, NAN, -1.0],
+        e=[1.0, 0.0, 1.0],
     )
     assert ep.time[0] == pytest.approx(1.0)
     assert np.isnan(ep.time[1:]).all()
@@ -148,7 +193,11 @@ def test_log() -> None:
         "contact": arr("2010-07-01", "2011-01-01"),
     }
     ep = derive_endpoint("os", OS, config("days"), dates, 2)
-    log = derivation_log(np.array(["a", "b"], dtype=object), [ep], [])
+    ep.frame["id"] = ["a", "b"]
+    ep.frame["__row"] = [0, 1]
+    ep.con.register("derived", ep.frame)
+    derived = endpoint_sql("os", OS, config("days"))
+    log = ep.con.sql(derivation_log_sql([derived], "derived", "__row + 2", "id")).df()
     assert log["reason"].tolist() == ["event", "not derived: origin date missing"]
     assert log["event"].tolist()[0] == 1
     assert log["event"].isna().tolist() == [False, True]

@@ -1,9 +1,11 @@
 """A study loaded from its study file: the object the report, the CLI and the web app use.
 
-:func:`load_study` reads the study file and the registry it names, types and checks every
-column, derives the endpoints and intervals from dates, applies the cohort steps and returns a
-:class:`Study` holding the analysis-ready data (one row per patient in the cohort), the
-per-patient derivation log, the cohort flow and every problem found (errors, warnings, notes).
+:func:`load_study` reads the study file and the registry it names into DuckDB, types and
+checks every column, derives the endpoints and intervals from dates and applies the cohort
+steps — all in SQL, so a registry of tens of millions of rows never has to fit in pandas. The
+returned :class:`Study` holds the DuckDB connection with the study table, the cohort flow and
+every problem found (errors, warnings, notes); :attr:`Study.data` materialises the cohort as a
+pandas DataFrame only when a caller asks for rows.
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from survstudy.config import (
     DAYS_PER_UNIT,
@@ -24,48 +25,53 @@ from survstudy.config import (
     did_you_mean,
     load_config,
 )
-from survstudy.data.cohort import CohortFlow, apply_cohort
+from survstudy.data.checks import FIRST_OF_ID, check_dates
+from survstudy.data.cohort import STEP, CohortFlow, cohort_predicates, count_flow
 from survstudy.data.endpoints import (
-    DerivedEndpoint,
-    DerivedInterval,
-    derivation_log,
-    derive_endpoint,
-    derive_interval,
-    derive_ready_made,
+    Derived,
+    derivation_log_sql,
+    derive_select,
+    endpoint_sql,
+    interval_sql,
+    ready_made_sql,
 )
 from survstudy.data.events import EventSpec
-from survstudy.data.registry import Registry, read_registry, text_values
-from survstudy.data.validate import (
-    Cleaned,
-    Finding,
-    check_registry,
-    clean_registry,
-    to_problems,
-)
+from survstudy.data.findings import Finding, locate
+from survstudy.data.registry import REGISTRY, Registry, read_registry
+from survstudy.data.sql import lit, lookup_table, q, text_of
+from survstudy.data.typed import TYPED, Typed, type_registry
 from survstudy.errors import InputError, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Study", "load_study"]
+__all__ = ["COHORT", "Study", "load_study"]
+
+#: The DuckDB view of the analysed cohort: one row per patient, registry order.
+COHORT = "cohort"
+_ALL = "study"
 
 
 @dataclass(frozen=True)
 class Study:
-    """A checked study: config, analysis-ready data, derivation log, flow and problems.
+    """A checked study: config, the cohort inside DuckDB, the flow and the problems.
 
-    ``data`` has one row per patient in the cohort: the registry columns typed (dates as
-    datetime64), then for each endpoint ``NAME_time`` (in ``time_unit``) and ``NAME_event``
-    (1 event, 0 censored), and for each interval its time and flag columns. ``log`` has one row
-    per patient and endpoint or interval (see :func:`survstudy.data.endpoints.derivation_log`).
+    The view :data:`COHORT` of :attr:`con` has one row per patient in the cohort: the registry
+    columns typed (dates as DATE, categorical variables as text), then for each endpoint
+    ``NAME_time`` (in ``time_unit``) and ``NAME_event`` (1 event, 0 censored), and for each
+    interval its time and flag columns. ``kinds`` says how each column was read ("date",
+    "continuous", "categorical", "text", "number", "id", "derived").
     """
 
     file: StudyFile
-    data: pd.DataFrame
-    log: pd.DataFrame
+    con: Any
+    columns: tuple[str, ...]
+    kinds: Mapping[str, str]
+    levels: Mapping[str, list[str]]
     flow: CohortFlow
     problems: tuple[Problem, ...]
     labels: Mapping[str, str]
+    log_sql: str
 
     @property
     def config(self) -> StudyConfig:
@@ -74,6 +80,11 @@ class Study:
     @property
     def time_unit(self) -> str:
         return self.config.study.time_unit
+
+    @property
+    def n(self) -> int:
+        """Patients in the cohort."""
+        return self.flow.n_final
 
     @property
     def ok(self) -> bool:
@@ -104,16 +115,58 @@ class Study:
             raise ValueError(f"no endpoint {name!r}; endpoints: {', '.join(self.config.endpoints)}")
         return f"{name}_time", f"{name}_event"
 
+    def frame(self, columns: list[str] | None = None, where: str | None = None) -> pd.DataFrame:
+        """Rows of the cohort as pandas (only ``columns``; categorical variables as
+        pandas categoricals with their levels, events as nullable integers)."""
+        import pandas as pd
+
+        cols = list(self.columns) if columns is None else columns
+        select = ", ".join(q(c) for c in cols) or "*"
+        sql = f"SELECT {select} FROM {COHORT}" + (f" WHERE {where}" if where else "")
+        frame: pd.DataFrame = self.con.sql(sql).df()
+        for c in cols:
+            kind = self.kinds.get(c)
+            if c in self.levels:
+                frame[c] = pd.Categorical(frame[c], categories=self.levels[c])
+            elif kind == "event":
+                frame[c] = frame[c].astype("Int8")
+            elif kind == "date":
+                frame[c] = pd.to_datetime(frame[c]).astype("datetime64[s]")
+        return frame
+
+    @cached_property
+    def data(self) -> pd.DataFrame:
+        """The whole cohort as a pandas DataFrame (materialised on first use)."""
+        return self.frame()
+
+    @cached_property
+    def log(self) -> pd.DataFrame:
+        """The derivation log of the cohort (see :func:`derivation_log_sql`)."""
+        import pandas as pd
+
+        from survstudy.data.endpoints import REASONS
+
+        log: pd.DataFrame = self.con.sql(self.log_sql).df()
+        log["event"] = log["event"].astype("Int8")
+        for c in ("origin_date", "end_date"):
+            log[c] = pd.to_datetime(log[c]).astype("datetime64[s]")
+        log["reason"] = pd.Categorical(log["reason"], categories=list(REASONS))
+        log["endpoint"] = log["endpoint"].astype("category")
+        return log
+
     def to_dict(self) -> dict[str, Any]:
         endpoints = {}
         for name in self.config.endpoints:
             t, e = self.endpoint_columns(name)
-            derived = self.data[t].notna()
+            n, events, not_derived = self.con.sql(
+                f"SELECT count({q(t)}), coalesce(sum({q(e)}) FILTER (WHERE {q(t)} IS NOT NULL), 0),"
+                f" count(*) - count({q(t)}) FROM {COHORT}"
+            ).fetchall()[0]
             endpoints[name] = {
                 "label": self.config.endpoints[name].label or name,
-                "n": int(derived.sum()),
-                "events": int(self.data.loc[derived, e].sum()),
-                "not_derived": int((~derived).sum()),
+                "n": int(n),
+                "events": int(events),
+                "not_derived": int(not_derived),
             }
         return {
             "title": self.config.study.title,
@@ -139,120 +192,137 @@ def _with_source(study: StudyFile, data: str | Path) -> StudyFile:
     return StudyFile(study.path, c.model_copy(update={"data": new_data}), study.lines)
 
 
-def _ready_made(
-    study: StudyFile, registry: Registry, name: str, findings: list[Finding]
-) -> DerivedEndpoint | Problem:
-    import pandas as pd
+class _Table:
+    """The study table under construction: extra columns over the typed registry (computed in
+    the first SELECT, with the raw registry and lookup tables at hand), then derived stages."""
 
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.first: list[str] = [
+            f"min(t.__row) OVER (PARTITION BY t.{q(registry.id_column)}) AS {FIRST_OF_ID}"
+        ]
+        self.joins: list[str] = []
+        self.findings: list[Finding] = []
+
+    def raw_text(self, column: str) -> str:
+        return text_of(column, self.registry.types[column]).replace(q(column), f"r.{q(column)}")
+
+    def verdict(self, spec: EventSpec, name: str) -> str:
+        """A first-SELECT column ``name``: 1 event, 0 no event, -1 unknown code, NULL missing."""
+        text = self.raw_text(spec.column)
+        found = self.registry.con.sql(
+            f"SELECT DISTINCT {text} AS v FROM {REGISTRY} r WHERE v IS NOT NULL"
+        ).fetchall()
+        values = [str(v) for (v,) in found]
+        codes = [-1 if (k := spec.classify(v)) is None else int(k) for v in values]
+        alias = f"__e{len(self.joins)}"
+        table = lookup_table(
+            self.registry.con, alias, {"t": values, "v": codes}, {"t": "VARCHAR", "v": "INTEGER"}
+        )
+        self.joins.append(f"LEFT JOIN {table} {alias} ON {text} = {alias}.t")
+        self.first.append(f"CASE WHEN {text} IS NULL THEN NULL ELSE {alias}.v END AS {q(name)}")
+        return q(name)
+
+    def create(self, con: Any, derived: list[Derived]) -> None:
+        first = (
+            f"(SELECT t.*, {', '.join(self.first)} FROM {TYPED} t "
+            f"JOIN {REGISTRY} r ON r.__row = t.__row {' '.join(self.joins)})"
+        )
+        con.sql(f"CREATE OR REPLACE TABLE {_ALL} AS {derive_select(derived, first)} ORDER BY __row")
+
+
+def _ready_made(study: StudyFile, table: _Table, name: str) -> Derived | Problem:
     spec = study.config.endpoints[name]
     assert spec.time is not None
     assert spec.event is not None
     event = EventSpec.parse(spec.event)
     for col, key in ((spec.time, "time"), (event.column, "event")):
-        if col not in registry.frame.columns:
+        if col not in table.registry.types:
             return study.problem(("endpoints", name, key), "column is not in the data", col)
-    raw = registry.frame[spec.time]
-    time = pd.to_numeric(pd.Series(text_values(raw)), errors="coerce").to_numpy(float)
-    findings.append(
-        Finding(spec.time, raw.notna().to_numpy() & np.isnan(time), "time is not a number")
-    )
-    findings.append(Finding(spec.time, time < 0, "time is negative"))
-    codes, uniques = pd.factorize(pd.Series(text_values(registry.frame[event.column])))
-    verdict = [event.classify(str(u)) for u in uniques]
-    u = np.array([np.nan if v is None else float(v) for v in verdict] + [np.nan])
-    ev = u[np.asarray(codes, dtype=np.intp)]
-    unknown = np.array([v is None for v in verdict] + [False])[np.asarray(codes, dtype=np.intp)]
-    findings.append(
+    text = table.raw_text(spec.time)
+    time = q(f"{name}#rt")
+    table.first.append(f"TRY_CAST({text} AS DOUBLE) AS {time}")
+    table.first.append(f"{text} IS NOT NULL AS {q(name + '#rtgiven')}")
+    table.findings.append(
         Finding(
-            event.column,
-            unknown,
-            f"not an event value of '{spec.event}'; "
-            'use 0/1, yes/no or say the codes: event = "column=CODE"',
+            spec.time, f"{q(name + '#rtgiven')} AND {time} IS NULL", lit("time is not a number")
         )
     )
-    return derive_ready_made(name, spec, study.config, time, ev)
+    table.findings.append(Finding(spec.time, f"{time} < 0", lit("time is negative")))
+    verdict = table.verdict(event, f"{name}#re")
+    table.findings.append(
+        Finding(
+            event.column,
+            f"{verdict} = -1",
+            lit(
+                f"not an event value of '{spec.event}'; "
+                'use 0/1, yes/no or say the codes: event = "column=CODE"'
+            ),
+        )
+    )
+    return ready_made_sql(
+        name, spec, study.config, time, f"CASE WHEN {verdict} >= 0 THEN {verdict} END"
+    )
 
 
-def _derive(
-    study: StudyFile, registry: Registry, cleaned: Cleaned, findings: list[Finding]
-) -> tuple[list[DerivedEndpoint], list[DerivedInterval], list[Problem]]:
+def _derive(study: StudyFile, typed: Typed, table: _Table) -> tuple[list[Derived], list[Problem]]:
     c = study.config
-    n = len(registry)
-    endpoints: list[DerivedEndpoint] = []
+    derived: list[Derived] = []
     problems: list[Problem] = []
     for name, spec in c.endpoints.items():
         if spec.time is not None:
-            got = _ready_made(study, registry, name, findings)
+            got = _ready_made(study, table, name)
             if isinstance(got, Problem):
                 problems.append(got)
-            else:
-                endpoints.append(got)
-            continue
-        endpoints.append(derive_endpoint(name, spec, c, cleaned.dates, n))
-    intervals = [
-        derive_interval(name, spec, c, cleaned.dates) for name, spec in c.intervals.items()
-    ]
-    for iv in intervals:
-        for col in (iv.start_column, iv.end_column):
-            findings.append(
+                continue
+            derived.append(got)
+        else:
+            derived.append(endpoint_sql(name, spec, c))
+    for name, iv in c.intervals.items():
+        derived.append(interval_sql(name, iv, c))
+        for col in (iv.start, iv.end):
+            table.findings.append(
                 Finding(
                     col,
-                    cleaned.date_missing[col],
-                    f"date missing: interval {iv.name} not computed for this patient",
+                    q(f"{col}#m"),
+                    lit(f"date missing: interval {name} not computed for this patient"),
                     severity="warning",
                 )
             )
-    return endpoints, intervals, problems
+    return derived, problems
 
 
-def _assemble(
-    study: StudyFile,
-    cleaned: Cleaned,
-    endpoints: list[DerivedEndpoint],
-    intervals: list[DerivedInterval],
-) -> tuple[pd.DataFrame, dict[str, str], list[Problem]]:
-    import pandas as pd
+def _flags(study: StudyFile, typed: Typed, table: _Table) -> dict[str, tuple[str, str]]:
+    out = {}
+    for name, var in study.config.variables.items():
+        if var.flag and name in typed.kinds and typed.kinds[name] == "date":
+            spec = EventSpec.parse(var.flag)
+            if spec.column in table.registry.types:
+                out[name] = (spec.column, table.verdict(spec, f"{name}#flag"))
+    return out
 
+
+def _labels(study: StudyFile, derived: list[Derived]) -> tuple[dict[str, str], dict[str, Key]]:
     c = study.config
-    frame = cleaned.frame
     labels = {name: var.label for name, var in c.variables.items() if var.label}
-    new: dict[str, Any] = {}
     where: dict[str, Key] = {}
-    for ep in endpoints:
-        t, e = f"{ep.name}_time", f"{ep.name}_event"
-        new[t] = ep.time
-        new[e] = pd.array(ep.event, dtype="Float64").astype("Int8")
-        labels[t] = f"{ep.label} ({ep.unit})"
-        labels[e] = f"{ep.label}: event"
-        where[t] = where[e] = ("endpoints", ep.name)
-    for iv in intervals:
-        new[iv.name] = iv.time
-        labels[iv.name] = f"{iv.label} ({iv.unit})"
-        where[iv.name] = ("intervals", iv.name)
-        spec = c.intervals[iv.name]
-        if iv.flag is not None and spec.flag:
-            flag = np.where(iv.flag == 1, "yes", "no").astype(object)
-            flag[np.isnan(iv.flag)] = None
-            new[spec.flag] = pd.Categorical(flag, categories=["no", "yes"])
+    for d in derived:
+        if d.event is not None:
+            labels[d.time] = f"{d.label} ({d.unit})"
+            labels[d.event] = f"{d.label}: event"
+            where[d.time] = where[d.event] = ("endpoints", d.name)
+            continue
+        labels[d.time] = f"{d.label} ({d.unit})"
+        where[d.time] = ("intervals", d.name)
+        spec = c.intervals[d.name]
+        if spec.flag and spec.flag_within_days is not None:
             labels[spec.flag] = spec.flag_label or spec.flag
-            where[spec.flag] = ("intervals", iv.name, "flag")
-    problems = [
-        study.problem(
-            where[col],
-            f"derived column '{col}' has the name of a registry "
-            "column; rename the endpoint, interval or flag",
-            col,
-        )
-        for col in new
-        if col in frame.columns
-    ]
-    full = pd.concat([frame, pd.DataFrame(new, index=frame.index)], axis=1)
-    return full, labels, problems
+            where[spec.flag] = ("intervals", d.name, "flag")
+    return labels, where
 
 
-def _check_analysis(study: StudyFile, frame: pd.DataFrame) -> list[Problem]:
+def _check_analysis(study: StudyFile, names: list[str]) -> list[Problem]:
     a = study.config.analysis
-    names = [str(col) for col in frame.columns]
     wanted: list[tuple[Key, str]] = []
     if a.groups:
         wanted.append((("analysis", "groups"), a.groups))
@@ -286,39 +356,74 @@ def load_study(
     ``strict=False`` returns the :class:`Study` anyway so a checker can show all problems.
     ``today`` is the date after which a date is "in the future" (default: today).
     """
+    from survstudy.engine.duckdb import connect
+
     study = load_config(path)
     if data is not None:
         study = _with_source(study, data)
-    registry = read_registry(study)
-    cleaned = clean_registry(study, registry)
-    if any(p.severity == "error" for p in cleaned.problems):
-        raise InputError([*cleaned.problems, *registry.problems])
-    findings = list(cleaned.findings)
-    endpoints, intervals, problems = _derive(study, registry, cleaned, findings)
-    full, labels, clash = _assemble(study, cleaned, endpoints, intervals)
-    problems += clash + _check_analysis(study, full)
+    con = connect()
+    registry = read_registry(study, con)
+    typed = type_registry(study, registry)
+    if any(p.severity == "error" for p in typed.problems):
+        raise InputError([*typed.problems, *registry.problems])
+    table = _Table(registry)
+    derived, problems = _derive(study, typed, table)
+    flags = _flags(study, typed, table)
+    labels, where = _labels(study, derived)
+    problems += [
+        study.problem(
+            where[col],
+            f"derived column '{col}' has the name of a registry "
+            "column; rename the endpoint, interval or flag",
+            col,
+        )
+        for col in where
+        if col in registry.types
+    ]
+    columns = [*registry.columns, *where]
+    problems += _check_analysis(study, columns)
     if problems:
         raise InputError(problems)
-    flow = apply_cohort(study, full, cleaned.dates)
-    keep = flow.keep
-    findings += check_registry(study, registry, cleaned, endpoints, today=today)
-    located = to_problems(registry, findings, keep)
+    table.create(con, derived)
+    step = cohort_predicates(study, con, _ALL, set(typed.dates))
+    con.sql(f"ALTER TABLE {_ALL} ADD COLUMN {STEP} INTEGER")
+    con.sql(f"UPDATE {_ALL} SET {STEP} = {step}")
+    con.sql(
+        f"CREATE OR REPLACE VIEW {COHORT} AS SELECT * FROM {_ALL} WHERE {STEP} < 0 ORDER BY __row"
+    )
+    flow = count_flow(study, con, _ALL)
+    first_row = int(registry.row_of[registry.main].format(t="x").split("+")[1].strip(" )"))
+    findings = [
+        *typed.findings,
+        *table.findings,
+        *check_dates(study.config, registry.id_column, first_row, typed.dates, flags, today),
+    ]
+    located = locate(registry, _ALL, findings, keep=f"{STEP} < 0")
     order = {"error": 0, "warning": 1, "note": 2}
     all_problems = sorted(
-        [*registry.problems, *cleaned.problems, *located], key=lambda p: order[p.severity]
+        [*registry.problems, *typed.problems, *located], key=lambda p: order[p.severity]
     )
-    log = derivation_log(registry.ids, endpoints, intervals)
-    parts = len(endpoints) + len(intervals)
-    # the row each patient has in the main table, as its user counts it (ids may stay private)
-    main_rows = registry.rows[registry.origin[registry.id_column]]
-    log.insert(0, "row", np.tile(main_rows, parts))
+    kinds = dict(typed.kinds)
+    levels = dict(typed.levels)
+    for d in derived:
+        kinds[d.time] = "derived"
+        if d.event is not None:
+            kinds[d.event] = "event"
+        elif (iv := study.config.intervals[d.name]).flag and iv.flag_within_days is not None:
+            kinds[iv.flag] = "categorical"
+            levels[iv.flag] = ["no", "yes"]
     result = Study(
         file=study,
-        data=full.loc[keep].reset_index(drop=True),
-        log=log.loc[np.tile(keep, parts)].reset_index(drop=True),
+        con=con,
+        columns=tuple(columns),
+        kinds=kinds,
+        levels=levels,
         flow=flow,
         problems=tuple(all_problems),
         labels=labels,
+        log_sql=derivation_log_sql(
+            derived, COHORT, registry.row_of[registry.main].format(t=COHORT), registry.id_column
+        ),
     )
     if strict and not result.ok:
         raise InputError(result.problems)

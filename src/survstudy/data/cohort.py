@@ -1,30 +1,28 @@
 """Cohort inclusion steps: named filters applied in order, counted for the flow diagram.
 
 Each ``[[cohort]]`` step keeps the patients that meet one rule on one column (present, is,
-is_not, min, max) or a DuckDB SQL condition (``where``). The result records, for every step,
-how many patients entered, how many were excluded and why, so a report can draw the flow
-(2176 operated → 110 with liver metastases → 13 resected) from the data, never by hand.
+is_not, min, max) or a DuckDB SQL condition (``where``). Every rule becomes a SQL predicate over
+the study table; the first step a patient fails is stored per row (``__step``, -1 when kept),
+and the flow records, for every step, how many patients entered, how many were excluded and
+why, so a report can draw the flow (2176 operated → 110 with liver metastases → 13 resected)
+from the data, never by hand.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import Any
 
 from survstudy.config import CohortStep, StudyFile, did_you_mean
-from survstudy.data.registry import text_values
+from survstudy.data.sql import lit, q, text_of
 from survstudy.errors import InputError, Problem
 
-if TYPE_CHECKING:
-    import pandas as pd
+__all__ = ["STEP", "CohortFlow", "FlowStep", "cohort_predicates", "count_flow"]
 
-__all__ = ["CohortFlow", "FlowStep", "apply_cohort"]
-
-BoolArray = NDArray[np.bool_]
+#: The study-table column holding the index of the step that excluded a patient (-1: kept).
+STEP = "__step"
 
 
 @dataclass(frozen=True)
@@ -51,22 +49,14 @@ class FlowStep:
 
 @dataclass(frozen=True)
 class CohortFlow:
-    """The flow from the registry to the analysed cohort.
-
-    ``excluded_at`` gives, per registry row, the index of the step that excluded it (-1 kept).
-    """
+    """The flow from the registry to the analysed cohort (counts only)."""
 
     n_registry: int
     steps: tuple[FlowStep, ...]
-    excluded_at: NDArray[np.intp]
-
-    @property
-    def keep(self) -> BoolArray:
-        return np.asarray(self.excluded_at < 0)
 
     @property
     def n_final(self) -> int:
-        return int(self.keep.sum())
+        return self.steps[-1].n_after if self.steps else self.n_registry
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -94,27 +84,41 @@ def _rule_text(step: CohortStep) -> str:
     return " and ".join(parts)
 
 
-def _bound(value: float | dt.date, dates: bool) -> float:
+def _bound(value: float | dt.date) -> str:
     if isinstance(value, dt.date):
-        return float((value - dt.date(1970, 1, 1)).days)
-    return float(value)
+        return lit(float((value - dt.date(1970, 1, 1)).days))
+    return lit(float(value))
 
 
-def _rule_mask(
+def _predicate(
     study: StudyFile,
     i: int,
     step: CohortStep,
-    frame: pd.DataFrame,
-    dates: dict[str, NDArray[np.float64]],
-) -> BoolArray:
-    import pandas as pd
+    types: Mapping[str, str],
+    dates: set[str],
+    con: Any,
+    table: str,
+) -> str:
+    """SQL that holds for the patients meeting ``step`` (never NULL)."""
+    import duckdb
 
     if step.where is not None:
-        return _where(study, i, step.where, frame)
+        try:
+            con.sql(f"SELECT count(*) FROM {table} WHERE {step.where}").fetchall()
+        except duckdb.Error as e:
+            first = str(e).strip().splitlines()[0]
+            raise InputError(
+                study.problem(
+                    ("cohort", i, "where"),
+                    f"the condition is not valid SQL for this data: {first}",
+                    step.where,
+                )
+            ) from None
+        return f"coalesce(({step.where}), FALSE)"
     col = step.column
     assert col is not None
-    if col not in frame.columns:
-        close = did_you_mean(col, [str(c) for c in frame.columns])
+    if col not in types:
+        close = did_you_mean(col, [c for c in types if "#" not in c and not c.startswith("__")])
         hint = f"; did you mean '{close}'?" if close else ""
         raise InputError(
             study.problem(
@@ -123,19 +127,19 @@ def _rule_mask(
                 col,
             )
         )
-    values = frame[col]
-    present = values.notna().to_numpy()
     if step.present is not None:
-        return np.asarray(present if step.present else ~present)
+        return f"({q(col)} IS {'NOT ' if step.present else ''}NULL)"
     if step.is_ is not None or step.is_not is not None:
-        text = text_values(values).astype(str)
-        listed = np.isin(text, step.is_ if step.is_ is not None else step.is_not or [])
-        return np.asarray(listed & present if step.is_ is not None else ~(listed & present))
-    is_date = col in dates
-    if is_date:
-        num = dates[col]
+        listed = ", ".join(
+            lit(str(v)) for v in (step.is_ if step.is_ is not None else step.is_not) or []
+        )
+        listed = listed or "NULL"
+        text = text_of(col, types[col])
+        hit = f"coalesce({text} IN ({listed}), FALSE)"
+        return hit if step.is_ is not None else f"NOT {hit}"
+    if col in dates:
+        num = q(f"{col}#d")
     else:
-        num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
         for b in (step.min, step.max):
             if isinstance(b, dt.date):
                 raise InputError(
@@ -143,59 +147,44 @@ def _rule_mask(
                         ("cohort", i), f"'{col}' is not a date column; give a number", str(b)
                     )
                 )
-    keep = ~np.isnan(num)
+        num = f"TRY_CAST({q(col)} AS DOUBLE)"
+    parts = [f"{num} IS NOT NULL"]
     if step.min is not None:
-        keep &= num >= _bound(step.min, is_date)
+        parts.append(f"{num} >= {_bound(step.min)}")
     if step.max is not None:
-        keep &= num <= _bound(step.max, is_date)
-    return np.asarray(keep)
+        parts.append(f"{num} <= {_bound(step.max)}")
+    return "(" + " AND ".join(parts) + ")"
 
 
-def _where(study: StudyFile, i: int, condition: str, frame: pd.DataFrame) -> BoolArray:
-    import duckdb
+def cohort_predicates(study: StudyFile, con: Any, table: str, dates: set[str]) -> str:
+    """SQL giving, per patient, the index of the first ``[[cohort]]`` step not met (-1: kept).
 
-    con = duckdb.connect()
-    view = frame.assign(__survstudy_row=np.arange(len(frame)))
-    con.register("registry", view)
-    try:
-        rows = con.sql(f"SELECT __survstudy_row FROM registry WHERE {condition}").fetchnumpy()
-    except duckdb.Error as e:
-        first = str(e).strip().splitlines()[0]
-        raise InputError(
-            study.problem(
-                ("cohort", i, "where"),
-                f"the condition is not valid SQL for this data: {first}",
-                condition,
-            )
-        ) from None
-    mask = np.zeros(len(frame), dtype=bool)
-    mask[np.asarray(rows["__survstudy_row"], dtype=np.intp)] = True
-    return mask
-
-
-def apply_cohort(
-    study: StudyFile, frame: pd.DataFrame, dates: dict[str, Any] | None = None
-) -> CohortFlow:
-    """Apply the ``[[cohort]]`` steps in order; problems in a step name its line and key."""
-    n = len(frame)
-    excluded_at = np.full(n, -1, dtype=np.intp)
-    steps = []
+    Problems in a step (unknown column, invalid SQL) name its line and key, all at once.
+    """
+    types = {str(r[0]): str(r[1]) for r in con.sql(f"DESCRIBE {table}").fetchall()}
+    whens = []
     problems: list[Problem] = []
-    alive = np.ones(n, dtype=bool)
     for i, step in enumerate(study.config.cohort):
         try:
-            meets = _rule_mask(study, i, step, frame, dates or {})
+            whens.append(
+                f"WHEN NOT {_predicate(study, i, step, types, dates, con, table)} THEN {i}"
+            )
         except InputError as e:
             problems += e.problems
-            continue
-        out = alive & ~meets
-        excluded_at[out] = i
-        before = int(alive.sum())
-        alive &= meets
-        reason = step.reason or f"did not meet: {step.step}"
-        steps.append(
-            FlowStep(step.step, _rule_text(step), before, int(out.sum()), int(alive.sum()), reason)
-        )
     if problems:
         raise InputError(problems)
-    return CohortFlow(n, tuple(steps), excluded_at)
+    return f"CASE {' '.join(whens)} ELSE -1 END" if whens else "-1"
+
+
+def count_flow(study: StudyFile, con: Any, table: str) -> CohortFlow:
+    """The flow of :data:`STEP` in ``table``: how many each step received and excluded."""
+    counts = dict(con.sql(f"SELECT {STEP}, count(*) FROM {table} GROUP BY ALL").fetchall())
+    n = sum(int(v) for v in counts.values())
+    alive = n
+    steps = []
+    for i, step in enumerate(study.config.cohort):
+        out = int(counts.get(i, 0))
+        reason = step.reason or f"did not meet: {step.step}"
+        steps.append(FlowStep(step.step, _rule_text(step), alive, out, alive - out, reason))
+        alive -= out
+    return CohortFlow(n, tuple(steps))

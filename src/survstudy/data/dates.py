@@ -64,13 +64,13 @@ class ParsedDates:
     """A parsed date column: day numbers, and per value an issue code and a reason.
 
     ``days`` holds days since 1970-01-01 (NaN when missing or unusable); ``code`` indexes
-    :data:`ISSUES`; :meth:`reason` explains the issue of one row. ``serials`` counts values
-    read as Excel serial numbers (so a caller can say which date system was assumed).
+    :data:`ISSUES`; :meth:`reason` explains the issue of one row. ``serial`` marks values read
+    as Excel serial numbers (so a caller can say which date system was assumed).
     """
 
     days: FloatArray
     code: NDArray[np.int8]
-    serials: int
+    serial: NDArray[np.bool_]
     _inverse: NDArray[np.intp]
     _reasons: tuple[str, ...]
 
@@ -81,6 +81,11 @@ class ParsedDates:
 
     def __len__(self) -> int:
         return int(self.days.size)
+
+    @property
+    def serials(self) -> int:
+        """How many values were read as Excel serial numbers."""
+        return int(self.serial.sum())
 
 
 def days_to_date(days: float) -> dt.date:
@@ -235,7 +240,7 @@ def parse_dates(
         days = np.where(nat, np.nan, raw.astype(np.int64).astype(np.float64))
         code = np.where(nat, MISSING, OK).astype(np.int8)
         inverse = np.full(n, -1, dtype=np.intp)
-        return ParsedDates(days, code, 0, inverse, ())
+        return ParsedDates(days, code, np.zeros(n, dtype=bool), inverse, ())
     inverse, uniques = pd.factorize(series, use_na_sentinel=True)
     parsed = [_parse_one(u, format, excel_system) for u in uniques]
     u_days = np.array([p[0] for p in parsed] + [np.nan], dtype=np.float64)
@@ -245,7 +250,7 @@ def parse_dates(
     return ParsedDates(
         days=u_days[inv],
         code=u_code[inv],
-        serials=int(u_serial[inv].sum()),
+        serial=u_serial[inv],
         _inverse=inv,
         _reasons=tuple(p[2] for p in parsed),
     )

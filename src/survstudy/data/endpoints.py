@@ -5,36 +5,29 @@ An endpoint runs from its origin date (e.g. liver resection) to the first of its
 cutoff. An event after the cutoff was not yet seen at the cutoff, so the patient is censored
 there. Every patient gets a reason code saying which date ended the time, so the derivation log
 can be audited row by row. Intervals (primary surgery → metastasis) are date differences with an
-optional flag (synchronous = interval of at most N days). All of it is array arithmetic on day
-numbers: no loop over patients.
+optional flag (synchronous = interval of at most N days). All of it is SQL arithmetic on day
+numbers, run where the registry is (DuckDB): no loop over patients, no rows in Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
-from numpy.typing import NDArray
 
 from survstudy.config import DAYS_PER_UNIT, Endpoint, Interval, StudyConfig
-
-if TYPE_CHECKING:
-    import pandas as pd
+from survstudy.data.sql import lit, q
 
 __all__ = [
+    "LOG_COLUMNS",
     "REASONS",
-    "DerivedEndpoint",
-    "DerivedInterval",
+    "Derived",
     "cutoff_days",
-    "derivation_log",
-    "derive_endpoint",
-    "derive_interval",
-    "derive_ready_made",
+    "derivation_log_sql",
+    "derive_select",
+    "endpoint_sql",
+    "interval_sql",
+    "ready_made_sql",
 ]
-
-FloatArray = NDArray[np.float64]
 
 #: Why a patient's time ends where it does (index = reason code).
 REASONS = (
@@ -66,45 +59,23 @@ REASONS = (
 
 
 @dataclass(frozen=True)
-class DerivedEndpoint:
-    """One endpoint for every registry row: origin and end day numbers, event, time, why.
+class Derived:
+    """SQL for one endpoint or interval, evaluated over the typed registry.
 
-    ``event`` is 1.0 / 0.0 (NaN when not derived); ``time`` is in the study's time unit;
-    ``end_column`` names the column whose date ended the time per row ("cutoff" for the
-    cutoff); ``reason`` indexes :data:`REASONS`.
+    ``stages`` are lists of (column, SQL) computed one after another (a later stage may use an
+    earlier one's columns). The final columns are ``time`` (in the study unit), ``event``
+    (1 event, 0 censored, NULL when not derived; absent for an interval), and for the
+    derivation log ``NAME#origin`` / ``NAME#end`` (day numbers), ``NAME#endcol`` (which column
+    ended the time, or "cutoff") and ``NAME#reason`` (index of :data:`REASONS`).
     """
 
     name: str
     label: str
     unit: str
-    origin_column: str | None
-    origin: FloatArray
-    end: FloatArray
-    end_column: NDArray[np.object_]
-    event: FloatArray
-    time: FloatArray
-    reason: NDArray[np.int8]
-
-    @property
-    def derived(self) -> NDArray[np.bool_]:
-        return ~np.isnan(self.time)
-
-
-@dataclass(frozen=True)
-class DerivedInterval:
-    """Time between two dates in the study unit, with the optional short-interval flag."""
-
-    name: str
-    label: str
-    unit: str
-    start_column: str
-    end_column: str
-    start: FloatArray
-    end: FloatArray
-    days: FloatArray
-    time: FloatArray
-    flag: NDArray[np.float64] | None  # 1.0 / 0.0 / NaN
-    reason: NDArray[np.int8]
+    origin_column: str
+    time: str
+    event: str | None
+    stages: tuple[tuple[tuple[str, str], ...], ...]
 
 
 def cutoff_days(config: StudyConfig) -> float:
@@ -117,204 +88,197 @@ def cutoff_days(config: StudyConfig) -> float:
     return float((c - dt.date(1970, 1, 1)).days)
 
 
-def _first(columns: list[FloatArray], n: int) -> tuple[FloatArray, NDArray[np.intp]]:
-    """Earliest date across ``columns`` per row (NaN if none) and which column it came from."""
-    if not columns:
-        return np.full(n, np.nan), np.zeros(n, dtype=np.intp)
-    stacked = np.column_stack(columns)
-    filled = np.where(np.isnan(stacked), np.inf, stacked)
-    which = np.argmin(filled, axis=1)
-    first = filled[np.arange(n), which]
-    return np.where(np.isinf(first), np.nan, first), which
+def _d(column: str) -> str:
+    return q(f"{column}#d")
 
 
-def derive_endpoint(
-    name: str,
-    spec: Endpoint,
-    config: StudyConfig,
-    dates: Mapping[str, FloatArray],
-    n: int,
-) -> DerivedEndpoint:
-    """Derive a date-based endpoint (``spec.origin`` → first of ``spec.events``)."""
+def _c(name: str, part: str) -> str:
+    return q(f"{name}#{part}")
+
+
+def endpoint_sql(name: str, spec: Endpoint, config: StudyConfig) -> Derived:
+    """A date-based endpoint: ``spec.origin`` → first of ``spec.events``, censored at the
+    earlier of the last contact and the cutoff (an event after the cutoff is censored there)."""
     assert spec.origin is not None
     assert spec.events
     unit = config.study.time_unit
     cutoff = cutoff_days(config)
+    cut = "NULL" if cutoff == float("inf") else lit(cutoff)
     censor_col = spec.censor or config.follow_up.last_contact
-    origin = dates[spec.origin]
-    first, which = _first([dates[c] for c in spec.events], n)
-    contact = dates[censor_col] if censor_col else np.full(n, np.nan)
-
-    has_event = ~np.isnan(first)
-    event_in = has_event & (first <= cutoff)
-    event_after = has_event & (first > cutoff)
-    beyond = ~has_event & (contact > cutoff)
-    end = np.select(
-        [event_in, event_after, beyond], [first, np.full(n, cutoff), np.full(n, cutoff)], contact
+    contact = _d(censor_col) if censor_col else "CAST(NULL AS DOUBLE)"
+    events = [_d(c) for c in spec.events]
+    first = events[0] if len(events) == 1 else f"least({', '.join(events)})"
+    which = (
+        "CASE "
+        + " ".join(
+            f"WHEN {e} = {_c(name, 'first')} THEN {lit(c)}"
+            for e, c in zip(events, spec.events, strict=True)
+        )
+        + " END"
     )
-    reason = np.select(
-        [event_in, event_after, beyond], [EVENT, EVENT_AFTER_CUTOFF, AT_CUTOFF], AT_CONTACT
-    ).astype(np.int8)
-    events = np.array(spec.events, dtype=object)
-    end_column = np.where(
-        event_in, events[which], np.where(event_after | beyond, "cutoff", censor_col or "")
+    f = _c(name, "first")
+    within = f"{f} <= {cut}" if cutoff != float("inf") else "TRUE"
+    event_in = f"({f} IS NOT NULL AND {within})"
+    event_after = f"({f} IS NOT NULL AND {f} > {cut})"
+    beyond = f"({f} IS NULL AND {contact} > {cut})"
+    end = (
+        f"CASE WHEN {event_in} THEN {f} WHEN {event_after} OR {beyond} THEN {cut} "
+        f"ELSE {contact} END"
     )
-    no_origin = np.isnan(origin)
-    no_end = np.isnan(end)
-    days = end - origin
-    negative = ~no_origin & ~no_end & (days < 0)
-    reason[no_end] = NO_FOLLOW_UP
-    reason[negative] = NEGATIVE
-    reason[no_origin] = NO_ORIGIN
-    bad = no_origin | no_end | negative
-    end_column[bad] = ""
-    days[bad] = np.nan
-    event = np.where(bad, np.nan, event_in.astype(np.float64))
-    return DerivedEndpoint(
+    origin, e0 = _d(spec.origin), _c(name, "end0")
+    reason = (
+        f"CASE WHEN {origin} IS NULL THEN {NO_ORIGIN} WHEN {e0} IS NULL THEN {NO_FOLLOW_UP} "
+        f"WHEN {e0} < {origin} THEN {NEGATIVE} WHEN {event_in} THEN {EVENT} "
+        f"WHEN {event_after} THEN {EVENT_AFTER_CUTOFF} WHEN {beyond} THEN {AT_CUTOFF} "
+        f"ELSE {AT_CONTACT} END"
+    )
+    r = _c(name, "reason")
+    bad = f"{r} IN ({NO_ORIGIN}, {NO_FOLLOW_UP}, {NEGATIVE})"
+    end_column = (
+        f"CASE WHEN {bad} THEN '' WHEN {r} = {EVENT} THEN {_c(name, 'which')} "
+        f"WHEN {r} IN ({EVENT_AFTER_CUTOFF}, {AT_CUTOFF}) THEN 'cutoff' "
+        f"ELSE {lit(censor_col or '')} END"
+    )
+    time, event = f"{name}_time", f"{name}_event"
+    return Derived(
         name=name,
         label=spec.label or name,
         unit=unit,
         origin_column=spec.origin,
-        origin=origin,
-        end=np.where(bad, np.nan, end),
-        end_column=end_column.astype(object),
+        time=time,
         event=event,
-        time=days / DAYS_PER_UNIT[unit],
-        reason=reason,
+        stages=(
+            ((f"{name}#first", first),),
+            ((f"{name}#which", which), (f"{name}#end0", end)),
+            ((f"{name}#reason", reason),),
+            (
+                (
+                    time,
+                    f"CASE WHEN {bad} THEN NULL ELSE ({e0} - {origin}) / "
+                    f"{lit(DAYS_PER_UNIT[unit])} END",
+                ),
+                (event, f"CASE WHEN {bad} THEN NULL WHEN {r} = {EVENT} THEN 1 ELSE 0 END"),
+                (f"{name}#origin", origin),
+                (f"{name}#end", f"CASE WHEN {bad} THEN NULL ELSE {e0} END"),
+                (f"{name}#endcol", end_column),
+            ),
+        ),
     )
 
 
-def derive_ready_made(
-    name: str,
-    spec: Endpoint,
-    config: StudyConfig,
-    time: FloatArray,
-    event: FloatArray,
-) -> DerivedEndpoint:
-    """An endpoint whose time and event columns arrive ready; time converted to the study unit."""
+def ready_made_sql(
+    name: str, spec: Endpoint, config: StudyConfig, time: str, event: str
+) -> Derived:
+    """An endpoint whose time (SQL ``time``, in ``spec.unit``) and event (SQL ``event``:
+    1, 0 or NULL) arrive ready; the time is converted to the study unit."""
     unit = config.study.time_unit
     factor = DAYS_PER_UNIT[spec.unit or unit] / DAYS_PER_UNIT[unit]
-    bad = np.isnan(time) | np.isnan(event) | (time < 0)
-    n = time.size
-    return DerivedEndpoint(
+    bad = f"({time} IS NULL OR {event} IS NULL OR {time} < 0)"
+    t, e = f"{name}_time", f"{name}_event"
+    return Derived(
         name=name,
         label=spec.label or name,
         unit=unit,
-        origin_column=None,
-        origin=np.full(n, np.nan),
-        end=np.full(n, np.nan),
-        end_column=np.full(n, "", dtype=object),
-        event=np.where(bad, np.nan, event),
-        time=np.where(bad, np.nan, time * factor),
-        reason=np.where(bad, READY_MISSING, READY).astype(np.int8),
+        origin_column="",
+        time=t,
+        event=e,
+        stages=(
+            (
+                (t, f"CASE WHEN {bad} THEN NULL ELSE {time} * {lit(factor)} END"),
+                (e, f"CASE WHEN {bad} THEN NULL ELSE {event} END"),
+                (f"{name}#origin", "CAST(NULL AS DOUBLE)"),
+                (f"{name}#end", "CAST(NULL AS DOUBLE)"),
+                (f"{name}#endcol", "''"),
+                (f"{name}#reason", f"CASE WHEN {bad} THEN {READY_MISSING} ELSE {READY} END"),
+            ),
+        ),
     )
 
 
-def derive_interval(
-    name: str, spec: Interval, config: StudyConfig, dates: Mapping[str, FloatArray]
-) -> DerivedInterval:
-    """Days from ``spec.start`` to ``spec.end`` (negative when the end comes first)."""
+def interval_sql(name: str, spec: Interval, config: StudyConfig) -> Derived:
+    """Days from ``spec.start`` to ``spec.end`` in the study unit (negative when the end comes
+    first), with the optional flag column ("yes" when at most ``flag_within_days``)."""
     unit = config.study.time_unit
-    start, end = dates[spec.start], dates[spec.end]
-    days = end - start
-    missing = np.isnan(days)
-    flag = None
-    if spec.flag_within_days is not None:
-        flag = np.where(missing, np.nan, (days <= spec.flag_within_days).astype(np.float64))
-    return DerivedInterval(
-        name=name,
-        label=spec.label or name,
-        unit=unit,
-        start_column=spec.start,
-        end_column=spec.end,
-        start=start,
-        end=end,
-        days=days,
-        time=days / DAYS_PER_UNIT[unit],
-        flag=flag,
-        reason=np.where(missing, INTERVAL_MISSING, INTERVAL).astype(np.int8),
-    )
-
-
-def _as_datetime(days: FloatArray) -> NDArray[np.datetime64]:
-    nat = np.isnan(days)
-    out = np.where(nat, 0, days).astype(np.int64).astype("datetime64[D]")
-    out[nat] = np.datetime64("NaT")
-    return out.astype("datetime64[s]")
-
-
-def _int8(values: FloatArray) -> Any:
-    """0/1 with NaN → a nullable integer array (missing shown empty, not as NaN)."""
-    import pandas as pd
-
-    return pd.array(values, dtype="Float64").astype("Int8")
-
-
-def derivation_log(
-    ids: NDArray[np.object_],
-    endpoints: list[DerivedEndpoint],
-    intervals: list[DerivedInterval],
-) -> pd.DataFrame:
-    """The per-patient audit trail: one row per patient and endpoint (then interval).
-
-    Columns: id, endpoint, origin (column), origin_date, end (column or "cutoff"), end_date,
-    event (1 event, 0 censored, empty when not derived), time, unit, reason.
-    """
-    import pandas as pd
-
-    parts = []
-    for ep in endpoints:
-        parts.append(
-            pd.DataFrame(
-                {
-                    "id": ids,
-                    "endpoint": ep.name,
-                    "origin": ep.origin_column or "",
-                    "origin_date": _as_datetime(ep.origin),
-                    "end": ep.end_column,
-                    "end_date": _as_datetime(ep.end),
-                    "event": _int8(ep.event),
-                    "time": ep.time,
-                    "unit": ep.unit,
-                    "reason": ep.reason,
-                }
+    start, end = _d(spec.start), _d(spec.end)
+    days = f"({end} - {start})"
+    columns = [
+        (name, f"{days} / {lit(DAYS_PER_UNIT[unit])}"),
+        (f"{name}#origin", start),
+        (f"{name}#end", end),
+        (f"{name}#endcol", lit(spec.end)),
+        (f"{name}#reason", f"CASE WHEN {days} IS NULL THEN {INTERVAL_MISSING} ELSE {INTERVAL} END"),
+    ]
+    if spec.flag_within_days is not None and spec.flag:
+        columns.append(
+            (
+                spec.flag,
+                f"CASE WHEN {days} IS NULL THEN NULL WHEN {days} <= "
+                f"{lit(float(spec.flag_within_days))} THEN 'yes' ELSE 'no' END",
             )
         )
-    for iv in intervals:
+    return Derived(name, spec.label or name, unit, spec.start, name, None, (tuple(columns),))
+
+
+def derive_select(derived: Sequence[Derived], source: str) -> str:
+    """SQL selecting every column of ``source`` plus the columns of ``derived``, stage by stage
+    (``source`` needs the ``c#d`` day-number column of every date the endpoints use)."""
+    stages: list[list[tuple[str, str]]] = []
+    for d in derived:
+        for i, stage in enumerate(d.stages):
+            while len(stages) <= i:
+                stages.append([])
+            stages[i] += list(stage)
+    sql = f"SELECT * FROM {source}"
+    for columns in stages:
+        cols = ", ".join(f"{expr} AS {q(name)}" for name, expr in columns)
+        sql = f"SELECT *, {cols} FROM ({sql})"
+    return sql
+
+
+#: Columns of the derivation log, in order.
+LOG_COLUMNS = (
+    "row",
+    "id",
+    "endpoint",
+    "origin",
+    "origin_date",
+    "end",
+    "end_date",
+    "event",
+    "time",
+    "unit",
+    "reason",
+)
+
+
+def _date(days: str) -> str:
+    return f"CAST(DATE '1970-01-01' + CAST({days} AS INTEGER) AS DATE)"
+
+
+def derivation_log_sql(derived: list[Derived], table: str, row: str, id_column: str) -> str:
+    """SQL of the per-patient audit trail over ``table``: one row per patient and endpoint
+    (then interval), patients in registry order within each; ``row`` is SQL of the user's row.
+
+    Columns: :data:`LOG_COLUMNS` (event empty when not derived; reason in words).
+    """
+    reasons = "[" + ", ".join(lit(r) for r in REASONS) + "]"
+    parts = []
+    for k, d in enumerate(derived):
+        event = q(d.event) if d.event else "CAST(NULL AS INTEGER)"
+        origin = lit(d.origin_column)
         parts.append(
-            pd.DataFrame(
-                {
-                    "id": ids,
-                    "endpoint": iv.name,
-                    "origin": iv.start_column,
-                    "origin_date": _as_datetime(iv.start),
-                    "end": iv.end_column,
-                    "end_date": _as_datetime(iv.end),
-                    "event": _int8(np.full(iv.days.size, np.nan)),
-                    "time": iv.time,
-                    "unit": iv.unit,
-                    "reason": iv.reason,
-                }
-            )
+            f"SELECT {k} AS __part, __row, {row} AS row, {q(id_column)} AS id, "
+            f"{lit(d.name)} AS endpoint, {origin} AS origin, "
+            f'{_date(_c(d.name, "origin"))} AS origin_date, {_c(d.name, "endcol")} AS "end", '
+            f"{_date(_c(d.name, 'end'))} AS end_date, CAST({event} AS INTEGER) AS event, "
+            f"{q(d.time)} AS time, {lit(d.unit)} AS unit, "
+            f"list_extract({reasons}, {_c(d.name, 'reason')} + 1) AS reason FROM {table}"
         )
     if not parts:
-        return pd.DataFrame(
-            columns=[
-                "id",
-                "endpoint",
-                "origin",
-                "origin_date",
-                "end",
-                "end_date",
-                "event",
-                "time",
-                "unit",
-                "reason",
-            ]
+        return (
+            "SELECT "
+            + ", ".join(f"CAST(NULL AS VARCHAR) AS {q(c)}" for c in LOG_COLUMNS)
+            + " WHERE FALSE"
         )
-    log = pd.concat(parts, ignore_index=True)
-    log["reason"] = pd.Categorical.from_codes(
-        log["reason"].to_numpy(dtype=np.int8), categories=pd.Index(REASONS)
-    )
-    log["endpoint"] = log["endpoint"].astype("category")
-    return log
+    cols = ", ".join(q(c) for c in LOG_COLUMNS)
+    return f"SELECT {cols} FROM ({' UNION ALL '.join(parts)}) ORDER BY __part, __row"

@@ -11,7 +11,7 @@ it came from, so a problem found after the join still names the right file and r
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +21,23 @@ from numpy.typing import NDArray
 from survstudy.config import Key, StudyFile, _SourceFields, did_you_mean
 from survstudy.data.dates import ExcelSystem
 from survstudy.data.sources import NULL_STRINGS
-from survstudy.errors import InputError, Problem, Severity
+from survstudy.data.sql import q, text_of
+from survstudy.errors import InputError, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ROWS_SHOWN", "Registry", "Table", "read_registry", "read_table", "text_values"]
+__all__ = [
+    "REGISTRY",
+    "ROWS_SHOWN",
+    "Registry",
+    "Table",
+    "csv_scan",
+    "display_value",
+    "read_registry",
+    "read_table",
+    "text_values",
+]
 
 #: How many rows one kind of problem in one column lists before summarising the rest.
 ROWS_SHOWN = 20
@@ -45,89 +56,21 @@ _FILE_KINDS = {
 
 @dataclass(frozen=True)
 class Table:
-    """One table as read: raw values, its name in messages, its first data row number."""
+    """One table as read: its name in messages, its first data row number, and its rows.
 
-    name: str
-    frame: pd.DataFrame
-    first_row: int
-    excel_system: ExcelSystem | None = None
-
-
-@dataclass(frozen=True)
-class Registry:
-    """The joined registry: raw values, one row per row of the main table.
-
-    ``ids`` is the patient id as text; ``origin`` maps each column to the table it came from;
-    ``rows`` maps a table name to the user's row number of each registry row (0 when a joined
-    table has no row for that patient).
+    The rows are either a pandas ``frame`` (XLSX, SQL databases, the web app's preview) or,
+    for CSV and Parquet read for an analysis, ``scan``: a DuckDB FROM clause over the file.
     """
 
-    frame: pd.DataFrame
-    ids: NDArray[np.object_]
-    id_column: str
-    origin: dict[str, str]
-    rows: dict[str, NDArray[np.int64]]
-    excel_system: dict[str, ExcelSystem | None]
-    problems: list[Problem] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    def at(
-        self,
-        column: str,
-        index: NDArray[np.intp] | NDArray[np.bool_],
-        message: Any,
-        *,
-        severity: Severity = "error",
-        values: Any = None,
-        limit: int = ROWS_SHOWN,
-    ) -> list[Problem]:
-        """Problems for registry rows ``index`` (positions or a mask) of ``column``.
-
-        Lists ``limit`` rows, then one line counting the rest. ``values`` (same length as the
-        registry) overrides the raw value shown; ``message`` may be a per-row sequence.
-        """
-        idx = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index)
-        if idx.size == 0:
-            return []
-        table = self.origin.get(column, next(iter(self.rows)))
-        rows = self.rows[table]
-        listed = np.asarray(idx[:limit], dtype=np.intp)
-        if values is not None:
-            shown = [values[i] for i in listed]
-        elif column in self.frame:
-            shown = list(self.frame[column].iloc[listed].to_numpy(dtype=object))
-        else:
-            shown = [None] * len(listed)
-        out = []
-        for i, raw in zip(listed, shown, strict=True):
-            text = message if isinstance(message, str) else message[i]
-            value = _display(raw)
-            out.append(
-                Problem(
-                    text,
-                    file=table,
-                    row=int(rows[i]) or None,
-                    column=column,
-                    value=value,
-                    severity=severity,
-                )
-            )
-        if idx.size > limit:
-            first = message if isinstance(message, str) else "same problem"
-            out.append(
-                Problem(
-                    f"{first} ({idx.size - limit} more rows like this)",
-                    file=table,
-                    column=column,
-                    severity=severity,
-                )
-            )
-        return out
+    name: str
+    frame: pd.DataFrame | None
+    first_row: int
+    excel_system: ExcelSystem | None = None
+    scan: str | None = None
 
 
-def _display(value: Any) -> Any:
+def display_value(value: Any) -> Any:
+    """A raw value as a problem shows it (dates as ISO text, numpy scalars as Python)."""
     import datetime as dt
 
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -196,8 +139,11 @@ def _fail(study: StudyFile, key: Key, message: str, value: object = None) -> Inp
     return InputError(study.problem(key, message, value))
 
 
-def read_table(spec: _SourceFields, study: StudyFile, key: Key) -> Table:
-    """Read one source named in the study file (``key`` locates it there for messages)."""
+def read_table(spec: _SourceFields, study: StudyFile, key: Key, *, scan: bool = False) -> Table:
+    """Read one source named in the study file (``key`` locates it there for messages).
+
+    With ``scan``, a CSV or Parquet file is not read but returned as a DuckDB scan.
+    """
     source = spec.source
     if source.startswith(("postgresql://", "postgres://")):
         return _read_postgres(spec, study, key)
@@ -229,8 +175,12 @@ def read_table(spec: _SourceFields, study: StudyFile, key: Key) -> Table:
     if path.stat().st_size == 0:
         raise InputError(Problem("the file is empty", file=name))
     if kind == "csv":
+        if scan:
+            return Table(name, None, 2, scan=csv_scan(path))
         return Table(name, _read_csv(path, name), 2)
     if kind == "parquet":
+        if scan:
+            return Table(name, None, 1, scan=f"read_parquet({_path_literal(path)})")
         import pyarrow.parquet as pq
 
         try:
@@ -241,16 +191,22 @@ def read_table(spec: _SourceFields, study: StudyFile, key: Key) -> Table:
     return _read_xlsx(path, name, spec, study, key)
 
 
+def _path_literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def csv_scan(path: Path) -> str:
+    """DuckDB FROM clause reading a CSV file as written: every column text, NA etc. missing."""
+    nulls = ", ".join("'" + s.replace("'", "''") + "'" for s in NULL_STRINGS)
+    return f"read_csv({_path_literal(path)}, header=true, all_varchar=true, nullstr=[{nulls}])"
+
+
 def _read_csv(path: Path, name: str) -> pd.DataFrame:
     import duckdb
 
-    nulls = ", ".join("'" + s.replace("'", "''") + "'" for s in NULL_STRINGS)
-    quoted = "'" + str(path).replace("'", "''") + "'"
     try:
         con = duckdb.connect()
-        frame: pd.DataFrame = con.sql(
-            f"SELECT * FROM read_csv({quoted}, header=true, all_varchar=true, nullstr=[{nulls}])"
-        ).df()
+        frame: pd.DataFrame = con.sql(f"SELECT * FROM {csv_scan(path)}").df()
         return frame
     except duckdb.Error as e:
         first = str(e).strip().splitlines()[0]
@@ -388,37 +344,112 @@ def _read_postgres(spec: _SourceFields, study: StudyFile, key: Key) -> Table:
 
 
 # ---------------------------------------------------------------------------------------------
-# the joined registry
+# the joined registry, inside DuckDB
+
+#: The DuckDB table holding the joined registry: ``__row`` (0-based position in the main table),
+#: every column as read, and per joined table its own ``__row`` under ``__row#J``.
+REGISTRY = "registry"
 
 
-def _ids(table: Table, column: str) -> NDArray[np.object_]:
-    return text_values(table.frame[column])
+@dataclass(frozen=True)
+class Registry:
+    """The joined registry inside DuckDB (table :data:`REGISTRY`), one row per main-table row.
+
+    ``types`` gives each column's DuckDB type (CSV columns are text, as written); ``origin``
+    maps a column to the table it came from; ``row_of`` maps a table name to SQL over
+    :data:`REGISTRY` (aliased ``{t}``) giving the user's row number in that table (NULL when a
+    joined table has no row for the patient); ``id_text`` is SQL for the patient id as text.
+    """
+
+    con: Any
+    n: int
+    id_column: str
+    columns: tuple[str, ...]
+    types: dict[str, str]
+    origin: dict[str, str]
+    row_of: dict[str, str]
+    excel_system: dict[str, ExcelSystem | None]
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def main(self) -> str:
+        return self.origin[self.id_column]
+
+    @property
+    def id_text(self) -> str:
+        return text_of(self.id_column, self.types[self.id_column])
 
 
-def read_registry(study: StudyFile) -> Registry:
-    """Read the main table and left-join every ``[[data.join]]`` table on the patient id."""
-    import pandas as pd
+def _load(con: Any, table: Table, target: str) -> None:
+    """Copy ``table`` into DuckDB as ``target`` with its 0-based ``__row``."""
+    import duckdb
 
+    if table.scan is not None:
+        source = table.scan
+    else:
+        assert table.frame is not None
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {
+                str(c): pd.Series(text_values(table.frame[c]), dtype=object)
+                for c in table.frame.columns
+            }
+        )
+        con.register("__frame", frame)
+        source = "__frame"
+    try:
+        con.sql(
+            f"CREATE OR REPLACE TABLE {q(target)} AS "
+            f"SELECT row_number() OVER () - 1 AS __row, * FROM {source}"
+        )
+    except duckdb.Error as e:
+        kind = "Parquet" if source.startswith("read_parquet") else "CSV"
+        first = str(e).strip().splitlines()[0]
+        raise InputError(
+            Problem(f"cannot read the {kind} file: {first}", file=table.name)
+        ) from None
+    finally:
+        if table.scan is None:
+            con.unregister("__frame")
+
+
+def _describe(con: Any, table: str) -> dict[str, str]:
+    rows = con.sql(f"DESCRIBE {q(table)}").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows if r[0] != "__row"}
+
+
+def read_registry(study: StudyFile, con: Any) -> Registry:
+    """Read the main table into ``con`` and left-join every ``[[data.join]]`` table on the id."""
     data = study.config.data
-    main = read_table(data, study, ("data",))
-    problems: list[Problem] = []
-    _require(study, main, [data.id], ("data", "id"))
-    ids = _ids(main, data.id)
-    n = len(main.frame)
-    frame = main.frame.copy()
-    origin = {c: main.name for c in frame.columns}
-    rows = {main.name: np.arange(n, dtype=np.int64) + main.first_row}
+    main = read_table(data, study, ("data",), scan=True)
+    _load(con, main, REGISTRY)
+    types = _describe(con, REGISTRY)
+    _require(study, main.name, list(types), [data.id], ("data", "id"))
+    origin = {c: main.name for c in types}
+    row_of = {main.name: f"({{t}}.__row + {main.first_row})"}
     systems: dict[str, ExcelSystem | None] = {main.name: main.excel_system}
+    problems: list[Problem] = []
+    main_id = text_of(data.id, types[data.id])
     for j, spec in enumerate(data.join):
         key: Key = ("data", "join", j)
-        table = read_table(spec, study, key)
-        if table.name in rows:
+        table = read_table(spec, study, key, scan=True)
+        if table.name in row_of:
             raise _fail(study, (*key, "source"), "this table is already read", spec.source)
+        name = f"__join{j}"
+        _load(con, table, name)
+        jtypes = _describe(con, name)
         jid = spec.id or data.id
-        keep = [jid, *(spec.columns or [c for c in table.frame.columns if c != jid])]
-        _require(study, table, keep, (*key, "id") if spec.columns is None else (*key, "columns"))
-        keep = [c for c in keep if c != jid]
-        clash = [c for c in keep if c in frame.columns]
+        wanted = [jid, *(spec.columns or [c for c in jtypes if c != jid])]
+        _require(
+            study,
+            table.name,
+            list(jtypes),
+            wanted,
+            (*key, "id") if spec.columns is None else (*key, "columns"),
+        )
+        keep = [c for c in wanted if c != jid]
+        clash = [c for c in keep if c in origin]
         if clash:
             raise _fail(
                 study,
@@ -426,65 +457,108 @@ def read_registry(study: StudyFile) -> Registry:
                 f"column(s) {', '.join(clash)} are in {table.name} and in "
                 f"{origin[clash[0]]}; list the columns to take with columns = [...]",
             )
-        tid = _ids(table, jid)
-        tids = pd.Series(tid)
-        dup = tids.duplicated(keep="first").to_numpy() & tids.notna().to_numpy()
-        jrows = np.arange(len(tid), dtype=np.int64) + table.first_row
-        for i in np.flatnonzero(dup)[:ROWS_SHOWN]:
-            first = jrows[np.flatnonzero(tid == tid[i])[0]]
-            problems.append(
-                Problem(
-                    f"duplicate patient id in a joined table (first at row "
-                    f"{first}); a joined table needs one row per patient",
-                    file=table.name,
-                    row=int(jrows[i]),
-                    column=jid,
-                    value=tid[i],
-                )
-            )
-        position = pd.Index(tid[~dup]).get_indexer(pd.Index(ids))
-        found = position >= 0
-        src = np.flatnonzero(~dup)[position]
+        problems += _joined(
+            con,
+            study,
+            table,
+            name,
+            jid,
+            text_of(jid, jtypes[jid]),
+            keep,
+            f"__row#{j}",
+            main,
+            main_id,
+            data.id,
+        )
         for c in keep:
-            col = table.frame[c].to_numpy(dtype=object)[src]
-            col[~found] = None
-            frame[c] = col
             origin[c] = table.name
-        rows[table.name] = np.where(found, jrows[src], 0)
+            types[c] = jtypes[c]
+        row_of[table.name] = f'({{t}}."__row#{j}" + {table.first_row})'
         systems[table.name] = table.excel_system
-        missing = np.flatnonzero(~found & pd.notna(ids))
-        for i in missing[:ROWS_SHOWN]:
-            problems.append(
-                Problem(
-                    f"no row for this patient in {table.name}; its columns are missing",
-                    file=main.name,
-                    row=int(rows[main.name][i]),
-                    column=data.id,
-                    value=ids[i],
-                    severity="warning",
-                )
-            )
-        unmatched = int((~pd.Index(tid).isin(pd.Index(ids)) & pd.notna(tid)).sum())
-        if unmatched:
-            problems.append(
-                Problem(
-                    f"{unmatched} row(s) have an id that is not in the main "
-                    "table; they are not used",
-                    file=table.name,
-                    column=jid,
-                    severity="note",
-                )
-            )
-    return Registry(frame, ids, data.id, origin, rows, systems, problems)
+        con.sql(f"DROP TABLE {q(name)}")
+    n = int(con.sql(f"SELECT count(*) FROM {REGISTRY}").fetchall()[0][0])
+    return Registry(con, n, data.id, tuple(types), types, origin, row_of, systems, tuple(problems))
 
 
-def _require(study: StudyFile, table: Table, columns: list[str], key: Key) -> None:
-    names = [str(c) for c in table.frame.columns]
+def _joined(
+    con: Any,
+    study: StudyFile,
+    table: Table,
+    name: str,
+    jid: str,
+    jid_text: str,
+    keep: list[str],
+    row_column: str,
+    main: Table,
+    main_id: str,
+    id_column: str,
+) -> list[Problem]:
+    """Join ``name`` onto the registry (its first row per id) and report what does not match."""
+    problems = []
+    dups = con.sql(
+        f"SELECT __row, k, first FROM (SELECT __row, {jid_text} AS k, "
+        f"min(__row) OVER (PARTITION BY {jid_text}) AS first FROM {q(name)}) "
+        f"WHERE k IS NOT NULL AND __row > first ORDER BY __row LIMIT {ROWS_SHOWN}"
+    ).fetchall()
+    for row, k, first in dups:
+        problems.append(
+            Problem(
+                f"duplicate patient id in a joined table (first at row "
+                f"{first + table.first_row}); a joined table needs one row per patient",
+                file=table.name,
+                row=int(row) + table.first_row,
+                column=jid,
+                value=k,
+            )
+        )
+    cols = ", ".join(f"j.{q(c)}" for c in keep)
+    con.sql(
+        f"CREATE TABLE __joined AS SELECT m.* EXCLUDE (__k), {cols}"
+        f"{', ' if cols else ''}j.__row AS {q(row_column)} "
+        f"FROM (SELECT *, {main_id} AS __k FROM {REGISTRY}) m LEFT JOIN "
+        f"(SELECT * FROM (SELECT *, {jid_text} AS __k FROM {q(name)}) "
+        f"QUALIFY row_number() OVER (PARTITION BY __k ORDER BY __row) = 1) j "
+        f"ON m.__k = j.__k ORDER BY m.__row"
+    )
+    con.sql(f"DROP TABLE {REGISTRY}")
+    con.sql(f"ALTER TABLE __joined RENAME TO {REGISTRY}")
+    missing = con.sql(
+        f"SELECT __row, {main_id} FROM {REGISTRY} WHERE {q(row_column)} IS NULL "
+        f"AND {main_id} IS NOT NULL ORDER BY __row LIMIT {ROWS_SHOWN}"
+    ).fetchall()
+    for row, k in missing:
+        problems.append(
+            Problem(
+                f"no row for this patient in {table.name}; its columns are missing",
+                file=main.name,
+                row=int(row) + main.first_row,
+                column=id_column,
+                value=k,
+                severity="warning",
+            )
+        )
+    (unmatched,) = con.sql(
+        f"SELECT count(*) FROM {q(name)} WHERE {jid_text} IS NOT NULL AND {jid_text} NOT IN "
+        f"(SELECT {main_id} FROM {REGISTRY} WHERE {main_id} IS NOT NULL)"
+    ).fetchall()[0]
+    if unmatched:
+        problems.append(
+            Problem(
+                f"{unmatched} row(s) have an id that is not in the main table; they are not used",
+                file=table.name,
+                column=jid,
+                severity="note",
+            )
+        )
+    return problems
+
+
+def _require(study: StudyFile, table: str, names: list[str], columns: list[str], key: Key) -> None:
     problems = []
     for c in columns:
         if c not in names:
             close = did_you_mean(c, names)
             hint = f"did you mean '{close}'?" if close else f"columns are: {', '.join(names)}"
-            problems.append(study.problem(key, f"column '{c}' is not in {table.name}; {hint}", c))
+            problems.append(study.problem(key, f"column '{c}' is not in {table}; {hint}", c))
     if problems:
         raise InputError(problems)

@@ -23,8 +23,15 @@ __all__ = ["NULL_STRINGS", "Source", "open_source", "read_frame"]
 #: Text read as a missing value in CSV files (R writes NA).
 NULL_STRINGS = ("", "NA", "N/A", "NaN", "nan", "NULL", "null", ".")
 
-SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet",
-            ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+}
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,7 @@ class Source:
             if text_columns and not all_text:
                 types = ", ".join(f"{_quote_text(c)}: 'VARCHAR'" for c in text_columns)
                 extra = f", types={{{types}}}"
-            return (
-                f"read_csv({_quote(self.path)}, header=true, nullstr=[{nulls}]{extra})"
-            )
+            return f"read_csv({_quote(self.path)}, header=true, nullstr=[{nulls}]{extra})"
         if self.kind == "parquet":
             return f"read_parquet({_quote(self.path)})"
         view = f"_survstudy_{id(self)}"
@@ -92,9 +97,7 @@ def open_source(data: str | Path | pd.DataFrame, sheet: str | int | None = None)
         raise InputError(Problem("is a folder, not a data file", file=name))
     if kind is None:
         raise InputError(
-            Problem(
-                f"unknown file type '{path.suffix}'; use .csv, .xlsx or .parquet", file=name
-            )
+            Problem(f"unknown file type '{path.suffix}'; use .csv, .xlsx or .parquet", file=name)
         )
     if path.stat().st_size == 0:
         raise InputError(Problem("the file is empty", file=name))

@@ -3,7 +3,7 @@ report every problem at once (file, row as the user counts it, column, value, wh
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,10 +19,26 @@ from survstudy.stats.tests_common import CATEGORICAL_TESTS, CONTINUOUS_TESTS, TE
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Coded", "Table1Data", "check_request", "load_table1_data", "parse_tests"]
+__all__ = [
+    "NOT_FINITE",
+    "NOT_NUMBER",
+    "ROWS_SHOWN",
+    "Coded",
+    "Table1Data",
+    "check_request",
+    "group_problems",
+    "load_table1_data",
+    "order_levels",
+    "parse_tests",
+    "row_problems",
+]
 
 #: How many offending rows a message lists before summarising the rest.
 ROWS_SHOWN = 5
+
+#: What is wrong with a bad value of a continuous variable stored as numbers / as text.
+NOT_FINITE = "value is not a finite number"
+NOT_NUMBER = "value is not a number; a continuous variable needs numbers (or leave it empty)"
 
 
 @dataclass(frozen=True)
@@ -122,17 +138,58 @@ def code_column(series: pd.Series, order: Sequence[str] | None = None) -> Coded:
         uniques, inverse = np.unique(known.astype(str).to_numpy(), return_inverse=True)
         texts = [str(u) for u in uniques]
     # distinct values with the same text (1 and 1.0 as text) share one label
+    labels = order_levels(texts, order, str(series.name))
+    position = {label: i for i, label in enumerate(labels)}
+    codes = np.full(series.size, -1, dtype=np.int64)
+    codes[~missing] = np.array([position[t] for t in texts], dtype=np.int64)[inverse.ravel()]
+    return Coded(labels, codes)
+
+
+def order_levels(texts: Iterable[str], order: Sequence[str] | None, column: str) -> tuple[str, ...]:
+    """Display order of a column's distinct labels ``texts``: ``order`` when stated (a value
+    not in it raises ValueError), else numeric order if all are numbers, else text order."""
     present = sorted(set(texts))
     labels = [str(x) for x in order] if order is not None else order_labels(present)
     unknown = set(present) - set(labels)
     if unknown:
         raise ValueError(
-            f"values {sorted(unknown)} of '{series.name}' are not in the stated order {labels}"
+            f"values {sorted(unknown)} of '{column}' are not in the stated order {labels}"
         )
-    position = {label: i for i, label in enumerate(labels)}
-    codes = np.full(series.size, -1, dtype=np.int64)
-    codes[~missing] = np.array([position[t] for t in texts], dtype=np.int64)[inverse.ravel()]
-    return Coded(tuple(labels), codes)
+    return tuple(labels)
+
+
+def group_problems(
+    labels: Sequence[str], n: NDArray[np.int64], file: str, column: str
+) -> list[Problem]:
+    """Why the group column cannot define groups (``n`` rows per label), or nothing."""
+    present = np.flatnonzero(n > 0)
+    if present.size == 0:
+        return [Problem("the group column has no values", file=file, column=column)]
+    if present.size == 1:
+        only = labels[int(present[0])]
+        return [
+            Problem(
+                f"the group column has only one value ('{only}'); Table 1 compares two or "
+                "more groups: choose another column",
+                file=file,
+                column=column,
+            )
+        ]
+    return []
+
+
+def row_problems(
+    what: str, file: str, column: str, shown: Sequence[tuple[int, Any]], total: int
+) -> list[Problem]:
+    """One problem per shown (user row, value) of ``total`` bad rows, then a summary line."""
+    problems = [
+        Problem(what, file=file, row=row, column=column, value=value) for row, value in shown
+    ]
+    if total > len(shown):
+        problems.append(
+            Problem(f"{what} ({total - len(shown)} more rows like this)", file=file, column=column)
+        )
+    return problems
 
 
 def _numbers(series: pd.Series, source: Source) -> tuple[NDArray[np.float64], list[Problem]]:
@@ -143,32 +200,16 @@ def _numbers(series: pd.Series, source: Source) -> tuple[NDArray[np.float64], li
     if pd.api.types.is_numeric_dtype(series.dtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         bad = ~missing & ~np.isfinite(values)
-        what = "value is not a finite number"
+        what = NOT_FINITE
     else:
         values = pd.to_numeric(series, errors="coerce").to_numpy(
             dtype=np.float64, na_value=np.nan, copy=True
         )
         bad = ~missing & ~np.isfinite(values)
-        what = "value is not a number; a continuous variable needs numbers (or leave it empty)"
+        what = NOT_NUMBER
     rows = np.flatnonzero(bad)
-    problems = [
-        Problem(
-            what,
-            file=source.name,
-            row=int(i) + source.first_row,
-            column=str(series.name),
-            value=series.iloc[i],
-        )
-        for i in rows[:ROWS_SHOWN]
-    ]
-    if rows.size > ROWS_SHOWN:
-        problems.append(
-            Problem(
-                f"{what} ({rows.size - ROWS_SHOWN} more rows like this)",
-                file=source.name,
-                column=str(series.name),
-            )
-        )
+    shown = [(int(i) + source.first_row, series.iloc[i]) for i in rows[:ROWS_SHOWN]]
+    problems = row_problems(what, source.name, str(series.name), shown, int(rows.size))
     values[bad] = np.nan
     return values, problems
 
@@ -189,21 +230,9 @@ def load_table1_data(
     coded_group = code_column(frame[group], groups)
     if frame.shape[0] == 0:
         raise InputError(Problem("the file has no data rows", file=source.name))
-    if not coded_group.labels or (coded_group.codes < 0).all():
-        problems.append(Problem("the group column has no values", file=source.name, column=group))
-    else:
-        present = np.unique(coded_group.codes[coded_group.codes >= 0])
-        if present.size < 2:
-            only = coded_group.labels[int(present[0])]
-            problems.append(
-                Problem(
-                    f"the group column has only one value ('{only}'); Table 1 compares two or "
-                    "more groups: choose another column",
-                    file=source.name,
-                    column=group,
-                )
-            )
     keep = coded_group.codes >= 0
+    n = np.bincount(coded_group.codes[keep], minlength=len(coded_group.labels))
+    problems += group_problems(coded_group.labels, n, source.name, group)
     numbers = {}
     for name in continuous:
         values, found = _numbers(frame[name], source)

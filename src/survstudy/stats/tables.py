@@ -11,7 +11,7 @@ chosen, its statistic and p-value (or why none), the standardized mean differenc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,12 +35,22 @@ from survstudy.stats.tests_continuous import Normality, continuous_test
 if TYPE_CHECKING:
     import pandas as pd
 
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
 __all__ = [
     "CategoricalRow",
     "CharacteristicsTable",
     "ContinuousRow",
+    "FloatArray",
+    "IntArray",
     "Level",
+    "Row",
+    "Table1Input",
+    "assemble_table",
+    "categorical_row",
     "characteristics_table",
+    "continuous_row",
 ]
 
 PERCENT_BASE = "patients with a known value in the group (missing values counted apart)"
@@ -206,12 +216,68 @@ def characteristics_table(
     display order (default: numeric order when all values are numbers, else text order).
     Rows with a missing group are left out and counted. Raises :class:`survstudy.InputError`
     listing every problem in the data, ValueError for an impossible request.
+    (:func:`survstudy.stats.table1_sql.characteristics_table_sql` does the same inside DuckDB.)
     """
+
+    def load(names: Sequence[str], numbers: Sequence[str]) -> Table1Input:
+        data_ = load_table1_data(data, group, names, numbers, groups=groups, levels=levels)
+        codes = data_.group.codes
+        k = len(data_.group.labels)
+
+        def counts(name: str) -> tuple[tuple[str, ...], IntArray, IntArray]:
+            coded = data_.categorical[name]
+            table = level_counts(coded.codes, codes, len(coded.labels), k)
+            missing = np.bincount(codes[coded.codes < 0], minlength=k).astype(np.int64)
+            return coded.labels, table, missing
+
+        def values(name: str) -> tuple[IntArray, FloatArray]:
+            return codes, data_.continuous[name]
+
+        n = np.bincount(codes, minlength=k).astype(np.int64)
+        return Table1Input(data_.source, data_.group.labels, n, data_.excluded, counts, values)
+
+    return assemble_table(
+        group,
+        categorical,
+        continuous,
+        tests,
+        load,
+        conf_level=conf_level,
+        fisher_limits=fisher_limits,
+    )
+
+
+@dataclass(frozen=True)
+class Table1Input:
+    """What an engine hands :func:`assemble_table`: the groups and, per variable on demand,
+    a level × group count table with per-group missing counts (categorical) or the group
+    code and value of each row (continuous, NaN = missing)."""
+
+    source: str
+    groups: tuple[str, ...]
+    n: IntArray
+    excluded: int
+    counts: Callable[[str], tuple[tuple[str, ...], IntArray, IntArray]]
+    values: Callable[[str], tuple[IntArray, FloatArray]]
+
+
+def assemble_table(
+    group: str,
+    categorical: Sequence[str],
+    continuous: Sequence[str],
+    tests: Mapping[str, str] | Sequence[str] | None,
+    load: Callable[[Sequence[str], Sequence[str]], Table1Input],
+    *,
+    conf_level: float,
+    fisher_limits: NetworkLimits | None,
+) -> CharacteristicsTable:
+    """Check the request, ``load`` the data through an engine, and build one row per variable
+    in the order given (categorical first); shared by the pandas and the DuckDB paths."""
     categorical, continuous = list(categorical), list(continuous)
     forced = parse_tests(tests)
     check_request(group, categorical, continuous, forced)
-    data_ = load_table1_data(data, group, categorical, continuous, groups=groups, levels=levels)
-    labels = data_.group.labels
+    loaded = load(categorical, continuous)
+    labels = loaded.groups
     k = len(labels)
     for variable, test in forced.items():
         if test in TWO_GROUP_TESTS and k != 2:
@@ -219,52 +285,47 @@ def characteristics_table(
                 f"{test} for '{variable}' compares two groups, but '{group}' has {k}; "
                 "use anova or kruskal-wallis"
             )
-    codes = data_.group.codes
-    n = tuple(int(c) for c in np.bincount(codes, minlength=k))
     rows: list[Row] = []
-    for name in [*categorical, *continuous]:
-        if name in data_.categorical:
-            coded = data_.categorical[name]
-            rows.append(
-                _categorical_row(
-                    name,
-                    coded.labels,
-                    coded.codes,
-                    codes,
-                    labels,
-                    forced.get(name),
-                    conf_level,
-                    fisher_limits,
-                )
+    for name in categorical:
+        level_labels, table, missing = loaded.counts(name)
+        rows.append(
+            categorical_row(
+                name,
+                level_labels,
+                table,
+                missing,
+                labels,
+                forced.get(name),
+                conf_level,
+                fisher_limits,
             )
-        else:
-            rows.append(
-                _continuous_row(name, data_.continuous[name], codes, labels, forced.get(name))
-            )
+        )
+    for name in continuous:
+        codes, values = loaded.values(name)
+        rows.append(continuous_row(name, values, codes, labels, forced.get(name)))
     return CharacteristicsTable(
-        source=data_.source,
+        source=loaded.source,
         group=group,
         groups=labels,
-        n=n,
-        excluded=data_.excluded,
+        n=tuple(int(c) for c in loaded.n),
+        excluded=loaded.excluded,
         rows=tuple(rows),
     )
 
 
-def _categorical_row(
+def categorical_row(
     name: str,
     level_labels: tuple[str, ...],
-    level_codes: np.ndarray[Any, np.dtype[np.int64]],
-    group_codes: np.ndarray[Any, np.dtype[np.int64]],
+    table: IntArray,
+    missing: IntArray,
     groups: tuple[str, ...],
     force: str | None,
     conf_level: float,
     limits: NetworkLimits | None,
 ) -> CategoricalRow:
-    k = len(groups)
-    table = level_counts(level_codes, group_codes, len(level_labels), k)
+    """The row of a categorical variable from its level × group count table and the number
+    of patients with a missing value in each group."""
     known = table.sum(axis=0)
-    missing = np.bincount(group_codes[level_codes < 0], minlength=k)
     total = int(known.sum())
     levels = tuple(
         Level(
@@ -296,13 +357,15 @@ def _categorical_row(
     )
 
 
-def _continuous_row(
+def continuous_row(
     name: str,
-    values: np.ndarray[Any, np.dtype[np.float64]],
-    group_codes: np.ndarray[Any, np.dtype[np.int64]],
+    values: FloatArray,
+    group_codes: IntArray,
     groups: tuple[str, ...],
     force: str | None,
 ) -> ContinuousRow:
+    """The row of a continuous variable from each patient's group code and value (NaN =
+    missing): the exact tests and the normality checks need the values themselves."""
     known = ~np.isnan(values)
     samples = [values[known & (group_codes == j)] for j in range(len(groups))]
     missing = np.bincount(group_codes[~known], minlength=len(groups))

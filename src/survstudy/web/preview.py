@@ -127,5 +127,6 @@ def read_preview(path: Path, sheet: str | None = None) -> DataPreview:
     config = StudyConfig(data=DataSection(source=path.name, id="", sheet=sheet))
     table = read_table(config.data, StudyFile(path.parent / "study.toml", config, {}), ("data",))
     frame = table.frame
+    assert frame is not None  # read without scan=True
     columns = tuple(_info(str(c), frame[c]) for c in frame.columns)
     return DataPreview(n_rows=len(frame), columns=columns, sheets=sheets, sheet=sheet)

@@ -1,0 +1,128 @@
+"""Problems found in registry rows, as SQL: what is wrong where, and the rows to show.
+
+A :class:`Finding` is a predicate over the study table and a message; :func:`locate` counts
+every finding in one scan, then fetches only the first :data:`ROWS_SHOWN` rows of each to name
+the file, row (as the user counts it), column and value. A registry of millions of rows with a
+problem in every row still yields a short, complete list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from survstudy.data.registry import REGISTRY, ROWS_SHOWN, Registry, display_value
+from survstudy.data.sql import q
+from survstudy.errors import Problem, Severity
+
+__all__ = ["EXCLUDED", "Finding", "locate"]
+
+#: Added to an error of a patient the cohort leaves out (it becomes a warning).
+EXCLUDED = " (patient excluded from the cohort, so not used)"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Rows of ``column`` where ``where`` holds share a problem.
+
+    ``message`` is SQL giving each row's message (a quoted literal when it is the same for all
+    rows). A data error in a patient the cohort excludes is only a warning (``cohort_only``).
+    """
+
+    column: str
+    where: str
+    message: str
+    severity: Severity = "error"
+    cohort_only: bool = True
+
+    @property
+    def fixed(self) -> bool:
+        return self.message.startswith("'")
+
+
+@dataclass(frozen=True)
+class _Variant:
+    finding: Finding
+    where: str
+    message: str
+    severity: Severity
+    excluded: bool
+
+
+def _variants(findings: Sequence[Finding], keep: str | None) -> list[_Variant]:
+    out = []
+    for f in findings:
+        if keep is None or not f.cohort_only or f.severity != "error":
+            out.append(_Variant(f, f"({f.where})", f.message, f.severity, False))
+            continue
+        out.append(_Variant(f, f"({f.where}) AND {keep}", f.message, "error", False))
+        out.append(
+            _Variant(
+                f, f"({f.where}) AND NOT {keep}", f"({f.message}) || '{EXCLUDED}'", "warning", True
+            )
+        )
+    return out
+
+
+def locate(
+    registry: Registry, table: str, findings: Sequence[Finding], keep: str | None = None
+) -> list[Problem]:
+    """Problems for ``findings`` over ``table`` (which has ``__row``); ``keep`` is SQL of "in
+    the cohort" (errors outside it become warnings)."""
+    con = registry.con
+    variants = _variants(findings, keep)
+    if not variants:
+        return []
+    counts = con.sql(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE {v.where})" for v in variants)
+        + f" FROM {table}"
+    ).fetchall()[0]
+    out: list[Problem] = []
+    for v, total in zip(variants, counts, strict=True):
+        if total:
+            out += _rows(registry, table, v, int(total))
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for p in out:
+        k = (p.file, p.row, p.column, p.message, p.severity)
+        if k not in seen:
+            seen.add(k)
+            unique.append(p)
+    return unique
+
+
+def _rows(registry: Registry, table: str, v: _Variant, total: int) -> list[Problem]:
+    column = v.finding.column
+    origin = registry.origin.get(column, registry.main)
+    row = registry.row_of[origin]
+    value = f"r.{q(column)}" if column in registry.types else "NULL"
+    rows = registry.con.sql(
+        f"SELECT s.msg, {row.format(t='r')}, "
+        f"{value} FROM (SELECT __row, {v.message} AS msg FROM {table} WHERE {v.where} "
+        f"ORDER BY __row LIMIT {ROWS_SHOWN}) s JOIN {REGISTRY} r ON r.__row = s.__row "
+        "ORDER BY s.__row"
+    ).fetchall()
+    out = [
+        Problem(
+            str(msg),
+            file=origin,
+            row=None if n is None else int(n),
+            column=column,
+            value=display_value(raw),
+            severity=v.severity,
+        )
+        for msg, n, raw in rows
+    ]
+    if total > ROWS_SHOWN:
+        first = str(rows[0][0]) if v.finding.fixed and not v.excluded else "same problem"
+        out.append(
+            Problem(
+                f"{first} ({total - ROWS_SHOWN} more rows like this)",
+                file=origin,
+                column=column,
+                severity=v.severity,
+            )
+        )
+    return out
