@@ -135,6 +135,23 @@ class Study:
         return frame
 
     @cached_property
+    def types(self) -> dict[str, str]:
+        """The DuckDB type of each column of :data:`COHORT`."""
+        return {str(r[0]): str(r[1]) for r in self.con.sql(f"DESCRIBE {COHORT}").fetchall()}
+
+    def text(self, column: str) -> str:
+        """SQL of ``column`` as text (numbers without a trailing .0), for labels and levels."""
+        return text_of(column, self.types[column])
+
+    def write_log(self, path: str | Path, *, ids: bool) -> None:
+        """Write the derivation log as CSV straight from DuckDB (``ids``: keep the id column)."""
+        drop = "" if ids else " EXCLUDE (id)"
+        # an empty text is written as an empty cell, as for a missing value
+        sql = (f"SELECT *{drop} REPLACE (nullif(origin, '') AS origin, "
+               f"nullif(\"end\", '') AS \"end\") FROM ({self.log_sql})")
+        self.con.sql(f"COPY ({sql}) TO {lit(str(path))} (HEADER, DELIMITER ',')")
+
+    @cached_property
     def data(self) -> pd.DataFrame:
         """The whole cohort as a pandas DataFrame (materialised on first use)."""
         return self.frame()

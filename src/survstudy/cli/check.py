@@ -31,14 +31,10 @@ def render_check(study: Study) -> str:
     for s in study.flow.steps:
         lines.append(f"  {s.step}: {s.n_after} kept, {s.n_excluded} excluded ({s.reason})")
     lines.append(f"cohort: {study.flow.n_final} patients")
-    for name in c.endpoints:
-        t, e = study.endpoint_columns(name)
-        derived = study.data[t].notna()
-        events = int(study.data.loc[derived, e].sum())
-        label = c.endpoints[name].label or name
+    for name, ep in study.to_dict()["endpoints"].items():
         lines.append(
-            f"  {label} ({name}): {int(derived.sum())} patients, {events} events"
-            + (f", {int((~derived).sum())} not derived" if (~derived).any() else "")
+            f"  {ep['label']} ({name}): {ep['n']} patients, {ep['events']} events"
+            + (f", {ep['not_derived']} not derived" if ep["not_derived"] else "")
         )
     n_err, n_warn, n_note = len(study.errors), len(study.warnings), len(study.notes)
     lines += ["", f"{n_err} error(s), {n_warn} warning(s), {n_note} note(s)"]
@@ -74,7 +70,7 @@ def check(
     study = load_study(study_file, data=data, strict=False)
     if log is not None:
         tmp = log.with_name(log.name + ".partial")
-        study.log.to_csv(tmp, index=False, date_format="%Y-%m-%d")
+        study.write_log(tmp, ids=True)
         tmp.replace(log)
     if as_json:
         emit_json(study.to_dict())

@@ -43,7 +43,7 @@ def report(
     try:
         stage("reading and checking the registry")
         loaded = load_study(study)
-        stage(f"analysing {len(loaded.data):,} patients")
+        stage(f"analysing {loaded.n:,} patients")
         results = analyse_study(loaded)
         stage("writing the report (figures, Word, tables)")
         files = write_report(results, out or Path("survstudy-report"))

@@ -184,8 +184,9 @@ def _listing(results: StudyResults, number: int,
         columns.insert(0, cfg.data.id)
     elif not cfg.report.show_ids:
         columns = [c for c in columns if c != cfg.data.id]
-    columns = [c for c in columns if c in study.data.columns]
-    frame = study.data
+    columns = [c for c in columns if c in study.columns]
+    group = [results.group] if results.group else []
+    frame = study.frame(list(dict.fromkeys([*columns, *group])))
     if results.group:
         order = {v: i for i, v in enumerate(results.group_levels)}
         frame = frame.assign(_order=frame[results.group].astype(str).map(order)).sort_values(
@@ -377,7 +378,7 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
                                 id="characteristics"))
         table_no += 1
 
-    n_patients = len(study.data)
+    n_patients = study.n
     if cfg.report.listing != [] and n_patients > cfg.report.listing_max:
         sections.append(Section("Patient listing", (Paragraph(
             f"The listing of all {n_patients} patients is left out of the report (more than "

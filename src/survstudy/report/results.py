@@ -19,7 +19,6 @@ from survstudy.stats.followup import FollowUp, reverse_km_follow_up
 from survstudy.stats.km import KaplanMeier, kaplan_meier_counts
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from survstudy.stats.prognostic import PrognosticTables
     from survstudy.stats.tables import CharacteristicsTable
@@ -113,28 +112,39 @@ class StudyResults:
 def _levels(study: Study, column: str) -> tuple[str, ...]:
     """Group levels in the study file's order, then any others found in the data."""
     from survstudy.engine.counts import order_labels
+    from survstudy.study import COHORT
 
-    present = [str(v) for v in study.data[column].dropna().astype(str).unique()]
+    text = study.text(column)
+    found = study.con.sql(f"SELECT DISTINCT {text} FROM {COHORT} WHERE {text} IS NOT NULL")
+    present = [str(v) for (v,) in found.fetchall()]
     declared = study.config.variables.get(column)
     stated = [str(v) for v in (declared.levels or [])] if declared else []
     return tuple([v for v in stated if v in present] + order_labels(
         [v for v in present if v not in stated]))
 
 
-def _counts(frame: pd.DataFrame, time: str, event: str, group: str | None,
+def _counts(study: Study, time: str, event: str, group: str | None,
             levels: Sequence[str]) -> CountTable:
+    """The count table of an endpoint (by ``group``), aggregated inside DuckDB."""
+    from survstudy.data.sql import q
     from survstudy.engine.counts import count_table
+    from survstudy.study import COHORT
 
-    keep = frame[time].notna() & frame[event].notna()
-    if group is not None:
-        keep &= frame[group].notna()
-    rows = frame.loc[keep]
+    g = study.text(group) if group is not None else "'all'"
+    usable = f"{q(time)} IS NOT NULL AND {q(event)} IS NOT NULL AND {g} IS NOT NULL"
+    rows = study.con.sql(
+        f"SELECT {g} AS g, {q(time)} AS t, {q(event)} = 1 AS e, count(*) AS n FROM {COHORT} "
+        f"WHERE {usable} GROUP BY ALL"
+    ).fetchnumpy()
+    (excluded,) = study.con.sql(
+        f"SELECT count(*) FROM {COHORT} WHERE NOT ({usable})").fetchall()[0]
     return count_table(
-        rows[time].to_numpy(float),
-        rows[event].to_numpy(int) == 1,
-        None if group is None else rows[group].astype(str).to_numpy(),
+        rows["t"],
+        rows["e"],
+        None if group is None else rows["g"],
+        weight=rows["n"],
         groups=list(levels) if group is not None else None,
-        excluded=int((~keep).sum()),
+        excluded=int(excluded),
     )
 
 
@@ -144,7 +154,7 @@ def _compare(study: Study, time: str, event: str, variable: str) -> Comparison |
         return None
     cfg = study.config
     conf = cfg.report.conf_type
-    counts = _counts(study.data, time, event, variable, levels)
+    counts = _counts(study, time, event, variable, levels)
     km = kaplan_meier_counts(counts, conf_type=conf)
     exact = None
     if len(km) > 1 and min(c.n for c in km) < cfg.report.exact_below:
@@ -157,7 +167,7 @@ def _endpoint(study: Study, name: str, variables: Sequence[str]) -> EndpointResu
     cfg = study.config
     time, event = study.endpoint_columns(name)
     conf = cfg.report.conf_type
-    overall_counts = _counts(study.data, time, event, None, ())
+    overall_counts = _counts(study, time, event, None, ())
     comparisons = [_compare(study, time, event, v) for v in variables]
     return EndpointResult(
         name=name,
@@ -194,24 +204,38 @@ def _claim_value(results: StudyResults, claim: PublishedValue) -> tuple[float | 
         if read.survival is None:
             return None, "not estimable: no patient followed that long"
         return 100 * read.survival, ""
-    column = claim.variable or ""
-    if column not in study.data:
-        return None, f"no variable '{column}' in the data"
-    values = study.data[column]
-    if claim.group not in (None, "all") and results.group is not None:
-        values = values[study.data[results.group].astype(str) == str(claim.group)]
-    if claim.quantity in ("mean", "sd"):
-        import pandas as pd
+    return _described(results, claim)
 
-        numbers = pd.to_numeric(values, errors="coerce").dropna()
-        if numbers.size < (1 if claim.quantity == "mean" else 2):
+
+def _described(results: StudyResults, claim: PublishedValue) -> tuple[float | None, str]:
+    """A mean, SD, count or percent of a variable (in one group or all), computed in SQL."""
+    from survstudy.data.sql import lit, q
+    from survstudy.study import COHORT
+
+    study = results.study
+    column = claim.variable or ""
+    if column not in study.types:
+        return None, f"no variable '{column}' in the data"
+    where = "TRUE"
+    if claim.group not in (None, "all") and results.group is not None:
+        where = f"{study.text(results.group)} = {lit(str(claim.group))}"
+    text = study.text(column)
+    if claim.quantity in ("mean", "sd"):
+        numeric = study.kinds.get(column) in ("continuous", "number", "derived")
+        x = f"CAST({q(column)} AS DOUBLE)" if numeric else f"TRY_CAST({text} AS DOUBLE)"
+        n, mean, sd = study.con.sql(
+            f"SELECT count({x}), avg({x}), stddev_samp({x}) FROM {COHORT} WHERE {where}"
+        ).fetchall()[0]
+        if n < (1 if claim.quantity == "mean" else 2):
             return None, "too few values"
-        return float(numbers.mean() if claim.quantity == "mean" else numbers.std(ddof=1)), ""
-    present = values.dropna().astype(str)
-    n = float((present == str(claim.level)).sum())
+        return float(mean if claim.quantity == "mean" else sd), ""
+    n, present = study.con.sql(
+        f"SELECT count(*) FILTER (WHERE {text} = {lit(str(claim.level))}), count({text}) "
+        f"FROM {COHORT} WHERE {where}"
+    ).fetchall()[0]
     if claim.quantity == "count":
-        return n, ""
-    return (100 * n / present.size, "") if present.size else (None, "no values")
+        return float(n), ""
+    return (100 * n / present, "") if present else (None, "no values")
 
 
 #: With "auto", Firth's method is used below this many events per model term (or when the
@@ -232,7 +256,7 @@ def _prognostic(study: Study, endpoint: str) -> PrognosticTables | None:
                    if (v := cfg.variables.get(c)) is not None and v.type == "categorical"]
     reference = {c: str(levels[0]) for c in categorical
                  if (levels := cfg.variables[c].levels)}
-    frame = study.data[[time, event, *covariates]].copy()
+    frame = study.frame([time, event, *covariates])
     frame[event] = frame[event].astype("float")
     for c in categorical:
         frame[c] = frame[c].astype("string")
@@ -252,10 +276,11 @@ def _prognostic(study: Study, endpoint: str) -> PrognosticTables | None:
 
 
 def _characteristics(study: Study, group: str | None) -> CharacteristicsTable | None:
-    """Table 1 by the main group, with each variable typed as the study file says."""
-    import pandas as pd
-
-    from survstudy.stats.tables import characteristics_table
+    """Table 1 by the main group, with each variable typed as the study file says; categorical
+    counts come from GROUP BY queries inside DuckDB."""
+    from survstudy.data.sql import q
+    from survstudy.stats.table1_sql import characteristics_table_sql
+    from survstudy.study import COHORT
 
     cfg = study.config
     names = list(cfg.analysis.characteristics)
@@ -267,19 +292,17 @@ def _characteristics(study: Study, group: str | None) -> CharacteristicsTable | 
         var = cfg.variables.get(name)
         kind = var.type if var is not None else None
         if kind is None:
-            numeric = pd.api.types.is_numeric_dtype(study.data[name])
-            kind = "continuous" if numeric and not pd.api.types.is_bool_dtype(
-                study.data[name]) else "categorical"
+            numeric = study.kinds.get(name) in ("continuous", "number", "derived")
+            kind = "continuous" if numeric else "categorical"
         (continuous if kind == "continuous" else categorical).append(name)
-    frame = study.data[[group, *names]].copy()
-    for name in [group, *categorical]:
-        frame[name] = frame[name].astype("string")
+    select = [f"{study.text(c)} AS {q(c)}" for c in dict.fromkeys([group, *categorical])]
+    select += [f"CAST({q(c)} AS DOUBLE) AS {q(c)}" for c in continuous if c != group]
+    relation = f"(SELECT {', '.join(select)} FROM {COHORT})"
     levels = {n: [str(v) for v in lv] for n in categorical
               if (var := cfg.variables.get(n)) is not None and (lv := var.levels)}
-    present = {str(v) for v in frame[group].dropna()}
-    groups = [g for g in _levels(study, group) if g in present]
-    return characteristics_table(frame, group, categorical, continuous, groups=groups,
-                                 levels=levels)
+    return characteristics_table_sql(study.con, relation, group, categorical, continuous,
+                                     groups=list(_levels(study, group)), levels=levels,
+                                     source=str(cfg.data.source))
 
 
 def analyse_study(study: Study) -> StudyResults:

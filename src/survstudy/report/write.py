@@ -113,10 +113,9 @@ def write_report(results: StudyResults, out: str | Path) -> ReportFiles:
         outputs += _write_figures(doc, folder)
         outputs += _write_tables(doc, folder)
         _dump(results.to_dict(), folder / "results.json")
-        log = results.study.log
-        if not results.study.config.report.show_ids:  # identifiers stay out unless asked for
-            log = log.drop(columns="id")
-        log.to_csv(folder / "derivation_log.csv", index=False)
+        # identifiers stay out unless asked for
+        study = results.study
+        study.write_log(folder / "derivation_log.csv", ids=study.config.report.show_ids)
         _dump(_manifest(results, doc, [*outputs, "manifest.json"]), folder / "manifest.json")
 
     target = write_atomically(Path(out), build)
