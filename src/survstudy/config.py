@@ -109,6 +109,8 @@ class DataSection(_SourceFields):
     date_format: str | None = None
     excel_date_system: Literal[1900, 1904] | None = None
     join: list[JoinSpec] = Field(default_factory=list)
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str | None = None
 
 
 class FollowUp(_Model):

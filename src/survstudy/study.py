@@ -11,6 +11,7 @@ pandas DataFrame only when a caller asks for rows.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -40,6 +41,7 @@ from survstudy.data.findings import Finding, locate
 from survstudy.data.registry import REGISTRY, Registry, read_registry
 from survstudy.data.sql import lit, lookup_table, q, text_of
 from survstudy.data.typed import TYPED, Typed, type_registry
+from survstudy.engine.sqlengine import Engine, open_engine
 from survstudy.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -50,13 +52,14 @@ __all__ = ["COHORT", "Study", "load_study"]
 #: The DuckDB view of the analysed cohort: one row per patient, registry order.
 COHORT = "cohort"
 _ALL = "study"
+_DERIVED = "derived"
 
 
 @dataclass(frozen=True)
 class Study:
     """A checked study: config, the cohort inside DuckDB, the flow and the problems.
 
-    The view :data:`COHORT` of :attr:`con` has one row per patient in the cohort: the registry
+    The view :data:`COHORT` of :attr:`engine` has one row per patient in the cohort: the registry
     columns typed (dates as DATE, categorical variables as text), then for each endpoint
     ``NAME_time`` (in ``time_unit``) and ``NAME_event`` (1 event, 0 censored), and for each
     interval its time and flag columns. ``kinds`` says how each column was read ("date",
@@ -64,7 +67,7 @@ class Study:
     """
 
     file: StudyFile
-    con: Any
+    engine: Engine
     columns: tuple[str, ...]
     kinds: Mapping[str, str]
     levels: Mapping[str, list[str]]
@@ -123,7 +126,7 @@ class Study:
         cols = list(self.columns) if columns is None else columns
         select = ", ".join(q(c) for c in cols) or "*"
         sql = f"SELECT {select} FROM {COHORT}" + (f" WHERE {where}" if where else "")
-        frame: pd.DataFrame = self.con.sql(sql).df()
+        frame: pd.DataFrame = self.engine.sql(sql).df()
         for c in cols:
             kind = self.kinds.get(c)
             if c in self.levels:
@@ -137,19 +140,23 @@ class Study:
     @cached_property
     def types(self) -> dict[str, str]:
         """The DuckDB type of each column of :data:`COHORT`."""
-        return {str(r[0]): str(r[1]) for r in self.con.sql(f"DESCRIBE {COHORT}").fetchall()}
+        return self.engine.columns(COHORT)
 
     def text(self, column: str) -> str:
         """SQL of ``column`` as text (numbers without a trailing .0), for labels and levels."""
         return text_of(column, self.types[column])
 
     def write_log(self, path: str | Path, *, ids: bool) -> None:
-        """Write the derivation log as CSV straight from DuckDB (``ids``: keep the id column)."""
-        drop = "" if ids else " EXCLUDE (id)"
+        """Write the derivation log as CSV from the engine (``ids``: keep the id column)."""
+        from survstudy.data.endpoints import LOG_COLUMNS
+
         # an empty text is written as an empty cell, as for a missing value
-        sql = (f"SELECT *{drop} REPLACE (nullif(origin, '') AS origin, "
-               f"nullif(\"end\", '') AS \"end\") FROM ({self.log_sql})")
-        self.con.sql(f"COPY ({sql}) TO {lit(str(path))} (HEADER, DELIMITER ',')")
+        cols = [
+            f"nullif({q(c)}, '') AS {q(c)}" if c in ("origin", "end") else q(c)
+            for c in LOG_COLUMNS
+            if ids or c != "id"
+        ]
+        self.engine.write_csv(f"SELECT {', '.join(cols)} FROM ({self.log_sql})", Path(path))
 
     @cached_property
     def data(self) -> pd.DataFrame:
@@ -163,7 +170,7 @@ class Study:
 
         from survstudy.data.endpoints import REASONS
 
-        log: pd.DataFrame = self.con.sql(self.log_sql).df()
+        log: pd.DataFrame = self.engine.sql(self.log_sql).df()
         log["event"] = log["event"].astype("Int8")
         for c in ("origin_date", "end_date"):
             log[c] = pd.to_datetime(log[c]).astype("datetime64[s]")
@@ -175,7 +182,7 @@ class Study:
         endpoints = {}
         for name in self.config.endpoints:
             t, e = self.endpoint_columns(name)
-            n, events, not_derived = self.con.sql(
+            n, events, not_derived = self.engine.sql(
                 f"SELECT count({q(t)}), coalesce(sum({q(e)}) FILTER (WHERE {q(t)} IS NOT NULL), 0),"
                 f" count(*) - count({q(t)}) FROM {COHORT}"
             ).fetchall()[0]
@@ -215,10 +222,14 @@ class _Table:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        self.first: list[str] = [
-            f"min(t.__row) OVER (PARTITION BY t.{q(registry.id_column)}) AS {FIRST_OF_ID}"
+        pid = q(registry.id_column)
+        # the first row of each id that occurs more than once (a hash aggregate, not a window
+        # over every row)
+        self.first: list[str] = [f"__dups.{FIRST_OF_ID}"]
+        self.joins: list[str] = [
+            f"LEFT JOIN (SELECT {pid} AS __id, min(__row) AS {FIRST_OF_ID} FROM {TYPED} "
+            f"GROUP BY {pid} HAVING count(*) > 1) __dups ON t.{pid} = __dups.__id"
         ]
-        self.joins: list[str] = []
         self.findings: list[Finding] = []
 
     def raw_text(self, column: str) -> str:
@@ -227,25 +238,25 @@ class _Table:
     def verdict(self, spec: EventSpec, name: str) -> str:
         """A first-SELECT column ``name``: 1 event, 0 no event, -1 unknown code, NULL missing."""
         text = self.raw_text(spec.column)
-        found = self.registry.con.sql(
-            f"SELECT DISTINCT {text} AS v FROM {REGISTRY} r WHERE v IS NOT NULL"
+        found = self.registry.engine.sql(
+            f"SELECT DISTINCT v FROM (SELECT {text} AS v FROM {REGISTRY} r) WHERE v IS NOT NULL"
         ).fetchall()
         values = [str(v) for (v,) in found]
         codes = [-1 if (k := spec.classify(v)) is None else int(k) for v in values]
         alias = f"__e{len(self.joins)}"
         table = lookup_table(
-            self.registry.con, alias, {"t": values, "v": codes}, {"t": "VARCHAR", "v": "INTEGER"}
+            self.registry.engine, alias, {"t": values, "v": codes}, {"t": "VARCHAR", "v": "INTEGER"}
         )
         self.joins.append(f"LEFT JOIN {table} {alias} ON {text} = {alias}.t")
         self.first.append(f"CASE WHEN {text} IS NULL THEN NULL ELSE {alias}.v END AS {q(name)}")
         return q(name)
 
-    def create(self, con: Any, derived: list[Derived]) -> None:
+    def create(self, engine: Engine, derived: list[Derived]) -> None:
         first = (
             f"(SELECT t.*, {', '.join(self.first)} FROM {TYPED} t "
             f"JOIN {REGISTRY} r ON r.__row = t.__row {' '.join(self.joins)})"
         )
-        con.sql(f"CREATE OR REPLACE TABLE {_ALL} AS {derive_select(derived, first)} ORDER BY __row")
+        engine.create_table(_DERIVED, derive_select(derived, first))
 
 
 def _ready_made(study: StudyFile, table: _Table, name: str) -> Derived | Problem:
@@ -365,21 +376,33 @@ def load_study(
     data: str | Path | None = None,
     strict: bool = True,
     today: dt.date | None = None,
+    engine_kind: str | None = None,
+    spark_master: str | None = None,
 ) -> Study:
     """Read, check and derive a study from its study file.
 
     ``data`` replaces the main table named in ``[data]`` (e.g. a synthetic registry).
+    ``engine_kind`` ("duckdb" or "spark") and ``spark_master`` override ``[data] engine`` and
+    ``spark_master``.
     With ``strict`` (the default), any error raises :class:`InputError` listing every problem;
     ``strict=False`` returns the :class:`Study` anyway so a checker can show all problems.
     ``today`` is the date after which a date is "in the future" (default: today).
     """
-    from survstudy.engine.duckdb import connect
-
     study = load_config(path)
     if data is not None:
         study = _with_source(study, data)
-    con = connect()
-    registry = read_registry(study, con)
+    engine = open_engine(
+        engine_kind or study.config.data.engine, spark_master or study.config.data.spark_master
+    )
+    try:
+        return _load(study, engine, strict, today)
+    except BaseException:
+        engine.close()
+        raise
+
+
+def _load(study: StudyFile, engine: Engine, strict: bool, today: dt.date | None) -> Study:
+    registry = read_registry(study, engine)
     typed = type_registry(study, registry)
     if any(p.severity == "error" for p in typed.problems):
         raise InputError([*typed.problems, *registry.problems])
@@ -401,14 +424,12 @@ def load_study(
     problems += _check_analysis(study, columns)
     if problems:
         raise InputError(problems)
-    table.create(con, derived)
-    step = cohort_predicates(study, con, _ALL, set(typed.dates))
-    con.sql(f"ALTER TABLE {_ALL} ADD COLUMN {STEP} INTEGER")
-    con.sql(f"UPDATE {_ALL} SET {STEP} = {step}")
-    con.sql(
-        f"CREATE OR REPLACE VIEW {COHORT} AS SELECT * FROM {_ALL} WHERE {STEP} < 0 ORDER BY __row"
-    )
-    flow = count_flow(study, con, _ALL)
+    table.create(engine, derived)
+    engine.drop(TYPED)
+    step = cohort_predicates(study, engine, _DERIVED, set(typed.dates))
+    engine.create_view(_ALL, f"SELECT *, {step} AS {STEP} FROM {_DERIVED}")
+    engine.create_view(COHORT, f"SELECT * FROM {_ALL} WHERE {STEP} < 0 ORDER BY __row")
+    flow = count_flow(study, engine, _ALL)
     first_row = int(registry.row_of[registry.main].format(t="x").split("+")[1].strip(" )"))
     findings = [
         *typed.findings,
@@ -431,7 +452,7 @@ def load_study(
             levels[iv.flag] = ["no", "yes"]
     result = Study(
         file=study,
-        con=con,
+        engine=engine,
         columns=tuple(columns),
         kinds=kinds,
         levels=levels,
@@ -442,6 +463,7 @@ def load_study(
             derived, COHORT, registry.row_of[registry.main].format(t=COHORT), registry.id_column
         ),
     )
+    weakref.finalize(result, engine.close)
     if strict and not result.ok:
         raise InputError(result.problems)
     return result

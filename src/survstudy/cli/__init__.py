@@ -49,6 +49,14 @@ TimeOption = Annotated[str, typer.Option(help="Column with the follow-up time.")
 EventOption = Annotated[
     str, typer.Option(help="Event column: COL (0/1, true/false) or COL=CODE[,CODE...].")
 ]
+#: Where the SQL runs (a study file's [data] engine, unless given).
+EngineOption = Annotated[
+    str | None, typer.Option(help="Where rows are counted: duckdb (default) or spark.")
+]
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option(help="Spark master URL or sc:// Connect URL (default: local, or SPARK_REMOTE)."),
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")

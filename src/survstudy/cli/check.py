@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from survstudy.cli import app, emit_json, handles_input_errors
+from survstudy.cli import EngineOption, SparkMasterOption, app, emit_json, handles_input_errors
 
 if TYPE_CHECKING:
     from survstudy.study import Study
@@ -59,6 +59,8 @@ def check(
         typer.Option(help="Read this table instead of the data source named in the study file."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """Check a study: every problem in the study file and the registry, at once.
 
@@ -67,7 +69,8 @@ def check(
     """
     from survstudy.study import load_study
 
-    study = load_study(study_file, data=data, strict=False)
+    study = load_study(study_file, data=data, strict=False, engine_kind=engine,
+                       spark_master=spark_master)
     if log is not None:
         tmp = log.with_name(log.name + ".partial")
         study.write_log(tmp, ids=True)

@@ -8,7 +8,9 @@ import typer
 
 from survstudy.cli import (
     DataArgument,
+    EngineOption,
     EventOption,
+    SparkMasterOption,
     TimeOption,
     app,
     emit_json,
@@ -119,14 +121,8 @@ def km(
     test: Annotated[
         str, typer.Option(help=f"Test between groups: {', '.join(TESTS)}.")
     ] = "log-rank",
-    engine: Annotated[
-        str, typer.Option(help="Where rows are counted: duckdb (default) or spark.")
-    ] = "duckdb",
-    spark_master: Annotated[
-        str | None,
-        typer.Option(help="Spark master URL or sc:// Connect URL (default: local, or "
-                          "SPARK_REMOTE)."),
-    ] = None,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Kaplan-Meier estimates by group, with survival at chosen times, medians and a test.
@@ -142,6 +138,7 @@ def km(
         raise ValueError(f"--conf-type must be one of {', '.join(CONF_TYPES)}, not {conf_type!r}")
     if test not in TESTS:
         raise ValueError(f"--test must be one of {', '.join(TESTS)}, not {test!r}")
+    engine = engine or "duckdb"
     if engine not in ENGINES:
         raise ValueError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     times = _times(at)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from survstudy.cli import app, handles_input_errors
+from survstudy.cli import EngineOption, SparkMasterOption, app, handles_input_errors
 
 __all__ = ["print_report_summary", "report"]
 
@@ -30,10 +30,13 @@ def report(
     out: Annotated[
         Path | None, typer.Option(help="Folder to write (default: survstudy-report/ here).")
     ] = None,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """Check the data, run every analysis and write the report folder (atomically).
 
-    STUDY is the study file (study.toml); docs/study-file.md explains it.
+    STUDY is the study file (study.toml); docs/study-file.md explains it. --engine and
+    --spark-master override its [data] engine and spark_master.
     """
     from survstudy.report.results import analyse_study
     from survstudy.report.write import write_report
@@ -42,7 +45,7 @@ def report(
     stage = _stages()
     try:
         stage("reading and checking the registry")
-        loaded = load_study(study)
+        loaded = load_study(study, engine_kind=engine, spark_master=spark_master)
         stage(f"analysing {loaded.n:,} patients")
         results = analyse_study(loaded)
         stage("writing the report (figures, Word, tables)")

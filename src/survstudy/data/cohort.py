@@ -13,11 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from survstudy.config import CohortStep, StudyFile, did_you_mean
 from survstudy.data.sql import lit, q, text_of
 from survstudy.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from survstudy.engine.sqlengine import Engine
 
 __all__ = ["STEP", "CohortFlow", "FlowStep", "cohort_predicates", "count_flow"]
 
@@ -96,16 +99,14 @@ def _predicate(
     step: CohortStep,
     types: Mapping[str, str],
     dates: set[str],
-    con: Any,
+    engine: Engine,
     table: str,
 ) -> str:
     """SQL that holds for the patients meeting ``step`` (never NULL)."""
-    import duckdb
-
     if step.where is not None:
         try:
-            con.sql(f"SELECT count(*) FROM {table} WHERE {step.where}").fetchall()
-        except duckdb.Error as e:
+            engine.sql(f"SELECT count(*) FROM {table} WHERE {step.where}").fetchall()
+        except Exception as e:  # each engine has its own error types for invalid SQL
             first = str(e).strip().splitlines()[0]
             raise InputError(
                 study.problem(
@@ -156,18 +157,18 @@ def _predicate(
     return "(" + " AND ".join(parts) + ")"
 
 
-def cohort_predicates(study: StudyFile, con: Any, table: str, dates: set[str]) -> str:
+def cohort_predicates(study: StudyFile, engine: Engine, table: str, dates: set[str]) -> str:
     """SQL giving, per patient, the index of the first ``[[cohort]]`` step not met (-1: kept).
 
     Problems in a step (unknown column, invalid SQL) name its line and key, all at once.
     """
-    types = {str(r[0]): str(r[1]) for r in con.sql(f"DESCRIBE {table}").fetchall()}
+    types = engine.columns(table)
     whens = []
     problems: list[Problem] = []
     for i, step in enumerate(study.config.cohort):
         try:
             whens.append(
-                f"WHEN NOT {_predicate(study, i, step, types, dates, con, table)} THEN {i}"
+                f"WHEN NOT {_predicate(study, i, step, types, dates, engine, table)} THEN {i}"
             )
         except InputError as e:
             problems += e.problems
@@ -176,9 +177,9 @@ def cohort_predicates(study: StudyFile, con: Any, table: str, dates: set[str]) -
     return f"CASE {' '.join(whens)} ELSE -1 END" if whens else "-1"
 
 
-def count_flow(study: StudyFile, con: Any, table: str) -> CohortFlow:
+def count_flow(study: StudyFile, engine: Engine, table: str) -> CohortFlow:
     """The flow of :data:`STEP` in ``table``: how many each step received and excluded."""
-    counts = dict(con.sql(f"SELECT {STEP}, count(*) FROM {table} GROUP BY ALL").fetchall())
+    counts = dict(engine.sql(f"SELECT {STEP}, count(*) FROM {table} GROUP BY ALL").fetchall())
     n = sum(int(v) for v in counts.values())
     alive = n
     steps = []

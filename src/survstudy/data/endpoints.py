@@ -261,7 +261,14 @@ def derivation_log_sql(derived: list[Derived], table: str, row: str, id_column: 
 
     Columns: :data:`LOG_COLUMNS` (event empty when not derived; reason in words).
     """
-    reasons = "[" + ", ".join(lit(r) for r in REASONS) + "]"
+
+    def reason(code: str) -> str:
+        return (
+            "CASE "
+            + " ".join(f"WHEN {code} = {i} THEN {lit(r)}" for i, r in enumerate(REASONS))
+            + " END"
+        )
+
     parts = []
     for k, d in enumerate(derived):
         event = q(d.event) if d.event else "CAST(NULL AS INTEGER)"
@@ -272,7 +279,7 @@ def derivation_log_sql(derived: list[Derived], table: str, row: str, id_column: 
             f'{_date(_c(d.name, "origin"))} AS origin_date, {_c(d.name, "endcol")} AS "end", '
             f"{_date(_c(d.name, 'end'))} AS end_date, CAST({event} AS INTEGER) AS event, "
             f"{q(d.time)} AS time, {lit(d.unit)} AS unit, "
-            f"list_extract({reasons}, {_c(d.name, 'reason')} + 1) AS reason FROM {table}"
+            f"{reason(_c(d.name, 'reason'))} AS reason FROM {table}"
         )
     if not parts:
         return (

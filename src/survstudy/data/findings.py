@@ -70,11 +70,11 @@ def locate(
 ) -> list[Problem]:
     """Problems for ``findings`` over ``table`` (which has ``__row``); ``keep`` is SQL of "in
     the cohort" (errors outside it become warnings)."""
-    con = registry.con
+    engine = registry.engine
     variants = _variants(findings, keep)
     if not variants:
         return []
-    counts = con.sql(
+    counts = engine.sql(
         "SELECT "
         + ", ".join(f"count(*) FILTER (WHERE {v.where})" for v in variants)
         + f" FROM {table}"
@@ -98,7 +98,7 @@ def _rows(registry: Registry, table: str, v: _Variant, total: int) -> list[Probl
     origin = registry.origin.get(column, registry.main)
     row = registry.row_of[origin]
     value = f"r.{q(column)}" if column in registry.types else "NULL"
-    rows = registry.con.sql(
+    rows = registry.engine.sql(
         f"SELECT s.msg, {row.format(t='r')}, "
         f"{value} FROM (SELECT __row, {v.message} AS msg FROM {table} WHERE {v.where} "
         f"ORDER BY __row LIMIT {ROWS_SHOWN}) s JOIN {REGISTRY} r ON r.__row = s.__row "

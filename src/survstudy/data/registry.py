@@ -27,6 +27,8 @@ from survstudy.errors import InputError, Problem
 if TYPE_CHECKING:
     import pandas as pd
 
+    from survstudy.engine.sqlengine import Engine
+
 __all__ = [
     "REGISTRY",
     "ROWS_SHOWN",
@@ -59,14 +61,16 @@ class Table:
     """One table as read: its name in messages, its first data row number, and its rows.
 
     The rows are either a pandas ``frame`` (XLSX, SQL databases, the web app's preview) or,
-    for CSV and Parquet read for an analysis, ``scan``: a DuckDB FROM clause over the file.
+    for CSV and Parquet read for an analysis, left in the file at ``path`` (``kind`` "csv" or
+    "parquet") for the SQL engine to scan.
     """
 
     name: str
     frame: pd.DataFrame | None
     first_row: int
     excel_system: ExcelSystem | None = None
-    scan: str | None = None
+    path: Path | None = None
+    kind: str = "frame"
 
 
 def display_value(value: Any) -> Any:
@@ -142,7 +146,7 @@ def _fail(study: StudyFile, key: Key, message: str, value: object = None) -> Inp
 def read_table(spec: _SourceFields, study: StudyFile, key: Key, *, scan: bool = False) -> Table:
     """Read one source named in the study file (``key`` locates it there for messages).
 
-    With ``scan``, a CSV or Parquet file is not read but returned as a DuckDB scan.
+    With ``scan``, a CSV or Parquet file is not read: the SQL engine will scan it.
     """
     source = spec.source
     if source.startswith(("postgresql://", "postgres://")):
@@ -176,11 +180,11 @@ def read_table(spec: _SourceFields, study: StudyFile, key: Key, *, scan: bool = 
         raise InputError(Problem("the file is empty", file=name))
     if kind == "csv":
         if scan:
-            return Table(name, None, 2, scan=csv_scan(path))
+            return Table(name, None, 2, path=path, kind="csv")
         return Table(name, _read_csv(path, name), 2)
     if kind == "parquet":
         if scan:
-            return Table(name, None, 1, scan=f"read_parquet({_path_literal(path)})")
+            return Table(name, None, 1, path=path, kind="parquet")
         import pyarrow.parquet as pq
 
         try:
@@ -353,7 +357,8 @@ REGISTRY = "registry"
 
 @dataclass(frozen=True)
 class Registry:
-    """The joined registry inside DuckDB (table :data:`REGISTRY`), one row per main-table row.
+    """The joined registry in the SQL engine (table :data:`REGISTRY`), one row per main-table
+    row.
 
     ``types`` gives each column's DuckDB type (CSV columns are text, as written); ``origin``
     maps a column to the table it came from; ``row_of`` maps a table name to SQL over
@@ -361,7 +366,7 @@ class Registry:
     joined table has no row for the patient); ``id_text`` is SQL for the patient id as text.
     """
 
-    con: Any
+    engine: Engine
     n: int
     id_column: str
     columns: tuple[str, ...]
@@ -380,14 +385,10 @@ class Registry:
         return text_of(self.id_column, self.types[self.id_column])
 
 
-def _load(con: Any, table: Table, target: str) -> None:
-    """Copy ``table`` into DuckDB as ``target`` with its 0-based ``__row``."""
-    import duckdb
-
-    if table.scan is not None:
-        source = table.scan
-    else:
-        assert table.frame is not None
+def _load(engine: Engine, table: Table, target: str) -> None:
+    """Copy ``table`` into the engine as ``target`` with its 0-based ``__row``."""
+    frame = None
+    if table.frame is not None:
         import pandas as pd
 
         frame = pd.DataFrame(
@@ -396,35 +397,30 @@ def _load(con: Any, table: Table, target: str) -> None:
                 for c in table.frame.columns
             }
         )
-        con.register("__frame", frame)
-        source = "__frame"
     try:
-        con.sql(
-            f"CREATE OR REPLACE TABLE {q(target)} AS "
-            f"SELECT row_number() OVER () - 1 AS __row, * FROM {source}"
-        )
-    except duckdb.Error as e:
-        kind = "Parquet" if source.startswith("read_parquet") else "CSV"
+        engine.load(target, table.path, table.kind, frame)
+    except Exception as e:  # each engine raises its own error types for an unreadable file
+        kind = {"csv": "CSV", "parquet": "Parquet"}.get(table.kind, "")
         first = str(e).strip().splitlines()[0]
         raise InputError(
-            Problem(f"cannot read the {kind} file: {first}", file=table.name)
+            Problem(
+                f"cannot read the {kind} file: {first}".replace("the  file", "the file"),
+                file=table.name,
+            )
         ) from None
-    finally:
-        if table.scan is None:
-            con.unregister("__frame")
 
 
-def _describe(con: Any, table: str) -> dict[str, str]:
-    rows = con.sql(f"DESCRIBE {q(table)}").fetchall()
-    return {str(r[0]): str(r[1]) for r in rows if r[0] != "__row"}
+def _data_columns(engine: Engine, table: str) -> dict[str, str]:
+    return {c: t for c, t in engine.columns(table).items() if not c.startswith("__row")}
 
 
-def read_registry(study: StudyFile, con: Any) -> Registry:
-    """Read the main table into ``con`` and left-join every ``[[data.join]]`` table on the id."""
+def read_registry(study: StudyFile, engine: Engine) -> Registry:
+    """Read the main table into ``engine`` and left-join every ``[[data.join]]`` table on the
+    patient id."""
     data = study.config.data
     main = read_table(data, study, ("data",), scan=True)
-    _load(con, main, REGISTRY)
-    types = _describe(con, REGISTRY)
+    _load(engine, main, REGISTRY)
+    types = _data_columns(engine, REGISTRY)
     _require(study, main.name, list(types), [data.id], ("data", "id"))
     origin = {c: main.name for c in types}
     row_of = {main.name: f"({{t}}.__row + {main.first_row})"}
@@ -437,8 +433,8 @@ def read_registry(study: StudyFile, con: Any) -> Registry:
         if table.name in row_of:
             raise _fail(study, (*key, "source"), "this table is already read", spec.source)
         name = f"__join{j}"
-        _load(con, table, name)
-        jtypes = _describe(con, name)
+        _load(engine, table, name)
+        jtypes = _data_columns(engine, name)
         jid = spec.id or data.id
         wanted = [jid, *(spec.columns or [c for c in jtypes if c != jid])]
         _require(
@@ -458,7 +454,7 @@ def read_registry(study: StudyFile, con: Any) -> Registry:
                 f"{origin[clash[0]]}; list the columns to take with columns = [...]",
             )
         problems += _joined(
-            con,
+            engine,
             study,
             table,
             name,
@@ -475,13 +471,15 @@ def read_registry(study: StudyFile, con: Any) -> Registry:
             types[c] = jtypes[c]
         row_of[table.name] = f'({{t}}."__row#{j}" + {table.first_row})'
         systems[table.name] = table.excel_system
-        con.sql(f"DROP TABLE {q(name)}")
-    n = int(con.sql(f"SELECT count(*) FROM {REGISTRY}").fetchall()[0][0])
-    return Registry(con, n, data.id, tuple(types), types, origin, row_of, systems, tuple(problems))
+        engine.drop(name)
+    n = int(engine.sql(f"SELECT count(*) FROM {REGISTRY}").fetchall()[0][0])
+    return Registry(
+        engine, n, data.id, tuple(types), types, origin, row_of, systems, tuple(problems)
+    )
 
 
 def _joined(
-    con: Any,
+    engine: Engine,
     study: StudyFile,
     table: Table,
     name: str,
@@ -495,7 +493,7 @@ def _joined(
 ) -> list[Problem]:
     """Join ``name`` onto the registry (its first row per id) and report what does not match."""
     problems = []
-    dups = con.sql(
+    dups = engine.sql(
         f"SELECT __row, k, first FROM (SELECT __row, {jid_text} AS k, "
         f"min(__row) OVER (PARTITION BY {jid_text}) AS first FROM {q(name)}) "
         f"WHERE k IS NOT NULL AND __row > first ORDER BY __row LIMIT {ROWS_SHOWN}"
@@ -511,18 +509,21 @@ def _joined(
                 value=k,
             )
         )
-    cols = ", ".join(f"j.{q(c)}" for c in keep)
-    con.sql(
-        f"CREATE TABLE __joined AS SELECT m.* EXCLUDE (__k), {cols}"
-        f"{', ' if cols else ''}j.__row AS {q(row_column)} "
+    cols = [f"m.{q(c)}" for c in engine.columns(REGISTRY)]
+    cols += [f"j.{q(c)}" for c in keep] + [f"j.__row AS {q(row_column)}"]
+    # (QUALIFY over a column named in the same SELECT lost every match inside a join in
+    # DuckDB 2.0.1, hence the nested SELECT)
+    engine.create_table(
+        "__joined",
+        f"SELECT {', '.join(cols)} "
         f"FROM (SELECT *, {main_id} AS __k FROM {REGISTRY}) m LEFT JOIN "
         f"(SELECT * FROM (SELECT *, {jid_text} AS __k FROM {q(name)}) "
         f"QUALIFY row_number() OVER (PARTITION BY __k ORDER BY __row) = 1) j "
-        f"ON m.__k = j.__k ORDER BY m.__row"
+        f"ON m.__k = j.__k ORDER BY m.__row",
     )
-    con.sql(f"DROP TABLE {REGISTRY}")
-    con.sql(f"ALTER TABLE __joined RENAME TO {REGISTRY}")
-    missing = con.sql(
+    engine.drop(REGISTRY)
+    engine.rename("__joined", REGISTRY)
+    missing = engine.sql(
         f"SELECT __row, {main_id} FROM {REGISTRY} WHERE {q(row_column)} IS NULL "
         f"AND {main_id} IS NOT NULL ORDER BY __row LIMIT {ROWS_SHOWN}"
     ).fetchall()
@@ -537,7 +538,7 @@ def _joined(
                 severity="warning",
             )
         )
-    (unmatched,) = con.sql(
+    (unmatched,) = engine.sql(
         f"SELECT count(*) FROM {q(name)} WHERE {jid_text} IS NOT NULL AND {jid_text} NOT IN "
         f"(SELECT {main_id} FROM {REGISTRY} WHERE {main_id} IS NOT NULL)"
     ).fetchall()[0]

@@ -8,9 +8,12 @@ SQL readable and safe (every name and value quoted).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from survstudy.engine.duckdb import quote_ident
+
+if TYPE_CHECKING:
+    from survstudy.engine.sqlengine import Engine
 
 __all__ = ["lit", "lookup_table", "q", "text_of"]
 
@@ -58,7 +61,7 @@ def text_of(column: str, sql_type: str) -> str:
 
 
 def lookup_table(
-    con: Any, name: str, columns: Mapping[str, Sequence[Any]], types: Mapping[str, str]
+    engine: Engine, name: str, columns: Mapping[str, Sequence[Any]], types: Mapping[str, str]
 ) -> str:
     """Create (or replace) a small DuckDB table from Python columns; returns its quoted name.
 
@@ -82,8 +85,5 @@ def lookup_table(
     table = pa.table(
         {k: pa.array(values(k, v), type=arrow_types[types[k]]) for k, v in columns.items()}
     )
-    view = f"__arrow_{name}"
-    con.register(view, table)
-    con.sql(f"CREATE OR REPLACE TEMP TABLE {q(name)} AS SELECT * FROM {q(view)}")
-    con.unregister(view)
+    engine.lookup(name, table)
     return q(name)

@@ -134,7 +134,7 @@ class _Builder:
 
     def __init__(self, study: StudyFile, registry: Registry) -> None:
         self.study, self.registry = study, registry
-        self.con = registry.con
+        self.engine = registry.engine
         self.select: list[str] = ["r.__row"]
         self.joins: list[str] = []
         self.kinds: dict[str, str] = {}
@@ -172,7 +172,7 @@ class _Builder:
             ]
             return
         text = self.text(col)
-        distinct = self.con.sql(
+        distinct = self.engine.sql(
             f"SELECT t, count(*) FROM (SELECT {text} AS t FROM {REGISTRY} r) "
             "WHERE t IS NOT NULL GROUP BY t"
         ).fetchall()
@@ -184,7 +184,7 @@ class _Builder:
         reasons = [parsed.reason(i) for i in range(len(values))]
         alias = f"__d{len(self.joins)}"
         name = lookup_table(
-            self.con,
+            self.engine,
             f"__dates_{len(self.joins)}",
             {
                 "t": values,
@@ -244,8 +244,8 @@ class _Builder:
         if declared:
             levels = declared
         else:
-            found = self.con.sql(
-                f"SELECT DISTINCT {text} AS t FROM {REGISTRY} r WHERE t IS NOT NULL"
+            found = self.engine.sql(
+                f"SELECT DISTINCT t FROM (SELECT {text} AS t FROM {REGISTRY} r) WHERE t IS NOT NULL"
             ).fetchall()
             levels = sorted(str(t) for (t,) in found)
         self.levels[col] = levels
@@ -277,7 +277,7 @@ class _Builder:
                 f"CASE WHEN {text} IS NULL THEN NULL ELSE {self.raw(col)} END AS {q(col)}"
             )
             return
-        (numeric,) = self.con.sql(
+        (numeric,) = self.engine.sql(
             f"SELECT count(t) = count(TRY_CAST(t AS DOUBLE)) FROM "
             f"(SELECT {text} AS t FROM {REGISTRY} r)"
         ).fetchall()[0]
@@ -307,8 +307,7 @@ def type_registry(study: StudyFile, registry: Registry) -> Typed:
             b.categorical(col, [str(v) for v in declared.levels] if declared.levels else None)
         else:
             b.plain(col, kind or "guess")
-    registry.con.sql(
-        f"CREATE OR REPLACE TABLE {TYPED} AS SELECT {', '.join(b.select)} "
-        f"FROM {REGISTRY} r {' '.join(b.joins)} ORDER BY r.__row"
+    registry.engine.create_table(
+        TYPED, f"SELECT {', '.join(b.select)} FROM {REGISTRY} r {' '.join(b.joins)}"
     )
     return Typed(b.kinds, b.levels, b.problems, b.findings)

@@ -37,15 +37,16 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def connect() -> Any:
-    """A fresh in-memory DuckDB connection that tracks query progress without printing it.
+def connect(database: str = ":memory:") -> Any:
+    """A fresh DuckDB connection (in memory unless ``database`` names a file) that tracks
+    query progress without printing it.
 
     DuckDB's own bar would print to standard output and corrupt ``--json``; :func:`scan`
     reports progress on standard error instead.
     """
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(database)
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")
     return con

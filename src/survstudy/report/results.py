@@ -115,7 +115,7 @@ def _levels(study: Study, column: str) -> tuple[str, ...]:
     from survstudy.study import COHORT
 
     text = study.text(column)
-    found = study.con.sql(f"SELECT DISTINCT {text} FROM {COHORT} WHERE {text} IS NOT NULL")
+    found = study.engine.sql(f"SELECT DISTINCT {text} FROM {COHORT} WHERE {text} IS NOT NULL")
     present = [str(v) for (v,) in found.fetchall()]
     declared = study.config.variables.get(column)
     stated = [str(v) for v in (declared.levels or [])] if declared else []
@@ -132,11 +132,11 @@ def _counts(study: Study, time: str, event: str, group: str | None,
 
     g = study.text(group) if group is not None else "'all'"
     usable = f"{q(time)} IS NOT NULL AND {q(event)} IS NOT NULL AND {g} IS NOT NULL"
-    rows = study.con.sql(
+    rows = study.engine.sql(
         f"SELECT {g} AS g, {q(time)} AS t, {q(event)} = 1 AS e, count(*) AS n FROM {COHORT} "
         f"WHERE {usable} GROUP BY ALL"
     ).fetchnumpy()
-    (excluded,) = study.con.sql(
+    (excluded,) = study.engine.sql(
         f"SELECT count(*) FROM {COHORT} WHERE NOT ({usable})").fetchall()[0]
     return count_table(
         rows["t"],
@@ -223,13 +223,13 @@ def _described(results: StudyResults, claim: PublishedValue) -> tuple[float | No
     if claim.quantity in ("mean", "sd"):
         numeric = study.kinds.get(column) in ("continuous", "number", "derived")
         x = f"CAST({q(column)} AS DOUBLE)" if numeric else f"TRY_CAST({text} AS DOUBLE)"
-        n, mean, sd = study.con.sql(
+        n, mean, sd = study.engine.sql(
             f"SELECT count({x}), avg({x}), stddev_samp({x}) FROM {COHORT} WHERE {where}"
         ).fetchall()[0]
         if n < (1 if claim.quantity == "mean" else 2):
             return None, "too few values"
         return float(mean if claim.quantity == "mean" else sd), ""
-    n, present = study.con.sql(
+    n, present = study.engine.sql(
         f"SELECT count(*) FILTER (WHERE {text} = {lit(str(claim.level))}), count({text}) "
         f"FROM {COHORT} WHERE {where}"
     ).fetchall()[0]
@@ -300,7 +300,7 @@ def _characteristics(study: Study, group: str | None) -> CharacteristicsTable | 
     relation = f"(SELECT {', '.join(select)} FROM {COHORT})"
     levels = {n: [str(v) for v in lv] for n in categorical
               if (var := cfg.variables.get(n)) is not None and (lv := var.levels)}
-    return characteristics_table_sql(study.con, relation, group, categorical, continuous,
+    return characteristics_table_sql(study.engine, relation, group, categorical, continuous,
                                      groups=list(_levels(study, group)), levels=levels,
                                      source=str(cfg.data.source))
 

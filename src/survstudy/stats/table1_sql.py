@@ -57,19 +57,20 @@ def characteristics_table_sql(
     fisher_limits: NetworkLimits | None = None,
     source: str = "registry",
 ) -> CharacteristicsTable:
-    """Patient characteristics of the DuckDB ``relation`` by ``group``, equal to
+    """Patient characteristics of the SQL ``relation`` by ``group``, equal to
     :func:`~survstudy.stats.tables.characteristics_table` on the same rows.
 
-    ``con`` is a ``duckdb.DuckDBPyConnection``; ``relation`` is SQL for a FROM clause (a table
-    or view name, quoted as needed, or a table function). The group and categorical columns
-    should hold text (NULL = missing); numbers and booleans are labelled as the pandas path
-    labels them. Continuous columns should be DOUBLE (NULL or NaN = missing); text is converted
-    with ``TRY_CAST`` and any non-number or infinite value is a problem. Categorical variables
-    are counted in the engine, their rows never fetched; each continuous variable is fetched
-    as (group code, value), 16 bytes per row, because the exact tests need the values.
-    ``source`` names the data in messages and in the result; a problem's row is the row's
-    position in a scan of the relation (first row = 1). Raises
-    :class:`survstudy.InputError` listing every problem, ValueError for an impossible request.
+    ``con`` is a ``duckdb.DuckDBPyConnection`` or a survstudy engine (DuckDB or Spark);
+    ``relation`` is SQL for a FROM clause (a table or view name, quoted as needed, or a table
+    function). The group and categorical columns should hold text (NULL = missing); numbers and
+    booleans are labelled as the pandas path labels them. Continuous columns should be DOUBLE
+    (NULL or NaN = missing); text is converted with ``TRY_CAST`` and any non-number or infinite
+    value is a problem. Categorical variables are counted in the engine, their rows never
+    fetched; each continuous variable is fetched as (group code, value), 16 bytes per row,
+    because the exact tests need the values. ``source`` names the data in messages and in the
+    result; a problem's row is the row's position in a scan of the relation (first row = 1).
+    Raises :class:`survstudy.InputError` listing every problem, ValueError for an impossible
+    request.
     """
 
     def load(names: Sequence[str], numbers: Sequence[str]) -> Table1Input:
@@ -97,10 +98,12 @@ def _load(
     source: str,
 ) -> Table1Input:
     """Count, check and label in one scan; continuous values are fetched later, on demand."""
-    types = {
-        str(row[0]): str(row[1]).upper()
-        for row in con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-    }
+    if hasattr(con, "query_columns"):  # a survstudy engine (DuckDB or Spark)
+        described = con.query_columns(f"SELECT * FROM {relation}")
+    else:  # a DuckDB connection
+        described = {str(r[0]): str(r[1])
+                     for r in con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+    types = {name: kind.upper() for name, kind in described.items()}
     check_columns(
         Source(name=source, kind="relation"),
         list(types),
@@ -190,10 +193,12 @@ def _values(
     source: str,
 ) -> tuple[IntArray, FloatArray]:
     """Group code and value (NaN = missing) of every row with a known group, in scan order."""
-    listed = ", ".join(_literal(label) for label in labels)
+    code = "CASE " + " ".join(
+        f"WHEN g = {_literal(label)} THEN {i}" for i, label in enumerate(labels)
+    ) + " END"
     sql = (
-        f"SELECT CAST(list_position([{listed}], g) - 1 AS BIGINT) AS code, "
-        f"coalesce(x, 'NaN'::DOUBLE) AS x FROM (SELECT {_text(group, group_type)} AS g, "
+        f"SELECT CAST({code} AS BIGINT) AS code, "
+        f"coalesce(x, CAST('NaN' AS DOUBLE)) AS x FROM (SELECT {_text(group, group_type)} AS g, "
         f"{_number(name, value_type)} AS x FROM {relation}) WHERE g IS NOT NULL"
     )
     fetched = scan(con, sql, f"reading {name} from {source}")
@@ -225,8 +230,16 @@ def _bad(column: str, column_type: str) -> str:
     """SQL that is true where a continuous value is a problem (as the pandas path decides)."""
     col, x = quote_ident(column), _number(column, column_type)
     if _is_text(column_type):  # text that is no number, or infinite, or "NAN" as written
-        return f"({col} IS NOT NULL AND coalesce(NOT isfinite({x}), true))"
-    return f"coalesce(isinf({x}), false)"  # NaN is missing, as in pandas
+        return f"({col} IS NOT NULL AND coalesce(NOT ({_finite(x)}), true))"
+    return f"coalesce(abs({x}) = {_INF}, false)"  # NaN is missing, as in pandas
+
+
+#: Infinity in SQL that DuckDB and Spark both read (neither shares isinf/isfinite).
+_INF = "CAST('inf' AS DOUBLE)"
+
+
+def _finite(x: str) -> str:
+    return f"(NOT isnan({x}) AND abs({x}) < {_INF})"
 
 
 def _text(column: str, column_type: str) -> str:
