@@ -25,50 +25,33 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from make_data import path_for
+from measure import measure, survstudy_command
 
 PEERS = Path(__file__).parent / "peers"
-BIN = Path(sys.executable).parent
 #: Larger than this, only survstudy and the floor run.
 IN_MEMORY_LIMIT = 20_000_000
 #: Agreement required before timing (relative; the medians must be equal).
 TOLERANCE = 1e-8
 
 
-@dataclass(frozen=True)
-class Run:
-    wall: float
-    cpu: float  # user + system seconds of the process and the children it waited for
-    peak: int  # bytes
-    output: str
-
-
-def _survstudy() -> list[str]:
-    exe = BIN / "survstudy"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "survstudy.cli"]
-
-
 def _has_spark_option() -> bool:
     done = subprocess.run(
-        [*_survstudy(), "km", "--help"], capture_output=True, text=True, check=False
+        [*survstudy_command(), "km", "--help"], capture_output=True, text=True, check=False
     )
     return "--engine" in done.stdout
 
 
 def commands(path: Path, spark: bool) -> dict[str, list[str]]:
     km = [
-        *_survstudy(), "km", str(path), "--time", "months", "--event", "died",
+        *survstudy_command(), "km", str(path), "--time", "months", "--event", "died",
         "--group", "arm", "--at", "12,36", "--json",
     ]  # fmt: skip
     out = {
@@ -86,63 +69,10 @@ def commands(path: Path, spark: bool) -> dict[str, list[str]]:
     return out
 
 
-def _children(pid: int) -> list[int]:
-    """Every descendant of ``pid`` (from /proc, Linux)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        kids = parents.get(todo.pop(), [])
-        out += kids
-        todo += kids
-    return out
 
 
-def _rss(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
-def measure(command: list[str]) -> Run:
-    """Run ``command`` to completion: wall time, peak memory of its process tree, stdout."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err)
-        peak_tree = 0
-        done = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak_tree
-            while not done.wait(0.05):
-                tree = [process.pid, *_children(process.pid)]
-                peak_tree = max(peak_tree, sum(_rss(p) for p in tree))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        done.set()
-        sampler.join()
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if process.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{err.read()[-3000:]}")
-        cpu = usage.ru_utime + usage.ru_stime
-        return Run(wall, cpu, max(usage.ru_maxrss * 1024, peak_tree), out.read())
 
 
 def numbers(name: str, output: str) -> dict[str, Any]:

@@ -43,40 +43,25 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).parent))
+from measure import Run, measure, survstudy_command
+
 HERE = Path(__file__).parent
 DATA = HERE / "data"
 PEER = HERE / "peers" / "lifelines_report.py"
-BIN = Path(sys.executable).parent
 SEED = 2026
 VERSION = 1  # of the data files' names: bump if the generator's output changes
 #: Agreement required before timing (relative).
 TOLERANCE = 1e-6
 REPORT, LIFELINES = "survstudy report", "pandas+lifelines"
-
-
-@dataclass(frozen=True)
-class Run:
-    wall: float
-    cpu: float  # user + system seconds of the process and the children it waited for
-    peak: int  # bytes
-    output: str
-    killed: bool  # passed the memory limit and was killed
-
-
-def _survstudy() -> list[str]:
-    exe = BIN / "survstudy"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "survstudy.cli"]
 
 
 def _example_study() -> Path:
@@ -98,7 +83,7 @@ def registry(rows: int, fmt: str) -> Path:
         print(f"generating {rows:,} patients as {fmt} ...", flush=True)
         subprocess.run(
             [
-                *_survstudy(),
+                *survstudy_command(),
                 "synth",
                 "--patients",
                 str(rows),
@@ -129,74 +114,12 @@ def study_file(data: Path) -> Path:
 # ---- measuring --------------------------------------------------------------------------------
 
 
-def _tree(pid: int) -> list[int]:
-    """``pid`` and every descendant (from /proc)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    out, todo = [pid], [pid]
-    while todo:
-        kids = parents.get(todo.pop(), [])
-        out += kids
-        todo += kids
-    return out
-
-
-def _rss(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def measure(command: list[str], limit: int) -> Run:
-    """Run ``command``: wall and CPU time, peak memory of its process tree, stdout.
-
-    The process (in its own session) is killed when its tree's memory passes ``limit`` bytes.
-    """
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, start_new_session=True)
-        peak, killed = 0, False
-        done = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak, killed
-            while not done.wait(0.05):
-                peak = max(peak, sum(_rss(p) for p in _tree(process.pid)))
-                if peak > limit and not killed:
-                    killed = True
-                    os.killpg(process.pid, signal.SIGKILL)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        done.set()
-        sampler.join()
-        code = process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if code != 0 and not killed:
-            raise RuntimeError(f"{' '.join(command)} failed ({code}):\n{err.read()[-3000:]}")
-        cpu = usage.ru_utime + usage.ru_stime
-        return Run(wall, cpu, max(usage.ru_maxrss * 1024, peak), out.read(), killed)
-
-
 def run_report(study: Path, limit: int) -> tuple[Run, dict[str, Any] | None]:
     """``survstudy report STUDY --out DIR`` in a fresh folder; its results.json (None if killed)."""
     parent = Path(tempfile.mkdtemp(prefix="report-out-", dir=DATA))
     try:
         out = parent / "report"
-        run = measure([*_survstudy(), "report", str(study), "--out", str(out)], limit)
+        run = measure([*survstudy_command(), "report", str(study), "--out", str(out)], limit)
         if run.killed:
             return run, None
         return run, json.loads((out / "results.json").read_text(encoding="utf-8"))

@@ -1,8 +1,9 @@
 """A study loaded from its study file: the object the report, the CLI and the web app use.
 
-:func:`load_study` reads the study file and the registry it names into DuckDB, types and
-checks every column, derives the endpoints and intervals from dates and applies the cohort
-steps — all in SQL, so a registry of tens of millions of rows never has to fit in pandas. The
+:func:`load_study` reads the study file and the registry it names into the SQL engine (DuckDB,
+or Spark), types and checks every column, derives the endpoints and intervals from dates and
+applies the cohort steps — all in SQL, so a registry of tens of millions of rows never has to
+fit in pandas. The
 returned :class:`Study` holds the DuckDB connection with the study table, the cohort flow and
 every problem found (errors, warnings, notes); :attr:`Study.data` materialises the cohort as a
 pandas DataFrame only when a caller asks for rows.
@@ -26,21 +27,14 @@ from survstudy.config import (
     did_you_mean,
     load_config,
 )
-from survstudy.data.checks import FIRST_OF_ID, check_dates
+from survstudy.data.checks import check_dates
 from survstudy.data.cohort import STEP, CohortFlow, cohort_predicates, count_flow
-from survstudy.data.endpoints import (
-    Derived,
-    derivation_log_sql,
-    derive_select,
-    endpoint_sql,
-    interval_sql,
-    ready_made_sql,
-)
-from survstudy.data.events import EventSpec
-from survstudy.data.findings import Finding, locate
-from survstudy.data.registry import REGISTRY, Registry, read_registry
-from survstudy.data.sql import lit, lookup_table, q, text_of
-from survstudy.data.typed import TYPED, Typed, type_registry
+from survstudy.data.endpoints import derivation_log_sql
+from survstudy.data.findings import locate
+from survstudy.data.registry import read_registry
+from survstudy.data.sql import q, text_of
+from survstudy.data.study_table import StudyTable, derive, flags, labels
+from survstudy.data.typed import TYPED, type_registry
 from survstudy.engine.sqlengine import Engine, open_engine
 from survstudy.errors import InputError, Problem
 
@@ -216,139 +210,6 @@ def _with_source(study: StudyFile, data: str | Path) -> StudyFile:
     return StudyFile(study.path, c.model_copy(update={"data": new_data}), study.lines)
 
 
-class _Table:
-    """The study table under construction: extra columns over the typed registry (computed in
-    the first SELECT, with the raw registry and lookup tables at hand), then derived stages."""
-
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
-        pid = q(registry.id_column)
-        # the first row of each id that occurs more than once (a hash aggregate, not a window
-        # over every row)
-        self.first: list[str] = [f"__dups.{FIRST_OF_ID}"]
-        self.joins: list[str] = [
-            f"LEFT JOIN (SELECT {pid} AS __id, min(__row) AS {FIRST_OF_ID} FROM {TYPED} "
-            f"GROUP BY {pid} HAVING count(*) > 1) __dups ON t.{pid} = __dups.__id"
-        ]
-        self.findings: list[Finding] = []
-
-    def raw_text(self, column: str) -> str:
-        return text_of(column, self.registry.types[column]).replace(q(column), f"r.{q(column)}")
-
-    def verdict(self, spec: EventSpec, name: str) -> str:
-        """A first-SELECT column ``name``: 1 event, 0 no event, -1 unknown code, NULL missing."""
-        text = self.raw_text(spec.column)
-        found = self.registry.engine.sql(
-            f"SELECT DISTINCT v FROM (SELECT {text} AS v FROM {REGISTRY} r) WHERE v IS NOT NULL"
-        ).fetchall()
-        values = [str(v) for (v,) in found]
-        codes = [-1 if (k := spec.classify(v)) is None else int(k) for v in values]
-        alias = f"__e{len(self.joins)}"
-        table = lookup_table(
-            self.registry.engine, alias, {"t": values, "v": codes}, {"t": "VARCHAR", "v": "INTEGER"}
-        )
-        self.joins.append(f"LEFT JOIN {table} {alias} ON {text} = {alias}.t")
-        self.first.append(f"CASE WHEN {text} IS NULL THEN NULL ELSE {alias}.v END AS {q(name)}")
-        return q(name)
-
-    def create(self, engine: Engine, derived: list[Derived]) -> None:
-        first = (
-            f"(SELECT t.*, {', '.join(self.first)} FROM {TYPED} t "
-            f"JOIN {REGISTRY} r ON r.__row = t.__row {' '.join(self.joins)})"
-        )
-        engine.create_table(_DERIVED, derive_select(derived, first))
-
-
-def _ready_made(study: StudyFile, table: _Table, name: str) -> Derived | Problem:
-    spec = study.config.endpoints[name]
-    assert spec.time is not None
-    assert spec.event is not None
-    event = EventSpec.parse(spec.event)
-    for col, key in ((spec.time, "time"), (event.column, "event")):
-        if col not in table.registry.types:
-            return study.problem(("endpoints", name, key), "column is not in the data", col)
-    text = table.raw_text(spec.time)
-    time = q(f"{name}#rt")
-    table.first.append(f"TRY_CAST({text} AS DOUBLE) AS {time}")
-    table.first.append(f"{text} IS NOT NULL AS {q(name + '#rtgiven')}")
-    table.findings.append(
-        Finding(
-            spec.time, f"{q(name + '#rtgiven')} AND {time} IS NULL", lit("time is not a number")
-        )
-    )
-    table.findings.append(Finding(spec.time, f"{time} < 0", lit("time is negative")))
-    verdict = table.verdict(event, f"{name}#re")
-    table.findings.append(
-        Finding(
-            event.column,
-            f"{verdict} = -1",
-            lit(
-                f"not an event value of '{spec.event}'; "
-                'use 0/1, yes/no or say the codes: event = "column=CODE"'
-            ),
-        )
-    )
-    return ready_made_sql(
-        name, spec, study.config, time, f"CASE WHEN {verdict} >= 0 THEN {verdict} END"
-    )
-
-
-def _derive(study: StudyFile, typed: Typed, table: _Table) -> tuple[list[Derived], list[Problem]]:
-    c = study.config
-    derived: list[Derived] = []
-    problems: list[Problem] = []
-    for name, spec in c.endpoints.items():
-        if spec.time is not None:
-            got = _ready_made(study, table, name)
-            if isinstance(got, Problem):
-                problems.append(got)
-                continue
-            derived.append(got)
-        else:
-            derived.append(endpoint_sql(name, spec, c))
-    for name, iv in c.intervals.items():
-        derived.append(interval_sql(name, iv, c))
-        for col in (iv.start, iv.end):
-            table.findings.append(
-                Finding(
-                    col,
-                    q(f"{col}#m"),
-                    lit(f"date missing: interval {name} not computed for this patient"),
-                    severity="warning",
-                )
-            )
-    return derived, problems
-
-
-def _flags(study: StudyFile, typed: Typed, table: _Table) -> dict[str, tuple[str, str]]:
-    out = {}
-    for name, var in study.config.variables.items():
-        if var.flag and name in typed.kinds and typed.kinds[name] == "date":
-            spec = EventSpec.parse(var.flag)
-            if spec.column in table.registry.types:
-                out[name] = (spec.column, table.verdict(spec, f"{name}#flag"))
-    return out
-
-
-def _labels(study: StudyFile, derived: list[Derived]) -> tuple[dict[str, str], dict[str, Key]]:
-    c = study.config
-    labels = {name: var.label for name, var in c.variables.items() if var.label}
-    where: dict[str, Key] = {}
-    for d in derived:
-        if d.event is not None:
-            labels[d.time] = f"{d.label} ({d.unit})"
-            labels[d.event] = f"{d.label}: event"
-            where[d.time] = where[d.event] = ("endpoints", d.name)
-            continue
-        labels[d.time] = f"{d.label} ({d.unit})"
-        where[d.time] = ("intervals", d.name)
-        spec = c.intervals[d.name]
-        if spec.flag and spec.flag_within_days is not None:
-            labels[spec.flag] = spec.flag_label or spec.flag
-            where[spec.flag] = ("intervals", d.name, "flag")
-    return labels, where
-
-
 def _check_analysis(study: StudyFile, names: list[str]) -> list[Problem]:
     a = study.config.analysis
     wanted: list[tuple[Key, str]] = []
@@ -406,10 +267,10 @@ def _load(study: StudyFile, engine: Engine, strict: bool, today: dt.date | None)
     typed = type_registry(study, registry)
     if any(p.severity == "error" for p in typed.problems):
         raise InputError([*typed.problems, *registry.problems])
-    table = _Table(registry)
-    derived, problems = _derive(study, typed, table)
-    flags = _flags(study, typed, table)
-    labels, where = _labels(study, derived)
+    table = StudyTable(registry)
+    derived, problems = derive(study, typed, table)
+    flag_verdicts = flags(study, typed, table)
+    names, where = labels(study, derived)
     problems += [
         study.problem(
             where[col],
@@ -424,17 +285,18 @@ def _load(study: StudyFile, engine: Engine, strict: bool, today: dt.date | None)
     problems += _check_analysis(study, columns)
     if problems:
         raise InputError(problems)
-    table.create(engine, derived)
+    table.create(engine, _DERIVED, derived)
     engine.drop(TYPED)
     step = cohort_predicates(study, engine, _DERIVED, set(typed.dates))
     engine.create_view(_ALL, f"SELECT *, {step} AS {STEP} FROM {_DERIVED}")
     engine.create_view(COHORT, f"SELECT * FROM {_ALL} WHERE {STEP} < 0 ORDER BY __row")
     flow = count_flow(study, engine, _ALL)
-    first_row = int(registry.row_of[registry.main].format(t="x").split("+")[1].strip(" )"))
     findings = [
         *typed.findings,
         *table.findings,
-        *check_dates(study.config, registry.id_column, first_row, typed.dates, flags, today),
+        *check_dates(
+            study.config, registry.id_column, registry.first_row, typed.dates, flag_verdicts, today
+        ),
     ]
     located = locate(registry, _ALL, findings, keep=f"{STEP} < 0")
     order = {"error": 0, "warning": 1, "note": 2}
@@ -458,7 +320,7 @@ def _load(study: StudyFile, engine: Engine, strict: bool, today: dt.date | None)
         levels=levels,
         flow=flow,
         problems=tuple(all_problems),
-        labels=labels,
+        labels=names,
         log_sql=derivation_log_sql(
             derived, COHORT, registry.row_of[registry.main].format(t=COHORT), registry.id_column
         ),

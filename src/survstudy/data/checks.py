@@ -18,6 +18,7 @@ from survstudy.data.endpoints import cutoff_days
 from survstudy.data.findings import Finding
 from survstudy.data.sql import lit, q
 from survstudy.data.typed import days, is_missing
+from survstudy.errors import Severity
 
 __all__ = ["FIRST_OF_ID", "check_dates", "starts_of"]
 
@@ -37,6 +38,15 @@ def _against(template: str, column: str) -> str:
     """Message SQL: ``template`` with {} replaced by the ISO date of ``column``."""
     before, _, after = template.partition("{}")
     return f"{lit(before)} || {_iso(column)} || {lit(after)}"
+
+
+def _after_cutoff(
+    column: str, cutoff: float, message: str, severity: Severity = "error"
+) -> list[Finding]:
+    """Dates of ``column`` after the cutoff (none without a cutoff)."""
+    if cutoff == float("inf"):
+        return []
+    return [Finding(column, f"{days(column)} > {lit(cutoff)}", lit(message), severity=severity)]
 
 
 def starts_of(config: StudyConfig, censor_col: str) -> list[str]:
@@ -146,18 +156,12 @@ def check_dates(
                     _against(f"date is before the origin ({ep.origin} {{}})", ep.origin),
                 )
             )
-            if cutoff != float("inf"):
-                found.append(
-                    Finding(
-                        col,
-                        f"{days(col)} > {lit(cutoff)}",
-                        lit(
-                            f"event after the cutoff ({c.follow_up.cutoff}): counted as "
-                            "censored at the cutoff"
-                        ),
-                        severity="note",
-                    )
-                )
+            found += _after_cutoff(
+                col,
+                cutoff,
+                f"event after the cutoff ({c.follow_up.cutoff}): counted as censored at the cutoff",
+                "note",
+            )
             if has_contact:
                 assert censor_col is not None
                 is_death = col == death_col
@@ -202,16 +206,10 @@ def check_dates(
                 lit(f"date missing; needed as the origin of {', '.join(names)}"),
             )
         )
-        if cutoff != float("inf"):
-            found.append(
-                Finding(
-                    col,
-                    f"{days(col)} > {lit(cutoff)}",
-                    lit(
-                        f"origin of {', '.join(names)} is after the cutoff "
-                        f"({c.follow_up.cutoff}); exclude the patient with a [[cohort]] "
-                        "step or correct the date"
-                    ),
-                )
-            )
+        found += _after_cutoff(
+            col,
+            cutoff,
+            f"origin of {', '.join(names)} is after the cutoff ({c.follow_up.cutoff}); exclude "
+            "the patient with a [[cohort]] step or correct the date",
+        )
     return found

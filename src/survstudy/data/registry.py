@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from survstudy.config import Key, StudyFile, _SourceFields, did_you_mean
 from survstudy.data.dates import ExcelSystem
-from survstudy.data.sources import NULL_STRINGS
+from survstudy.data.sources import NULL_STRINGS, SUFFIXES
 from survstudy.data.sql import q, text_of
 from survstudy.errors import InputError, Problem
 
@@ -45,15 +45,6 @@ __all__ = [
 ROWS_SHOWN = 20
 
 _SQLITE = {".sqlite", ".sqlite3", ".db"}
-_FILE_KINDS = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".txt": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".xlsx": "xlsx",
-    ".xlsm": "xlsx",
-}
 
 
 @dataclass(frozen=True)
@@ -162,7 +153,7 @@ def read_table(spec: _SourceFields, study: StudyFile, key: Key, *, scan: bool = 
     suffix = path.suffix.lower()
     if suffix in _SQLITE:
         return _read_sqlite(path, spec, study, key)
-    kind = _FILE_KINDS.get(suffix)
+    kind = SUFFIXES.get(suffix)
     if kind is None:
         raise _fail(
             study,
@@ -363,7 +354,8 @@ class Registry:
     ``types`` gives each column's DuckDB type (CSV columns are text, as written); ``origin``
     maps a column to the table it came from; ``row_of`` maps a table name to SQL over
     :data:`REGISTRY` (aliased ``{t}``) giving the user's row number in that table (NULL when a
-    joined table has no row for the patient); ``id_text`` is SQL for the patient id as text.
+    joined table has no row for the patient); ``first_row`` is the user's number of the main
+    table's first data row; ``id_text`` is SQL for the patient id as text.
     """
 
     engine: Engine
@@ -374,6 +366,7 @@ class Registry:
     origin: dict[str, str]
     row_of: dict[str, str]
     excel_system: dict[str, ExcelSystem | None]
+    first_row: int
     problems: tuple[Problem, ...] = ()
 
     @property
@@ -474,7 +467,16 @@ def read_registry(study: StudyFile, engine: Engine) -> Registry:
         engine.drop(name)
     n = int(engine.sql(f"SELECT count(*) FROM {REGISTRY}").fetchall()[0][0])
     return Registry(
-        engine, n, data.id, tuple(types), types, origin, row_of, systems, tuple(problems)
+        engine,
+        n,
+        data.id,
+        tuple(types),
+        types,
+        origin,
+        row_of,
+        systems,
+        main.first_row,
+        tuple(problems),
     )
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-__all__ = ["NULL_STRINGS", "Source", "open_source", "read_frame"]
+__all__ = ["NULL_STRINGS", "SUFFIXES", "Source", "open_source", "read_frame"]
 
 #: Text read as a missing value in CSV files (R writes NA).
 NULL_STRINGS = ("", "NA", "N/A", "NaN", "nan", "NULL", "null", ".")
