@@ -150,6 +150,8 @@ def test_format_count() -> None:
     assert format_count(13.0) == "13"
     assert format_count(12.25) == "12.3"  # weighted count: one decimal, half away from zero
     assert format_count(None) == "NA"
+    assert format_count(2982) == "2982"  # four digits stay together
+    assert format_count(5_499_509) == "5,499,509"  # registry counts are grouped
 
 
 @pytest.mark.parametrize(

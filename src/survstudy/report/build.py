@@ -145,8 +145,8 @@ def _km_figures(results: StudyResults, ep: EndpointResult, start: int,
     n = int(ep.overall.curves[0].n)
     marks = "; | censored" if shows_censor_marks(ep.overall) else ""
     out[ep.name] = _render(fig, f"{ep.name}-overall", start,
-                           f"{ep.label} of all {n} patients (Kaplan-Meier estimate with 95% "
-                           f"confidence band{marks}).",
+                           f"{ep.label} of all {format_count(n)} patients (Kaplan-Meier "
+                           f"estimate with 95% confidence band{marks}).",
                            f"Kaplan-Meier curve of {ep.label.lower()}, all patients")
     for i, c in enumerate(ep.comparisons, start=1):
         fig = km_figure(c.km, test=c.test, exact=c.exact, labels=labels.get(c.variable, {}),
@@ -231,14 +231,15 @@ def _flow_section(results: StudyResults, fig_no: int) -> tuple[Section, int]:
                       "Flow chart of patients included and excluded")
         blocks.append(fig)
         fig_no += 1
-    steps = "; ".join(f"{s.step.lower()}: {s.n_after} remaining, {s.n_excluded} excluded "
+    steps = "; ".join(f"{s.step.lower()}: {format_count(s.n_after)} remaining, "
+                      f"{format_count(s.n_excluded)} excluded "
                       f"({s.reason or s.rule})" for s in flow.steps)
-    text = f"The registry held {flow.n_registry} patients"
+    text = f"The registry held {format_count(flow.n_registry)} patients"
     text += f" (inclusion steps — {steps})" if steps else ""
     if flow.n_final == flow.n_registry:
         text += ", all of whom were analysed."
     else:
-        text += f"; {flow.n_final} of them were analysed."
+        text += f"; {format_count(flow.n_final)} of them were analysed."
     blocks.insert(0, Paragraph(text))
     return Section("Cohort", tuple(blocks), id="cohort"), fig_no
 
@@ -345,7 +346,7 @@ def _prognostic_tables(results: StudyResults, number: int) -> list[Table]:
         counts = ""
         if len(sizes) == 1:
             n, events = sizes.pop()
-            counts = f"{n} patients, {events} events. "
+            counts = f"{format_count(n)} patients, {format_count(events)} events. "
         notes = [f"HR: hazard ratio. {counts}Ties by the {p.ties.capitalize()} method. "
                  "A factor's p beside its name tests all its levels together."]
         if kind == "Multivariable":
@@ -422,7 +423,8 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
     when = (generated or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     n = study.flow.n_final
     cutoff = cfg.follow_up.cutoff
-    subtitle = f"{n} patients" + (f" · follow-up until {cutoff.isoformat()}" if cutoff else "")
+    subtitle = f"{format_count(n)} patients"
+    subtitle += f" · follow-up until {cutoff.isoformat()}" if cutoff else ""
     subtitle += f" · times in {study.time_unit}"
     return Document(
         title=cfg.study.title,

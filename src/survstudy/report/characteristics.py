@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from survstudy.report.document import Cell, Table
 from survstudy.report.format import (
+    format_count,
     format_mean_sd,
     format_n_percent,
     format_number,
@@ -69,9 +70,9 @@ def characteristics_block(
         isinstance(r, CategoricalRow) and r.odds_ratio is not None for r in ordered)
     header = (
         Cell("Characteristic"),
-        *[_right(f"{group_label(g, group_labels)} (n = {n})")
+        *[_right(f"{group_label(g, group_labels)} (n = {format_count(n)})")
           for g, n in zip(table.groups, table.n, strict=True)],
-        _right(f"All patients (n = {table.n_overall})"),
+        _right(f"All patients (n = {format_count(table.n_overall)})"),
         _right("p"),
         *([_right("OR (95% CI)")] if with_or else []),
     )

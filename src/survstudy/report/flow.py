@@ -10,6 +10,7 @@ import textwrap
 from typing import TYPE_CHECKING, Any
 
 from survstudy.data.cohort import CohortFlow
+from survstudy.report.format import format_count
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -22,7 +23,7 @@ _SIDE: dict[str, Any] = {**_BOX, "facecolor": "#f4f5f7", "edgecolor": "#5b6470"}
 
 
 def _n(n: int) -> str:
-    return f"n = {n:,}"
+    return f"n = {format_count(n)}"
 
 
 def flow_figure(flow: CohortFlow, registry_label: str = "Patients in the registry") -> Figure:

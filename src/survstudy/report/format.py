@@ -72,11 +72,14 @@ def _round(value: Decimal, digits: int) -> str:
 
 
 def format_count(n: float | None, *, digits: int = 1, missing: str = "NA") -> str:
-    """A count: ``"13"`` when whole, else (weighted data) with ``digits`` decimals."""
+    """A count: ``"13"`` when whole, else (weighted data) with ``digits`` decimals; digits
+    grouped by commas from five digits on (``"2982"``, ``"12,345"``), as registries need."""
     if is_missing(n):
         return missing
     assert n is not None
-    return str(int(n)) if float(n).is_integer() else format_number(n, digits)
+    if not float(n).is_integer():
+        return format_number(n, digits)
+    return f"{int(n):,}" if abs(n) >= 10_000 else str(int(n))
 
 
 def format_p(p: float | None, digits: int = 3, *, prefix: bool = False, missing: str = "NA") -> str:

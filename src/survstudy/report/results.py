@@ -302,7 +302,7 @@ def _characteristics(study: Study, group: str | None) -> CharacteristicsTable | 
               if (var := cfg.variables.get(n)) is not None and (lv := var.levels)}
     return characteristics_table_sql(study.engine, relation, group, categorical, continuous,
                                      groups=list(_levels(study, group)), levels=levels,
-                                     source=str(cfg.data.source))
+                                     source="cohort")
 
 
 def analyse_study(study: Study) -> StudyResults:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from survstudy.config import DAYS_PER_UNIT
 from survstudy.report.format import (
     format_ci,
+    format_count,
     format_exact_p,
     format_median,
     format_p,
@@ -129,12 +130,13 @@ def results_sentences(
             respectively = ", respectively" if len(rates) > 1 else ""
             verb = "were" if len(rates) > 1 else "was"
             out.append(
-                f"The {_and(phrases)} {name} rate{'s' if len(rates) > 1 else ''} of the {n} "
-                f"patients {verb} {_and(rates)}{respectively}{fig}."
+                f"The {_and(phrases)} {name} rate{'s' if len(rates) > 1 else ''} of the "
+                f"{format_count(n)} patients {verb} {_and(rates)}{respectively}{fig}."
             )
         median = overall.median
         out.append(
-            f"Among the {n} patients, {int(overall.events)} events were observed; the median "
+            f"Among the {format_count(n)} patients, {format_count(overall.events)} events were "
+            "observed; the median "
             f"{name} was "
             f"{format_median(median.estimate)} {unit} (95% CI "
             f"{format_ci(median.ci_lower, median.ci_upper, missing='NR')}) and the median "
@@ -216,7 +218,7 @@ def methods_paragraphs(results: StudyResults) -> list[str]:
     cfg = study.config
     unit = study.time_unit
     paragraphs = []
-    cohort = f"The analysis included {study.flow.n_final} patients"
+    cohort = f"The analysis included {format_count(study.flow.n_final)} patients"
     if cfg.follow_up.cutoff is not None:
         cohort += f"; follow-up ended on {cfg.follow_up.cutoff:%d %B %Y}".replace(" 0", " ")
     paragraphs.append(cohort + ".")
