@@ -436,3 +436,33 @@ def test_many_censorings_are_not_drawn_as_a_solid_bar() -> None:
              if (line.get_gid() or "").startswith("km-censor")]
     assert marks
     assert not any(line.get_visible() for line in marks)
+
+
+def test_large_cohort_labels_never_cross_a_curve() -> None:
+    """Smooth curves of a large cohort end together near 0: a label is beside its own curve,
+    off every curve, or left out (the summary table names the group in its colour)."""
+    from survstudy.stats.km import kaplan_meier_counts
+
+    rng = np.random.default_rng(7)
+    n = 400_000
+    arm = rng.random(n) < 0.55
+    death = rng.exponential(np.where(arm, 72.0, 34.0))
+    follow = rng.uniform(0, 200, n)
+    counts = survstudy.count_table(
+        np.minimum(death, follow).round(1), death <= follow,
+        np.where(arm, "solitary liver metastasis", "liver and extrahepatic metastasis"),
+    )  # fmt: skip
+    fig = km_figure(kaplan_meier_counts(counts))
+    r = renderer(fig)
+    ax = axes(fig, "survival")
+    labels = [t for t in ax.texts if (t.get_gid() or "").startswith("km-label")]
+    assert labels  # at least one group is named beside its curve
+    for label in labels:
+        box = label.get_window_extent(r)
+        for line in curve_lines(fig):
+            points = ax.transData.transform(np.column_stack(line.get_data()))
+            inside = (
+                (points[:, 0] > box.x0) & (points[:, 0] < box.x1)
+                & (points[:, 1] > box.y0) & (points[:, 1] < box.y1)
+            )  # fmt: skip
+            assert not inside.any(), (label.get_text(), line.get_gid())

@@ -435,7 +435,9 @@ def _label_candidates(
     s: _Steps, w: float, h: float, p: _Placer
 ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
     """Lower-left corners for a curve label: at the curve's end (right of a censored end,
-    along its last plateau) first, then along its longest other plateaus."""
+    along its last plateau) first, then along its longest other plateaus, then (for smooth
+    curves of large cohorts, which have no long plateau) above-right or below-left of points
+    along the curve, where the curve itself stays clear of the label."""
     gx, gy = p.pad_x * 1.5, p.pad_y * 1.5
     starts, ends, values = s.x[:-1], s.x[1:], s.y[:-1]
     plateaus = [i for i in range(values.size) if values[i] > 0 and ends[i] > starts[i]]
@@ -447,13 +449,27 @@ def _label_candidates(
     end = [(float(s.x[-1] + gx), float(s.y[-1] - h / 2))] if s.y[-1] > 0 else []
     end += [c for i in plateaus[-1:] for c in around(i)]
     longest = sorted(plateaus[:-1], key=lambda i: starts[i] - ends[i])[:10]
-    return end, [c for i in longest for c in around(i)]
+    along = []
+    for x in np.linspace(s.x[0], s.x[-1], 12)[1:-1]:
+        y = float(s.y[max(int(np.searchsorted(s.x, x, side="right")) - 1, 0)])
+        along += [(float(x), y + gy), (float(x) - w, y - gy - h)]
+    return end, [c for i in longest for c in around(i)] + along
 
 
 def _place_labels(
-    ax: Axes, p: _Placer, steps: Sequence[_Steps], names: Sequence[str], colours: Sequence[str]
+    ax: Axes,
+    p: _Placer,
+    steps: Sequence[_Steps],
+    names: Sequence[str],
+    colours: Sequence[str],
+    named_elsewhere: bool = False,
 ) -> None:
-    """Name each curve next to it, off the other curves; nudge vertically when crowded."""
+    """Name each curve next to it, off the other curves; nudge vertically when crowded.
+
+    With ``named_elsewhere`` (the summary table names each group in its colour), a label
+    that finds no place beside its own curve, clear of the others, is left out rather than
+    drawn across them.
+    """
     import matplotlib.patheffects as pe
 
     halo = [pe.withStroke(linewidth=2.8, foreground="white")]
@@ -467,6 +483,9 @@ def _place_labels(
         spot = p.find(w, h, at_end, (1, 2)) or p.find(w, h, elsewhere, (1, 2))
         if spot is not None:
             x, y = spot[0], spot[1]
+        elif named_elsewhere:  # no place beside its own curve: the summary names it
+            text.remove()
+            continue
         else:  # crowded: the first choice, moved up or down off the other labels
             first = candidates[0] if candidates else (p.pad_x, p.y_end / 2)
             x, y0 = min(max(float(first[0]), 0.0), p.x_end - w), float(first[1])
@@ -645,7 +664,7 @@ class _Layout:
         if not lines_placed:
             _add_block(ax, placer, _text_block(self.lines), (0, 1, 2), force=True)
         if not single:
-            _place_labels(ax, placer, steps, self.names, self.colours)
+            _place_labels(ax, placer, steps, self.names, self.colours, named_elsewhere=summary)
         # freeze the layout the labels were placed against: saving at another dpi must not move
         # the axes under them, and the same figure must give the same files
         fig.draw_without_rendering()
