@@ -148,3 +148,28 @@ def test_workspace_has_a_memory_limit_and_is_removed(monkeypatch: pytest.MonkeyP
     del study, engine
     gc.collect()
     assert not folder.exists()
+
+
+@needs_java
+def test_spark_row_numbers_across_file_splits(tmp_path: Path) -> None:
+    """A CSV read in many splits still names the rows the user sees (header = row 1)."""
+    from survstudy.engine.spark import spark_session
+
+    frame = pd.read_csv(LIVER.parent / "registry.csv", dtype=str, keep_default_na=False)
+    big = pd.concat([frame] * 300, ignore_index=True)  # 3,900 rows
+    big["patient_id"] = [f"P{i}" for i in range(len(big))]
+    big.loc[3001, "patient_id"] = "P17"  # a duplicate far into the file
+    big.loc[2500, "death_date"] = "2001-01-01"  # death before resection
+    big.to_csv(tmp_path / "registry.csv", index=False)
+    (tmp_path / "study.toml").write_text(LIVER.read_text())
+    spark = spark_session()
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "16384")
+    try:
+        got = _snapshot(tmp_path / "study.toml", "spark")
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    want = _snapshot(tmp_path / "study.toml", "duckdb")
+    assert got["problems"] == want["problems"]
+    rows = {(p["column"], p["row"]) for p in want["problems"]}
+    assert {("patient_id", 3003), ("death_date", 2502)} <= rows
+    assert got["log"] == want["log"]

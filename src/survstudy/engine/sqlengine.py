@@ -266,7 +266,6 @@ class SparkEngine:
         """Read a CSV or Parquet file (or a pandas frame) as ``name`` with its ``__row`` (the
         position in the file: Spark keeps the order of a file's splits)."""
         from pyspark.sql import functions as F
-        from pyspark.sql.window import Window
 
         if kind == "csv":
             assert path is not None
@@ -285,9 +284,7 @@ class SparkEngine:
             import pyarrow as pa
 
             data = self.spark.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False))
-        order = Window.orderBy(F.monotonically_increasing_id())
-        data = data.select((F.row_number().over(order) - 1).alias("__row"), "*")
-        self._view(name, data.localCheckpoint(eager=True))
+        self._view(name, _numbered(self.spark, data))
 
     def lookup(self, name: str, table: pa.Table) -> None:
         self._view(name, self.spark.createDataFrame(table))
@@ -303,6 +300,30 @@ class SparkEngine:
     def close(self) -> None:
         for name in list(self.views):
             self.drop(name)
+
+
+def _numbered(spark: Any, data: Any) -> Any:
+    """``data`` with ``__row``, its 0-based position, materialised.
+
+    Spark's monotonically increasing id is (partition << 33) + position in the partition, and a
+    file's partitions are its splits in order: the rows of each partition are counted, and each
+    row's position is its partition's offset plus its place in it (no window over all rows,
+    which would pass every row through one task).
+    """
+    from pyspark.sql import functions as F
+
+    columns = [F.col(f"`{c}`") for c in data.columns]
+    tagged = data.withColumn("__id", F.monotonically_increasing_id()).localCheckpoint(eager=True)
+    part = F.shiftright(F.col("__id"), 33)
+    sizes = sorted(tagged.groupBy(part.alias("p")).count().collect())
+    offsets, total = [], 0
+    for p, n in sizes:
+        offsets.append((int(p), total))
+        total += int(n)
+    table = spark.createDataFrame(offsets or [(0, 0)], "__p long, __offset long")
+    position = F.col("__id").bitwiseAND((1 << 33) - 1) + F.col("__offset")
+    numbered = tagged.join(F.broadcast(table), part == F.col("__p"))
+    return numbered.select(position.alias("__row"), *columns).localCheckpoint(eager=True)
 
 
 def _duckdb_types(fields: Sequence[tuple[str, str]]) -> dict[str, str]:
