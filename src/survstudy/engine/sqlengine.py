@@ -11,6 +11,7 @@ local checkpoint, so the same study gives the same numbers on a cluster.
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import shutil
 import tempfile
@@ -215,6 +216,10 @@ class SparkEngine:
 
         self.spark = spark_session(master)
         self.prefix = f"survstudy_{uuid.uuid4().hex[:8]}_"
+        # a query Spark rejects (say a cohort's `where`) becomes one problem line of ours;
+        # PySpark would also log it, with its stack, as JSON on stderr
+        for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         self.views: set[str] = set()
 
     def _name(self, name: str) -> str:
