@@ -159,7 +159,7 @@ def _load(
             n_rows[mine & g_known],
         )
 
-    def values(name: str) -> tuple[IntArray, FloatArray]:
+    def values(name: str) -> tuple[list[FloatArray], IntArray]:
         return _values(con, relation, group, types[group], name, types[name], labels, source)
 
     return Table1Input(source, labels, n, excluded, tables.__getitem__, values)
@@ -191,19 +191,29 @@ def _values(
     value_type: str,
     labels: tuple[str, ...],
     source: str,
-) -> tuple[IntArray, FloatArray]:
-    """Group code and value (NaN = missing) of every row with a known group, in scan order."""
+) -> tuple[list[FloatArray], IntArray]:
+    """Each group's known values, sorted, and its number of missing values, rebuilt from the
+    distinct (group, value) counts the engine returns: a registry's ages are a few hundred
+    pairs, not a row per patient."""
     code = "CASE " + " ".join(
         f"WHEN g = {_literal(label)} THEN {i}" for i, label in enumerate(labels)
     ) + " END"
     sql = (
-        f"SELECT CAST({code} AS BIGINT) AS code, "
-        f"coalesce(x, CAST('NaN' AS DOUBLE)) AS x FROM (SELECT {_text(group, group_type)} AS g, "
-        f"{_number(name, value_type)} AS x FROM {relation}) WHERE g IS NOT NULL"
+        f"SELECT CAST({code} AS BIGINT) AS code, x, count(*) AS n FROM (SELECT "
+        f"{_text(group, group_type)} AS g, {_number(name, value_type)} AS x FROM {relation}) "
+        "WHERE g IS NOT NULL GROUP BY ALL"
     )
     fetched = scan(con, sql, f"reading {name} from {source}")
     codes = np.asarray(fetched["code"], dtype=np.int64)
-    return codes, np.asarray(fetched["x"], dtype=np.float64)
+    x = np.ma.filled(np.ma.asarray(fetched["x"], dtype=np.float64), np.nan)
+    n = np.asarray(fetched["n"], dtype=np.int64)
+    order = np.lexsort((x, codes))
+    codes, x, n = codes[order], x[order], n[order]
+    known = ~np.isnan(x)
+    k = len(labels)
+    samples = [np.repeat(x[known & (codes == j)], n[known & (codes == j)]) for j in range(k)]
+    missing = np.bincount(codes[~known], weights=n[~known], minlength=k).astype(np.int64)
+    return samples, missing
 
 
 def _bad_rows(con: Any, relation: str, name: str, value_type: str) -> list[tuple[int, Any]]:

@@ -51,6 +51,7 @@ __all__ = [
     "categorical_row",
     "characteristics_table",
     "continuous_row",
+    "group_samples",
 ]
 
 PERCENT_BASE = "patients with a known value in the group (missing values counted apart)"
@@ -230,8 +231,8 @@ def characteristics_table(
             missing = np.bincount(codes[coded.codes < 0], minlength=k).astype(np.int64)
             return coded.labels, table, missing
 
-        def values(name: str) -> tuple[IntArray, FloatArray]:
-            return codes, data_.continuous[name]
+        def values(name: str) -> tuple[list[FloatArray], IntArray]:
+            return group_samples(data_.continuous[name], codes, k)
 
         n = np.bincount(codes, minlength=k).astype(np.int64)
         return Table1Input(data_.source, data_.group.labels, n, data_.excluded, counts, values)
@@ -258,7 +259,7 @@ class Table1Input:
     n: IntArray
     excluded: int
     counts: Callable[[str], tuple[tuple[str, ...], IntArray, IntArray]]
-    values: Callable[[str], tuple[IntArray, FloatArray]]
+    values: Callable[[str], tuple[list[FloatArray], IntArray]]
 
 
 def assemble_table(
@@ -301,8 +302,8 @@ def assemble_table(
             )
         )
     for name in continuous:
-        codes, values = loaded.values(name)
-        rows.append(continuous_row(name, values, codes, labels, forced.get(name)))
+        samples, missing = loaded.values(name)
+        rows.append(continuous_row(name, samples, missing, labels, forced.get(name)))
     return CharacteristicsTable(
         source=loaded.source,
         group=group,
@@ -357,21 +358,30 @@ def categorical_row(
     )
 
 
+def group_samples(
+    values: FloatArray, group_codes: IntArray, k: int
+) -> tuple[list[FloatArray], IntArray]:
+    """Each group's known values (sorted) and its number of missing values (NaN)."""
+    known = ~np.isnan(values)
+    samples = [np.sort(values[known & (group_codes == j)]) for j in range(k)]
+    return samples, np.bincount(group_codes[~known], minlength=k).astype(np.int64)
+
+
 def continuous_row(
     name: str,
-    values: FloatArray,
-    group_codes: IntArray,
+    samples: Sequence[FloatArray],
+    missing: IntArray,
     groups: tuple[str, ...],
     force: str | None,
 ) -> ContinuousRow:
-    """The row of a continuous variable from each patient's group code and value (NaN =
-    missing): the exact tests and the normality checks need the values themselves."""
-    known = ~np.isnan(values)
-    samples = [values[known & (group_codes == j)] for j in range(len(groups))]
-    missing = np.bincount(group_codes[~known], minlength=len(groups))
+    """The row of a continuous variable from each group's known values, sorted (so the result
+    does not depend on row order), and its count of missing values: the exact tests and the
+    normality checks need the values themselves."""
+    samples = list(samples)
     summaries = tuple(summarise(s, int(m)) for s, m in zip(samples, missing, strict=True))
-    overall = summarise(values[known], int(missing.sum()))
-    if not known.any():
+    known = np.sort(np.concatenate(samples)) if samples else np.empty(0)
+    overall = summarise(known, int(missing.sum()))
+    if not known.size:
         test: TestResult = not_testable("all values are missing", forced=force is not None)
         normality: tuple[Normality | None, ...] = tuple(None for _ in groups)
     else:
