@@ -348,3 +348,14 @@ def test_all_values_missing(con: Any) -> None:
     assert_same(want, got)
     assert not got.row("grade").test.testable
     assert got.row("age").overall.missing == 3
+
+
+def test_row_order_does_not_change_a_single_digit() -> None:
+    """Each group's values are sorted before any sum: shuffled rows give the same table."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"arm": rng.choice(["a", "b"], 2000), "x": rng.lognormal(size=2000)})
+    want = characteristics_table(frame, "arm", continuous=["x"]).to_dict()
+    for _ in range(3):
+        shuffled = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+        got = characteristics_table(shuffled, "arm", continuous=["x"])
+        assert json.dumps(got.to_dict(), sort_keys=True) == json.dumps(want, sort_keys=True)
