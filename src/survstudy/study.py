@@ -136,9 +136,13 @@ class Study:
         """The DuckDB type of each column of :data:`COHORT`."""
         return self.engine.columns(COHORT)
 
+    def is_numeric(self, column: str) -> bool:
+        """Whether ``column`` holds numbers (declared continuous, all numbers, or derived)."""
+        return self.kinds.get(column) in ("continuous", "number", "derived")
+
     def text(self, column: str) -> str:
         """SQL of ``column`` as text (numbers without a trailing .0), for labels and levels."""
-        return text_of(column, self.types[column])
+        return text_of(q(column), self.types[column])
 
     def write_log(self, path: str | Path, *, ids: bool) -> None:
         """Write the derivation log as CSV from the engine (``ids``: keep the id column)."""

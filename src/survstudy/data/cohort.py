@@ -135,7 +135,7 @@ def _predicate(
             lit(str(v)) for v in (step.is_ if step.is_ is not None else step.is_not) or []
         )
         listed = listed or "NULL"
-        text = text_of(col, types[col])
+        text = text_of(q(col), types[col])
         hit = f"coalesce({text} IN ({listed}), FALSE)"
         return hit if step.is_ is not None else f"NOT {hit}"
     if col in dates:

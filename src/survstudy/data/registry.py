@@ -355,7 +355,7 @@ class Registry:
     maps a column to the table it came from; ``row_of`` maps a table name to SQL over
     :data:`REGISTRY` (aliased ``{t}``) giving the user's row number in that table (NULL when a
     joined table has no row for the patient); ``first_row`` is the user's number of the main
-    table's first data row; ``id_text`` is SQL for the patient id as text.
+    table's first data row.
     """
 
     engine: Engine
@@ -373,10 +373,6 @@ class Registry:
     def main(self) -> str:
         return self.origin[self.id_column]
 
-    @property
-    def id_text(self) -> str:
-        return text_of(self.id_column, self.types[self.id_column])
-
 
 def _load(engine: Engine, table: Table, target: str) -> None:
     """Copy ``table`` into the engine as ``target`` with its 0-based ``__row``."""
@@ -393,14 +389,9 @@ def _load(engine: Engine, table: Table, target: str) -> None:
     try:
         engine.load(target, table.path, table.kind, frame)
     except Exception as e:  # each engine raises its own error types for an unreadable file
-        kind = {"csv": "CSV", "parquet": "Parquet"}.get(table.kind, "")
+        kind = {"csv": "CSV file", "parquet": "Parquet file"}.get(table.kind, "table")
         first = str(e).strip().splitlines()[0]
-        raise InputError(
-            Problem(
-                f"cannot read the {kind} file: {first}".replace("the  file", "the file"),
-                file=table.name,
-            )
-        ) from None
+        raise InputError(Problem(f"cannot read the {kind}: {first}", file=table.name)) from None
 
 
 def _data_columns(engine: Engine, table: str) -> dict[str, str]:
@@ -419,7 +410,7 @@ def read_registry(study: StudyFile, engine: Engine) -> Registry:
     row_of = {main.name: f"({{t}}.__row + {main.first_row})"}
     systems: dict[str, ExcelSystem | None] = {main.name: main.excel_system}
     problems: list[Problem] = []
-    main_id = text_of(data.id, types[data.id])
+    main_id = text_of(q(data.id), types[data.id])
     for j, spec in enumerate(data.join):
         key: Key = ("data", "join", j)
         table = read_table(spec, study, key, scan=True)
@@ -452,7 +443,7 @@ def read_registry(study: StudyFile, engine: Engine) -> Registry:
             table,
             name,
             jid,
-            text_of(jid, jtypes[jid]),
+            text_of(q(jid), jtypes[jid]),
             keep,
             f"__row#{j}",
             main,

@@ -33,31 +33,31 @@ def lit(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def text_of(column: str, sql_type: str) -> str:
-    """SQL giving each value of ``column`` as the text a user would type (NULL when missing).
+def text_of(expr: str, sql_type: str) -> str:
+    """SQL giving each value of ``expr`` (SQL of type ``sql_type``, e.g. a quoted column) as
+    the text a user would type (NULL when missing).
 
     Matches :func:`survstudy.data.registry.text_values`: text is stripped, whole numbers lose
     their ``.0`` (a code 2 stored as 2.0 is still "2"), booleans read true/false.
     """
-    c = q(column)
     t = sql_type.upper()
     if t in ("VARCHAR", "TEXT", "STRING") or t.startswith("VARCHAR"):
-        return f"trim({c})"
+        return f"trim({expr})"
     if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL"):
-        d = f"CAST({c} AS DOUBLE)"
+        d = f"CAST({expr} AS DOUBLE)"
         return (
             f"CASE WHEN {d} = round({d}) AND abs({d}) < 9007199254740992 "
             f"THEN CAST(CAST({d} AS BIGINT) AS VARCHAR) "
             f"WHEN isnan({d}) THEN NULL ELSE CAST({d} AS VARCHAR) END"
         )
     if t == "BOOLEAN":
-        return f"CASE WHEN {c} THEN 'true' WHEN NOT {c} THEN 'false' END"
+        return f"CASE WHEN {expr} THEN 'true' WHEN NOT {expr} THEN 'false' END"
     if t.startswith("TIMESTAMP"):
         return (
-            f"CASE WHEN CAST({c} AS TIME) = TIME '00:00:00' THEN strftime({c}, '%Y-%m-%d') "
-            f"ELSE strftime({c}, '%Y-%m-%dT%H:%M:%S') END"
+            f"CASE WHEN CAST({expr} AS TIME) = TIME '00:00:00' THEN strftime({expr}, '%Y-%m-%d') "
+            f"ELSE strftime({expr}, '%Y-%m-%dT%H:%M:%S') END"
         )
-    return f"CAST({c} AS VARCHAR)"
+    return f"CAST({expr} AS VARCHAR)"
 
 
 def lookup_table(

@@ -49,7 +49,7 @@ class StudyTable:
         self.findings: list[Finding] = []
 
     def raw_text(self, column: str) -> str:
-        return text_of(column, self.registry.types[column]).replace(q(column), f"r.{q(column)}")
+        return text_of(f"r.{q(column)}", self.registry.types[column])
 
     def verdict(self, spec: EventSpec, name: str) -> str:
         """A first-SELECT column ``name``: 1 event, 0 no event, -1 unknown code, NULL missing."""

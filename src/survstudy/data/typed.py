@@ -147,7 +147,7 @@ class _Builder:
         c = self.study.config
         declared = c.variables.get(col)
         codes = {str(v) for v in [*c.data.missing, *(declared.missing if declared else [])]}
-        text = text_of(col, self.registry.types[col]).replace(q(col), f"r.{q(col)}")
+        text = text_of(self.raw(col), self.registry.types[col])
         if not codes:
             return text
         listed = ", ".join(lit(v) for v in sorted(codes))
@@ -295,7 +295,7 @@ def type_registry(study: StudyFile, registry: Registry) -> Typed:
         declared = c.variables.get(col)
         if col == registry.id_column:
             b.kinds[col] = "id"
-            b.select.append(f"{registry.id_text.replace(q(col), b.raw(col))} AS {q(col)}")
+            b.select.append(f"{text_of(b.raw(col), registry.types[col])} AS {q(col)}")
             continue
         kind = (declared.type if declared else None) or ("date" if col in needed else None)
         if kind == "date":

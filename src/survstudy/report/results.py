@@ -136,15 +136,13 @@ def _counts(study: Study, time: str, event: str, group: str | None,
         f"SELECT {g} AS g, {q(time)} AS t, {q(event)} = 1 AS e, count(*) AS n FROM {COHORT} "
         f"WHERE {usable} GROUP BY ALL"
     ).fetchnumpy()
-    (excluded,) = study.engine.sql(
-        f"SELECT count(*) FROM {COHORT} WHERE NOT ({usable})").fetchall()[0]
     return count_table(
         rows["t"],
         rows["e"],
         None if group is None else rows["g"],
         weight=rows["n"],
         groups=list(levels) if group is not None else None,
-        excluded=int(excluded),
+        excluded=study.n - int(rows["n"].sum()),  # the cohort's rows left out
     )
 
 
@@ -221,7 +219,7 @@ def _described(results: StudyResults, claim: PublishedValue) -> tuple[float | No
         where = f"{study.text(results.group)} = {lit(str(claim.group))}"
     text = study.text(column)
     if claim.quantity in ("mean", "sd"):
-        numeric = study.kinds.get(column) in ("continuous", "number", "derived")
+        numeric = study.is_numeric(column)
         x = f"CAST({q(column)} AS DOUBLE)" if numeric else f"TRY_CAST({text} AS DOUBLE)"
         n, mean, sd = study.engine.sql(
             f"SELECT count({x}), avg({x}), stddev_samp({x}) FROM {COHORT} WHERE {where}"
@@ -292,8 +290,7 @@ def _characteristics(study: Study, group: str | None) -> CharacteristicsTable | 
         var = cfg.variables.get(name)
         kind = var.type if var is not None else None
         if kind is None:
-            numeric = study.kinds.get(name) in ("continuous", "number", "derived")
-            kind = "continuous" if numeric else "categorical"
+            kind = "continuous" if study.is_numeric(name) else "categorical"
         (continuous if kind == "continuous" else categorical).append(name)
     select = [f"{study.text(c)} AS {q(c)}" for c in dict.fromkeys([group, *categorical])]
     select += [f"CAST({q(c)} AS DOUBLE) AS {q(c)}" for c in continuous if c != group]
