@@ -28,7 +28,13 @@ from survstudy.config import (
     load_config,
 )
 from survstudy.data.checks import check_dates
-from survstudy.data.cohort import STEP, CohortFlow, cohort_predicates, count_flow
+from survstudy.data.cohort import (
+    STEP,
+    CohortFlow,
+    cohort_predicates,
+    count_flow,
+    steps_reading,
+)
 from survstudy.data.endpoints import derivation_log_sql
 from survstudy.data.findings import locate
 from survstudy.data.registry import read_registry
@@ -302,7 +308,15 @@ def _load(study: StudyFile, engine: Engine, strict: bool, today: dt.date | None)
             study.config, registry.id_column, registry.first_row, typed.dates, flag_verdicts, today
         ),
     ]
-    located = locate(registry, _ALL, findings, keep=f"{STEP} < 0")
+    reads = steps_reading(study, registry.columns)
+    reading = {
+        f: (f"{STEP} >= {reads[f.column][0]}",
+            f" (the cohort step '{reads[f.column][1]}' reads this column; correct the value"
+            " or declare it a missing code)")
+        for f in typed.findings
+        if f.column in reads
+    }
+    located = locate(registry, _ALL, findings, keep=f"{STEP} < 0", reading=reading)
     order = {"error": 0, "warning": 1, "note": 2}
     all_problems = sorted(
         [*registry.problems, *typed.problems, *located], key=lambda p: order[p.severity]

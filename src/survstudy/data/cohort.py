@@ -11,7 +11,8 @@ from the data, never by hand.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from survstudy.errors import InputError, Problem
 if TYPE_CHECKING:
     from survstudy.engine.sqlengine import Engine
 
-__all__ = ["STEP", "CohortFlow", "FlowStep", "cohort_predicates", "count_flow"]
+__all__ = ["STEP", "CohortFlow", "FlowStep", "cohort_predicates", "count_flow", "steps_reading"]
 
 #: The study-table column holding the index of the step that excluded a patient (-1: kept).
 STEP = "__step"
@@ -189,3 +190,31 @@ def count_flow(study: StudyFile, engine: Engine, table: str) -> CohortFlow:
         steps.append(FlowStep(step.step, _rule_text(step), alive, out, alive - out, reason))
         alive -= out
     return CohortFlow(n, tuple(steps))
+
+
+def _reads(step: CohortStep, columns: Sequence[str]) -> set[str]:
+    """The registry columns a step reads: its column, or the names its ``where`` mentions; a
+    step on a derived column (an endpoint time, an interval) reads every registry column."""
+    if step.column is not None:
+        return {step.column} if step.column in columns else set(columns)
+    text = step.where or ""
+    named = {
+        c
+        for c in columns
+        if re.search(rf'(?<![\w"]){re.escape(c)}(?![\w"])|"{re.escape(c)}"', text, re.I)
+    }
+    derived = re.findall(r"\b\w+_(?:time|event)\b", text)
+    return set(columns) if derived else named
+
+
+def steps_reading(study: StudyFile, columns: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """For each registry column a ``[[cohort]]`` step reads: the first such step (index, name).
+
+    A patient excluded by that step or a later one was judged on the column's value, so a value
+    that cannot be read there is an error, never a silent exclusion for the step's reason.
+    """
+    first: dict[str, tuple[int, str]] = {}
+    for i, step in enumerate(study.config.cohort):
+        for c in _reads(step, columns):
+            first.setdefault(c, (i, step.step))
+    return first

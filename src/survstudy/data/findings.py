@@ -8,12 +8,12 @@ problem in every row still yields a short, complete list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from survstudy.data.registry import REGISTRY, ROWS_SHOWN, Registry, display_value
-from survstudy.data.sql import q
+from survstudy.data.sql import lit, q
 from survstudy.errors import Problem, Severity
 
 __all__ = ["EXCLUDED", "Finding", "locate"]
@@ -50,28 +50,44 @@ class _Variant:
     excluded: bool
 
 
-def _variants(findings: Sequence[Finding], keep: str | None) -> list[_Variant]:
+def _variants(
+    findings: Sequence[Finding], keep: str | None, reading: Mapping[Finding, tuple[str, str]]
+) -> list[_Variant]:
     out = []
     for f in findings:
         if keep is None or not f.cohort_only or f.severity != "error":
             out.append(_Variant(f, f"({f.where})", f.message, f.severity, False))
             continue
         out.append(_Variant(f, f"({f.where}) AND {keep}", f.message, "error", False))
-        out.append(
-            _Variant(
-                f, f"({f.where}) AND NOT {keep}", f"({f.message}) || '{EXCLUDED}'", "warning", True
+        excluded = f"({f.where}) AND NOT {keep}"
+        if f in reading:
+            read, why = reading[f]
+            out.append(
+                _Variant(
+                    f, f"{excluded} AND {read}", f"({f.message}) || {lit(why)}", "error", False
+                )
             )
-        )
+            excluded += f" AND NOT {read}"
+        out.append(_Variant(f, excluded, f"({f.message}) || '{EXCLUDED}'", "warning", True))
     return out
 
 
 def locate(
-    registry: Registry, table: str, findings: Sequence[Finding], keep: str | None = None
+    registry: Registry,
+    table: str,
+    findings: Sequence[Finding],
+    keep: str | None = None,
+    reading: Mapping[Finding, tuple[str, str]] | None = None,
 ) -> list[Problem]:
     """Problems for ``findings`` over ``table`` (which has ``__row``); ``keep`` is SQL of "in
-    the cohort" (errors outside it become warnings)."""
+    the cohort" (errors outside it become warnings).
+
+    ``reading`` maps a finding to SQL of "a cohort step that excluded the patient read this
+    value" and the words saying so: there the error stays an error, since the exclusion itself
+    rests on the unusable value.
+    """
     engine = registry.engine
-    variants = _variants(findings, keep)
+    variants = _variants(findings, keep, reading or {})
     if not variants:
         return []
     counts = engine.sql(

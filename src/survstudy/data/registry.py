@@ -22,6 +22,7 @@ from survstudy.config import Key, StudyFile, _SourceFields, did_you_mean
 from survstudy.data.dates import ExcelSystem
 from survstudy.data.sources import NULL_STRINGS, SUFFIXES
 from survstudy.data.sql import q, text_of
+from survstudy.engine.optional import installed
 from survstudy.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -309,16 +310,15 @@ def _read_sqlite(path: Path, spec: _SourceFields, study: StudyFile, key: Key) ->
 
 
 def _read_postgres(spec: _SourceFields, study: StudyFile, key: Key) -> Table:
-    try:
-        import psycopg  # type: ignore[import-not-found]
-    except ImportError:
+    if not installed("psycopg"):
         raise _fail(
             study,
             (*key, "source"),
-            "reading PostgreSQL needs the psycopg package: "
-            "pip install 'survstudy[postgres]' (or export the table to CSV or "
-            "Parquet)",
-        ) from None
+            "reading PostgreSQL needs psycopg, which is not installed: "
+            "pip install 'survstudy[postgres]' (or export the table to CSV or Parquet)",
+        )
+    import psycopg  # type: ignore[import-not-found]
+
     shown = spec.source.split("@")[-1]  # never echo a password
     try:
         with psycopg.connect(spec.source) as con:
@@ -406,6 +406,15 @@ def read_registry(study: StudyFile, engine: Engine) -> Registry:
     _load(engine, main, REGISTRY)
     types = _data_columns(engine, REGISTRY)
     _require(study, main.name, list(types), [data.id], ("data", "id"))
+    (n_main,) = engine.sql(f"SELECT count(*) FROM {REGISTRY}").fetchall()[0]
+    if not n_main:
+        raise InputError(
+            Problem(
+                "the registry has no data rows (only a header); check that this is the "
+                "right file",
+                file=main.name,
+            )
+        )
     origin = {c: main.name for c in types}
     row_of = {main.name: f"({{t}}.__row + {main.first_row})"}
     systems: dict[str, ExcelSystem | None] = {main.name: main.excel_system}

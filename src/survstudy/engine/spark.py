@@ -26,6 +26,7 @@ from survstudy.data.sources import NULL_STRINGS, Source, open_source
 from survstudy.engine.counts import CountTable
 from survstudy.engine.distinct import ROWS_SHOWN, DistinctRows, Finding, distinct_counts
 from survstudy.engine.duckdb import check_columns
+from survstudy.engine.optional import require
 from survstudy.errors import Problem
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ def spark_session(master: str | None = None) -> SparkSession:
     Connect URL (``sc://host:15002``). Without it, ``SPARK_REMOTE`` is used if set, else the
     active session, else a new local session on loopback (``local[*]``).
     """
+    require("pyspark", purpose="the Spark engine")
     from pyspark.sql import SparkSession
 
     remote = master if master and master.startswith("sc://") else None
@@ -333,6 +335,7 @@ def spark_counts(
     :class:`InputError` listing every problem, naming rows when the input is one local file or
     a pandas DataFrame. ``session`` is used as given; otherwise see :func:`spark_session`.
     """
+    require("pyspark", purpose="the Spark engine")
     from pyspark.sql import functions as F
 
     event = event_spec if isinstance(event_spec, EventSpec) else EventSpec.parse(event_spec)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from survstudy.data.sources import NULL_STRINGS
+from survstudy.engine.optional import require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -347,6 +348,7 @@ def open_engine(kind: str = "duckdb", master: str | None = None) -> Engine:
     """A fresh engine for one study: ``"duckdb"`` or ``"spark"`` (``master``: see
     :func:`survstudy.engine.spark.spark_session`)."""
     if kind == "spark":
+        require("pyspark", "sqlglot", purpose="the Spark engine")
         return SparkEngine(master)
     if kind != "duckdb":
         raise ValueError(f"the engine must be duckdb or spark, not {kind!r}")

@@ -240,6 +240,10 @@ def _flow_section(results: StudyResults, fig_no: int) -> tuple[Section, int]:
         text += ", all of whom were analysed."
     else:
         text += f"; {format_count(flow.n_final)} of them were analysed."
+        excluded = sum(s.n_excluded for s in flow.steps)
+        text += (f" Every registry row is accounted for: {format_count(flow.n_final)} analysed"
+                 f" and {format_count(excluded)} excluded by a named step make"
+                 f" {format_count(flow.n_registry)}.")
     blocks.insert(0, Paragraph(text))
     return Section("Cohort", tuple(blocks), id="cohort"), fig_no
 

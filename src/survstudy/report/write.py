@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from survstudy.engine.optional import package_version
 from survstudy.jsonsafe import dumps
 from survstudy.report.build import build_document
 from survstudy.report.bundle import file_sha256, write_atomically
@@ -41,6 +42,17 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _engine(results: StudyResults) -> dict[str, Any]:
+    """The engine that ran the study and the versions of what it used."""
+    engine = results.study.engine
+    used = ("duckdb",) if engine.kind == "duckdb" else ("pyspark", "sqlglot")
+    out: dict[str, Any] = {"kind": engine.kind}
+    out |= {name: package_version(name) or "not installed" for name in used}
+    if engine.kind == "spark":
+        out["spark"] = str(getattr(getattr(engine, "spark", None), "version", "unknown"))
+    return out
+
+
 def _inputs(results: StudyResults) -> dict[str, str]:
     cfg = results.study.config
     base = results.study.file.path.parent
@@ -61,6 +73,7 @@ def _manifest(results: StudyResults, doc: Document, outputs: list[str]) -> dict[
         "study_file": {"path": str(study.file.path), "sha256": file_sha256(study.file.path)},
         "inputs": _inputs(results),
         "software": _versions(),
+        "engine": _engine(results),
         "platform": f"{platform.system()} {platform.machine()}",
         "command": " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv)),
         "settings": study.config.model_dump(mode="json", by_alias=True),
