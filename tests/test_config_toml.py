@@ -20,7 +20,7 @@ from survstudy.config import (
     load_config,
     parse_config,
 )
-from survstudy.config_toml import dump_study_config
+from survstudy.config.dump import dump_study_config
 
 EXAMPLES = Path(__file__).parents[1] / "src" / "survstudy" / "examples"
 

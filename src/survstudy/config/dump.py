@@ -13,7 +13,7 @@ from __future__ import annotations
 import tomllib
 from typing import Any
 
-from survstudy.config import StudyConfig
+from survstudy.config.models import StudyConfig
 
 __all__ = ["dump_study_config"]
 

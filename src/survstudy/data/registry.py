@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from survstudy.config import Key, StudyFile, _SourceFields, did_you_mean
+from survstudy.config import Key, StudyFile, did_you_mean
+from survstudy.config.models import _SourceFields
 from survstudy.data.dates import ExcelSystem
-from survstudy.data.sources import NULL_STRINGS, SUFFIXES
 from survstudy.data.sql import q, text_of
+from survstudy.engine.sources import NULL_STRINGS, SUFFIXES, csv_scan
 from survstudy.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ __all__ = [
     "ROWS_SHOWN",
     "Registry",
     "Table",
-    "csv_scan",
     "display_value",
     "read_registry",
     "read_table",
@@ -184,16 +184,6 @@ def read_table(spec: _SourceFields, study: StudyFile, key: Key, *, scan: bool = 
             raise InputError(Problem(f"cannot read the Parquet file: {e}", file=name)) from e
         return Table(name, frame, 1)
     return _read_xlsx(path, name, spec, study, key)
-
-
-def _path_literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def csv_scan(path: Path) -> str:
-    """DuckDB FROM clause reading a CSV file as written: every column text, NA etc. missing."""
-    nulls = ", ".join("'" + s.replace("'", "''") + "'" for s in NULL_STRINGS)
-    return f"read_csv({_path_literal(path)}, header=true, all_varchar=true, nullstr=[{nulls}])"
 
 
 def _read_csv(path: Path, name: str) -> pd.DataFrame:

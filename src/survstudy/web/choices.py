@@ -26,7 +26,7 @@ from survstudy.config import (
     TimeUnit,
     Variable,
 )
-from survstudy.data.events import EventSpec
+from survstudy.engine.events import EventSpec
 from survstudy.web.preview import DataPreview
 
 __all__ = [
