@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from survstudy.config import load_config, parse_config
+from survstudy.config.parse import load_config, parse_config
 from survstudy.study import load_study
 from survstudy.study.analysis import analyse_study
 from survstudy.web.choices import (

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from survstudy.config import Key, StudyFile, did_you_mean
-from survstudy.config.models import _SourceFields
+from survstudy.config.models import Key, StudyFile, _SourceFields, did_you_mean
 from survstudy.data.dates import ExcelSystem
 from survstudy.data.sql import q, text_of
 from survstudy.engine.sources import NULL_STRINGS, SUFFIXES, csv_scan

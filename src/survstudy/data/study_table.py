@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from survstudy.config import Key, StudyFile
+from survstudy.config.models import Key, StudyFile
 from survstudy.data.checks import FIRST_OF_ID
 from survstudy.data.endpoints import (
     Derived,

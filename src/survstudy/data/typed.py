@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from survstudy.config import Key, StudyFile, did_you_mean
+from survstudy.config.models import Key, StudyFile, did_you_mean
 from survstudy.data.dates import MISSING, OK, parse_dates
 from survstudy.data.findings import Finding
 from survstudy.data.registry import REGISTRY, Registry

@@ -10,7 +10,7 @@ import platform
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from survstudy.config import DAYS_PER_UNIT
+from survstudy.config.models import DAYS_PER_UNIT
 from survstudy.report.format import (
     format_ci,
     format_count,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from survstudy.config import DAYS_PER_UNIT, PublishedValue
+from survstudy.config.models import DAYS_PER_UNIT, PublishedValue
 from survstudy.engine.counts import CountTable
 from survstudy.stats.survival.exact_logrank import ExactLogRank, exact_log_rank
 from survstudy.stats.survival.followup import FollowUp, reverse_km_follow_up

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from survstudy.config import (
+from survstudy.config.models import (
     Analysis,
     DataSection,
     Endpoint,

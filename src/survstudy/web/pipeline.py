@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from survstudy.config import StudyConfig
 from survstudy.config.dump import dump_study_config
+from survstudy.config.models import StudyConfig
 from survstudy.errors import InputError, Problem
 from survstudy.web.session import SessionFolder, StoredData
 
