@@ -26,7 +26,7 @@ from survstudy.engine.counts import CountTable, count_table
 from survstudy.engine.distinct import DistinctRows, distinct_counts
 from survstudy.engine.duckdb import duckdb_counts
 from survstudy.engine.events import EventSpec
-from survstudy.engine.read import open_source
+from survstudy.engine.sources import open_source
 from survstudy.errors import InputError
 from survstudy.stats.survival.km import kaplan_meier_counts
 from survstudy.stats.survival.logrank import weighted_log_rank

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from survstudy.api.characteristics import characteristics_table
 from survstudy.engine.duckdb import quote_ident
-from survstudy.engine.read import open_source
+from survstudy.engine.sources import open_source
 from survstudy.errors import InputError
 from survstudy.stats.characteristics.table import CharacteristicsTable
 from survstudy.stats.characteristics.table_sql import characteristics_table_sql

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from survstudy.engine.read import open_source, read_frame
+from survstudy.engine.sources import open_source, read_frame
 from survstudy.stats.characteristics.fisher import NetworkLimits
 from survstudy.stats.characteristics.table import CharacteristicsTable, characteristics_table_rows
 

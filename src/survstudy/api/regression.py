@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from survstudy.engine.events import EventSpec
-from survstudy.engine.read import open_source, read_frame
+from survstudy.engine.sources import open_source, read_frame
 from survstudy.stats.regression.cox import fit_cox
 from survstudy.stats.regression.cox_result import CoxResult, Ties
 from survstudy.stats.regression.design import ModelData, frame_model_data, parse_reference

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from survstudy.engine.counts import CountTable, order_labels
 from survstudy.engine.duckdb import duckdb_counts
 from survstudy.engine.events import EventSpec
-from survstudy.engine.read import open_source, read_frame
+from survstudy.engine.sources import open_source, read_frame
 from survstudy.stats.survival.km import ConfType, KaplanMeier, kaplan_meier_counts
 from survstudy.stats.survival.logrank import (
     Method,

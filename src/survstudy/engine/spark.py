@@ -25,8 +25,7 @@ from survstudy.engine.counts import CountTable
 from survstudy.engine.distinct import ROWS_SHOWN, DistinctRows, Finding, distinct_counts
 from survstudy.engine.duckdb import check_columns
 from survstudy.engine.events import EventSpec
-from survstudy.engine.read import open_source
-from survstudy.engine.sources import NULL_STRINGS, Source
+from survstudy.engine.sources import NULL_STRINGS, Source, open_source
 from survstudy.errors import Problem
 
 if TYPE_CHECKING:

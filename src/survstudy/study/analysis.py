@@ -245,7 +245,7 @@ EVENTS_PER_TERM = 10
 def _prognostic(study: Study, endpoint: str) -> PrognosticTables | None:
     """Univariable and multivariable Cox tables for the study's covariates (None if none)."""
     from survstudy.engine.events import EventSpec
-    from survstudy.engine.read import open_source, read_frame
+    from survstudy.engine.sources import open_source, read_frame
     from survstudy.stats.regression.design import parse_reference
     from survstudy.stats.regression.prognostic import prognostic_tables
 

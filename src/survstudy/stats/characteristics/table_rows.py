@@ -11,7 +11,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.counts import order_labels
-from survstudy.engine.sources import Source
 from survstudy.errors import InputError, Problem
 from survstudy.stats.characteristics.tests_common import (
     CATEGORICAL_TESTS,
@@ -21,6 +20,8 @@ from survstudy.stats.characteristics.tests_common import (
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from survstudy.engine.sources import Source
 
 __all__ = [
     "NOT_FINITE",
