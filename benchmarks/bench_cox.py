@@ -45,8 +45,8 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def survstudy_fit(frame: pd.DataFrame) -> np.ndarray:
-    from survstudy.stats.cox import fit_cox
-    from survstudy.stats.design import Design, ModelData
+    from survstudy.stats.regression.cox import fit_cox
+    from survstudy.stats.regression.design import Design, ModelData
 
     design = Design(tuple(COVARIATES), tuple(COVARIATES), frame[COVARIATES].to_numpy(float), {}, {})
     data = ModelData(
@@ -67,7 +67,7 @@ def survstudy_fit(frame: pd.DataFrame) -> np.ndarray:
 
 
 def survstudy_full(frame: pd.DataFrame) -> np.ndarray:
-    from survstudy.stats.cox import cox_regression
+    from survstudy.api.regression import cox_regression
 
     return cox_regression(frame, "time", "dead", COVARIATES).coef
 

@@ -32,7 +32,7 @@ import numpy as np
 import scipy
 from scipy import stats
 
-from survstudy.stats.fisher import fisher_exact
+from survstudy.stats.characteristics.fisher import fisher_exact
 
 LUNG_INST = [
     [24, 12],

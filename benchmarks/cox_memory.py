@@ -19,7 +19,7 @@ import time
 def _one(n: int) -> dict[str, float]:
     from bench_cox import COVARIATES, make_data
 
-    from survstudy.stats.cox import cox_regression
+    from survstudy.api.regression import cox_regression
 
     frame = make_data(n)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from survstudy.engine.counts import CountTable, count_table
-from survstudy.stats.compare import (
+from survstudy.stats.survival.logrank import (
     METHODS,
     Method,
     pairwise_log_rank,
@@ -21,7 +21,7 @@ from survstudy.stats.compare import (
     trend_test,
     weighted_log_rank,
 )
-from survstudy.stats.multiplicity import adjust_p_values, benjamini_hochberg, holm
+from survstudy.stats.survival.multiplicity import adjust_p_values, benjamini_hochberg, holm
 from tests.conftest import REFERENCE, close, load_reference
 
 REF = load_reference("compare_reference.json")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from survstudy.config import key_lines, load_config, parse_config
+from survstudy.config.models import key_lines
+from survstudy.config.parse import load_config, parse_config
 from survstudy.errors import InputError
 
 EXAMPLE = Path(__file__).parents[1] / "src/survstudy/examples/liver_resection/study.toml"

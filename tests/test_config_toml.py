@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from survstudy.config import (
+from survstudy.config.dump import dump_study_config
+from survstudy.config.models import (
     Analysis,
     CohortStep,
     DataSection,
@@ -17,10 +18,8 @@ from survstudy.config import (
     StudyConfig,
     StudySection,
     Variable,
-    load_config,
-    parse_config,
 )
-from survstudy.config_toml import dump_study_config
+from survstudy.config.parse import load_config, parse_config
 
 EXAMPLES = Path(__file__).parents[1] / "src" / "survstudy" / "examples"
 

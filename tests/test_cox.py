@@ -11,12 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survstudy.stats.cox import (
-    concordance,
-    cox_regression,
-    evaluate,
-    risk_sets,
-)
+from survstudy.api.regression import cox_regression
+from survstudy.stats.regression.cox import concordance, evaluate, risk_sets
 from tests.conftest import REFERENCE, close, load_reference
 
 COX = load_reference("cox_reference.json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from survstudy.stats.prognostic import prognostic_factors
+from survstudy.api.regression import prognostic_factors
 from tests.conftest import REFERENCE, SEED_COHORT, close, load_reference
 
 REF = load_reference("cox_reference.json")["prognostic"]
@@ -53,7 +53,7 @@ def test_selection_rule_and_firth_on_the_seed_cohort() -> None:
 
 
 def test_strings_are_rejected_cleanly() -> None:
-    from survstudy.stats.cox import cox_regression
+    from survstudy.api.regression import cox_regression
 
     with pytest.raises(ValueError, match="ties"):
         cox_regression(SEED_COHORT, "survival_months", "died", ["age_years"], ties="exact")  # type: ignore[arg-type]

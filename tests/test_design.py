@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from survstudy.api.regression import cox_regression, model_data
 from survstudy.errors import InputError
-from survstudy.stats.cox import cox_regression
-from survstudy.stats.design import model_data, parse_reference
+from survstudy.stats.regression.design import parse_reference
 from tests.conftest import REFERENCE
 
 

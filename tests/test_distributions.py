@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import chdtrc
 
-from survstudy.stats.distributions import chi2_sf
+from survstudy.stats.survival.distributions import chi2_sf
 
 
 @settings(max_examples=300, deadline=None)

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from survstudy.config import Endpoint, Interval, parse_config
+from survstudy.config.models import Endpoint, Interval
+from survstudy.config.parse import parse_config
 from survstudy.data.endpoints import (
     AT_CONTACT,
     AT_CUTOFF,

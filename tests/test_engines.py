@@ -22,14 +22,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survstudy.data.events import EventSpec
-from survstudy.data.sources import open_source
 from survstudy.engine.counts import CountTable, count_table
 from survstudy.engine.distinct import DistinctRows, distinct_counts
 from survstudy.engine.duckdb import duckdb_counts
+from survstudy.engine.events import EventSpec
+from survstudy.engine.sources import open_source
 from survstudy.errors import InputError
-from survstudy.stats.compare import weighted_log_rank
-from survstudy.stats.km import kaplan_meier_counts
+from survstudy.stats.survival.km import kaplan_meier_counts
+from survstudy.stats.survival.logrank import weighted_log_rank
 from tests.conftest import REFERENCE, close
 
 JAVA = shutil.which("java") or (

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from survstudy.engine.counts import CountTable, count_table
-from survstudy.stats.compare import Method, weighted_log_rank
-from survstudy.stats.exact_logrank import exact_log_rank
+from survstudy.stats.survival.exact_logrank import exact_log_rank
+from survstudy.stats.survival.logrank import Method, weighted_log_rank
 from tests.conftest import SEED_COHORT, close, load_reference
 
 REF = load_reference("compare_exact.json")

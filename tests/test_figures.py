@@ -29,8 +29,8 @@ from survstudy.report.figures import (
     time_ticks,
 )
 from survstudy.report.format import format_count
-from survstudy.stats.compare import SurvivalTest, weighted_log_rank
-from survstudy.stats.km import KaplanMeier
+from survstudy.stats.survival.km import KaplanMeier
+from survstudy.stats.survival.logrank import SurvivalTest, weighted_log_rank
 
 from .conftest import REFERENCE, SEED_COHORT
 
@@ -426,7 +426,7 @@ def test_matplotlib_is_not_imported_with_the_package() -> None:
 
 def test_many_censorings_are_not_drawn_as_a_solid_bar() -> None:
     from survstudy.report.figures import MAX_CENSOR_MARKS, km_figure, shows_censor_marks
-    from survstudy.stats.km import kaplan_meier_counts
+    from survstudy.stats.survival.km import kaplan_meier_counts
 
     rng = np.random.default_rng(3)
     n = 4 * MAX_CENSOR_MARKS
@@ -443,7 +443,7 @@ def test_many_censorings_are_not_drawn_as_a_solid_bar() -> None:
 def test_large_cohort_labels_never_cross_a_curve() -> None:
     """Smooth curves of a large cohort end together near 0: a label is beside its own curve,
     off every curve, or left out (the summary table names the group in its colour)."""
-    from survstudy.stats.km import kaplan_meier_counts
+    from survstudy.stats.survival.km import kaplan_meier_counts
 
     rng = np.random.default_rng(7)
     n = 400_000

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survstudy.stats.cox import cox_regression, risk_sets
-from survstudy.stats.firth import penalized
+from survstudy.api.regression import cox_regression
+from survstudy.stats.regression.cox import risk_sets
+from survstudy.stats.regression.firth import penalized
 from tests.conftest import REFERENCE, SEED_COHORT, close, load_reference
 
 FIRTH = load_reference("cox_firth.json")

@@ -12,13 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survstudy.stats.fisher import (
+from survstudy.stats.characteristics.fisher import (
     MONTE_CARLO_SEED,
     NetworkLimits,
     fisher_exact,
     odds_ratio,
 )
-from survstudy.stats.fisher_network import LOG_TOLERANCE, compositions, network_pvalue
+from survstudy.stats.characteristics.fisher_network import (
+    LOG_TOLERANCE,
+    compositions,
+    network_pvalue,
+)
 
 REF = json.loads((Path(__file__).parent / "reference" / "table1_tests.json").read_text())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import survstudy as ss
-from survstudy.stats.followup import reverse_km_follow_up
+from survstudy.stats.survival.followup import reverse_km_follow_up
 from tests.conftest import REFERENCE
 
 

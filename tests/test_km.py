@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import survstudy as ss
 from survstudy.engine.counts import count_table
-from survstudy.stats.km import kaplan_meier_counts
+from survstudy.stats.survival.km import kaplan_meier_counts
 from tests.conftest import REFERENCE, assert_valid_curve, close, load_reference
 
 CASES = {c["id"]: c for c in load_reference("cases.json")}

@@ -41,7 +41,9 @@ def test_unreadable_date_in_a_cohort_step_column_is_an_error(
     result = runner.invoke(app, ["check", str(study)])
     assert result.exit_code == 2, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("error:"))
-    assert "row 2" in line and "liver_resection_date" in line and bad in line
+    assert "row 2" in line
+    assert "liver_resection_date" in line
+    assert bad in line
     assert "cohort step 'Liver resection performed' reads this column" in line
     assert "1 error(s), 0 warning(s)" in result.output
 
@@ -64,10 +66,12 @@ def test_unreadable_value_outside_the_steps_of_an_excluded_patient_stays_a_warni
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     (problem,) = [p for p in payload["problems"] if p["column"] == "breast_surgery_date"]
-    assert problem["severity"] == "warning" and problem["row"] == 2
+    assert problem["severity"] == "warning"
+    assert problem["row"] == 2
     assert "excluded from the cohort" in problem["message"]
     step = payload["flow"]["steps"][0]
-    assert step["n_excluded"] == 1 and step["reason"] == "No liver resection"
+    assert step["n_excluded"] == 1
+    assert step["reason"] == "No liver resection"
 
 
 def test_every_registry_row_is_accounted_for(tmp_path: Path) -> None:
@@ -117,7 +121,7 @@ def test_spark_engine_without_pyspark_names_what_to_install(
     result = runner.invoke(app, [*args, "--engine", "spark"])
     assert result.exit_code == 2, result.output
     assert "pip install 'survstudy[spark]'" in result.output
-    assert "Traceback" not in result.output and result.exception is None or isinstance(
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
         result.exception, SystemExit
     )
     assert not (tmp_path / "r").exists()

@@ -23,9 +23,9 @@ import survstudy.cli.synth  # noqa: F401  (registers the commands)
 from survstudy.cli import _register, app
 from survstudy.engine.sqlengine import DuckDBEngine, open_engine
 from survstudy.errors import InputError
-from survstudy.report.results import analyse_study
 from survstudy.report.write import write_report
 from survstudy.study import Study, load_study
+from survstudy.study.analysis import analyse_study
 from tests.test_engines import needs_java
 
 _register()

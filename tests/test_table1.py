@@ -12,9 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from survstudy.api.characteristics import characteristics_table
 from survstudy.errors import InputError
-from survstudy.stats.fisher import odds_ratio
-from survstudy.stats.tables import CharacteristicsTable, characteristics_table
+from survstudy.report.table1 import footnotes, table_frame
+from survstudy.stats.characteristics.fisher import odds_ratio
+from survstudy.stats.characteristics.table import CharacteristicsTable
 
 HERE = Path(__file__).parent
 REF = json.loads((HERE / "reference" / "table1_tests.json").read_text())
@@ -194,7 +196,7 @@ def test_all_values_missing_is_not_testable(tmp_path: Path) -> None:
         assert not row.test.testable
         assert "all values are missing" in row.test.reason
     assert table.row("age").overall.missing == 3
-    frame = table.to_frame()
+    frame = table_frame(table)
     assert "not testable" in frame["p"].tolist()
     assert "nan" not in frame.to_string().lower()
 
@@ -256,7 +258,7 @@ def test_data_frame_input_and_stated_order() -> None:
 def test_outputs_have_no_nan(seed: CharacteristicsTable) -> None:
     text = json.dumps(seed.to_dict(), allow_nan=True)
     assert "NaN" not in text
-    frame = seed.to_frame()
+    frame = table_frame(seed)
     assert list(frame.columns)[:4] == [
         "Characteristic",
         "extrahepatic (n=6)",
@@ -264,7 +266,7 @@ def test_outputs_have_no_nan(seed: CharacteristicsTable) -> None:
         "Overall (n=13)",
     ]
     assert "nan" not in frame.to_string().lower()
-    notes = seed.footnotes()
+    notes = footnotes(seed)
     assert any(n.startswith("(a) her2: Fisher's exact test") for n in notes)
 
 

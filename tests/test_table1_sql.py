@@ -14,11 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survstudy.data.sources import open_source
+from survstudy.api.characteristics import characteristics_table
 from survstudy.engine.duckdb import quote_ident
+from survstudy.engine.sources import open_source
 from survstudy.errors import InputError
-from survstudy.stats.table1_sql import characteristics_table_sql
-from survstudy.stats.tables import CharacteristicsTable, characteristics_table
+from survstudy.stats.characteristics.table import CharacteristicsTable
+from survstudy.stats.characteristics.table_sql import characteristics_table_sql
 
 HERE = Path(__file__).parent
 REFERENCE = HERE / "reference"

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from survstudy.stats.describe import categorical_smd, continuous_smd, summarise
-from survstudy.stats.tests_categorical import categorical_test, chi_square
-from survstudy.stats.tests_continuous import (
+from survstudy.stats.characteristics.describe import categorical_smd, continuous_smd, summarise
+from survstudy.stats.characteristics.tests_categorical import categorical_test, chi_square
+from survstudy.stats.characteristics.tests_continuous import (
     anova,
     continuous_test,
     kruskal_wallis,

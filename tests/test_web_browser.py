@@ -175,9 +175,9 @@ def test_upload_map_analyse_and_download(page: Any, app: RunningApp, tmp_path: P
         assert zf.read("study.toml").decode("utf-8") == study_toml.read_text("utf-8")
 
     # the downloaded study file, beside the registry, run as `survstudy report` runs it
-    from survstudy.report.results import analyse_study
     from survstudy.report.write import write_report
     from survstudy.study import load_study
+    from survstudy.study.analysis import analyse_study
 
     folder = tmp_path / "rerun"
     folder.mkdir()

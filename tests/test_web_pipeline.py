@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from survstudy.config import load_config, parse_config
-from survstudy.report.results import analyse_study
+from survstudy.config.parse import load_config, parse_config
 from survstudy.study import load_study
+from survstudy.study.analysis import analyse_study
 from survstudy.web.choices import (
     Choices,
     build_config,
@@ -377,7 +377,7 @@ def test_report_zip_holds_the_report_and_the_study_file(folder: SessionFolder) -
 def test_a_fault_in_survstudy_is_reported_not_raised(
     folder: SessionFolder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import survstudy.report.results as results
+    import survstudy.study.analysis as results
 
     def broken(study: object) -> None:
         raise RuntimeError("boom")

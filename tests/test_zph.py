@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from survstudy.stats.zph import km_transform, proportional_hazards_test
+from survstudy.stats.regression.zph import km_transform, proportional_hazards_test
 from tests.conftest import close, load_reference
 from tests.test_cox import _fit as fit_reference_case
 

@@ -12,8 +12,8 @@ import json
 import sys
 
 from survstudy.engine.spark import spark_counts
-from survstudy.stats.compare import weighted_log_rank
-from survstudy.stats.km import kaplan_meier_counts
+from survstudy.stats.survival.km import kaplan_meier_counts
+from survstudy.stats.survival.logrank import weighted_log_rank
 
 counts = spark_counts(sys.argv[1], "months", "died", "arm")
 summary = kaplan_meier_counts(counts).summary(at=[12, 36], quantiles=(0.25, 0.5, 0.75))

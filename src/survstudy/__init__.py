@@ -9,9 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from survstudy._version import __version__
 from survstudy.errors import InputError, Problem
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CharacteristicsTable",
@@ -54,32 +53,32 @@ __all__ = [
 _LAZY = {
     "CountTable": "survstudy.engine.counts",
     "count_table": "survstudy.engine.counts",
-    "EventSpec": "survstudy.data.events",
-    "KaplanMeier": "survstudy.stats.km",
-    "kaplan_meier_counts": "survstudy.stats.km",
-    "kaplan_meier": "survstudy.analysis",
-    "survival_counts": "survstudy.analysis",
-    "compare_survival": "survstudy.analysis",
-    "SurvivalTest": "survstudy.stats.compare",
-    "PairwiseTests": "survstudy.stats.compare",
-    "weighted_log_rank": "survstudy.stats.compare",
-    "stratified_log_rank": "survstudy.stats.compare",
-    "trend_test": "survstudy.stats.compare",
-    "pairwise_log_rank": "survstudy.stats.compare",
-    "ExactLogRank": "survstudy.stats.exact_logrank",
-    "exact_log_rank": "survstudy.stats.exact_logrank",
-    "adjust_p_values": "survstudy.stats.multiplicity",
-    "CoxResult": "survstudy.stats.cox",
-    "cox_regression": "survstudy.stats.cox",
-    "PrognosticTables": "survstudy.stats.prognostic",
-    "prognostic_factors": "survstudy.stats.prognostic",
-    "ProportionalHazardsTest": "survstudy.stats.zph",
-    "proportional_hazards_test": "survstudy.stats.zph",
+    "EventSpec": "survstudy.engine.events",
+    "KaplanMeier": "survstudy.stats.survival.km",
+    "kaplan_meier_counts": "survstudy.stats.survival.km",
+    "kaplan_meier": "survstudy.api.survival",
+    "survival_counts": "survstudy.api.survival",
+    "compare_survival": "survstudy.api.survival",
+    "SurvivalTest": "survstudy.stats.survival.logrank",
+    "PairwiseTests": "survstudy.stats.survival.logrank",
+    "weighted_log_rank": "survstudy.stats.survival.logrank",
+    "stratified_log_rank": "survstudy.stats.survival.logrank",
+    "trend_test": "survstudy.stats.survival.logrank",
+    "pairwise_log_rank": "survstudy.stats.survival.logrank",
+    "ExactLogRank": "survstudy.stats.survival.exact_logrank",
+    "exact_log_rank": "survstudy.stats.survival.exact_logrank",
+    "adjust_p_values": "survstudy.stats.survival.multiplicity",
+    "CoxResult": "survstudy.stats.regression.cox_result",
+    "cox_regression": "survstudy.api.regression",
+    "PrognosticTables": "survstudy.stats.regression.prognostic",
+    "prognostic_factors": "survstudy.api.regression",
+    "ProportionalHazardsTest": "survstudy.stats.regression.zph",
+    "proportional_hazards_test": "survstudy.stats.regression.zph",
     "km_figure": "survstudy.report.figures",
     "save_figure": "survstudy.report.figures",
-    "CharacteristicsTable": "survstudy.stats.tables",
-    "characteristics_table": "survstudy.stats.tables",
-    "fisher_exact": "survstudy.stats.fisher",
+    "CharacteristicsTable": "survstudy.stats.characteristics.table",
+    "characteristics_table": "survstudy.api.characteristics",
+    "fisher_exact": "survstudy.stats.characteristics.fisher",
     "Study": "survstudy.study",
     "load_study": "survstudy.study",
     "synthesize": "survstudy.synth",
@@ -87,11 +86,20 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from survstudy.analysis import compare_survival, kaplan_meier, survival_counts
-    from survstudy.data.events import EventSpec
+    from survstudy.api.characteristics import characteristics_table
+    from survstudy.api.regression import cox_regression, prognostic_factors
+    from survstudy.api.survival import compare_survival, kaplan_meier, survival_counts
     from survstudy.engine.counts import CountTable, count_table
+    from survstudy.engine.events import EventSpec
     from survstudy.report.figures import km_figure, save_figure
-    from survstudy.stats.compare import (
+    from survstudy.stats.characteristics.fisher import fisher_exact
+    from survstudy.stats.characteristics.table import CharacteristicsTable
+    from survstudy.stats.regression.cox_result import CoxResult
+    from survstudy.stats.regression.prognostic import PrognosticTables
+    from survstudy.stats.regression.zph import ProportionalHazardsTest, proportional_hazards_test
+    from survstudy.stats.survival.exact_logrank import ExactLogRank, exact_log_rank
+    from survstudy.stats.survival.km import KaplanMeier, kaplan_meier_counts
+    from survstudy.stats.survival.logrank import (
         PairwiseTests,
         SurvivalTest,
         pairwise_log_rank,
@@ -99,14 +107,7 @@ if TYPE_CHECKING:
         trend_test,
         weighted_log_rank,
     )
-    from survstudy.stats.cox import CoxResult, cox_regression
-    from survstudy.stats.exact_logrank import ExactLogRank, exact_log_rank
-    from survstudy.stats.fisher import fisher_exact
-    from survstudy.stats.km import KaplanMeier, kaplan_meier_counts
-    from survstudy.stats.multiplicity import adjust_p_values
-    from survstudy.stats.prognostic import PrognosticTables, prognostic_factors
-    from survstudy.stats.tables import CharacteristicsTable, characteristics_table
-    from survstudy.stats.zph import ProportionalHazardsTest, proportional_hazards_test
+    from survstudy.stats.survival.multiplicity import adjust_p_values
     from survstudy.study import Study, load_study
     from survstudy.synth import synthesize, write_synthetic
 

@@ -17,7 +17,7 @@ from survstudy.cli import (
 )
 
 if TYPE_CHECKING:
-    from survstudy.stats.cox import Ties
+    from survstudy.stats.regression.cox_result import Ties
 
 __all__ = ["cox", "render_cox"]
 
@@ -121,7 +121,7 @@ def cox(
 
     DATA is a CSV, XLSX or Parquet file with one row per patient.
     """
-    from survstudy.stats.cox import cox_regression
+    from survstudy.api.regression import cox_regression
 
     if ties not in ("efron", "breslow"):
         raise ValueError(f"--ties must be efron or breslow, not {ties!r}")
@@ -140,7 +140,7 @@ def cox(
     )
     payload = result.to_dict()
     if ph_test:
-        from survstudy.stats.zph import proportional_hazards_test
+        from survstudy.stats.regression.zph import proportional_hazards_test
 
         ph = proportional_hazards_test(result).to_dict()
         payload["ph_test"] = {k: ph[k] for k in ("method", "transform", "tests")}

@@ -20,7 +20,7 @@ from survstudy.cli import (
 
 if TYPE_CHECKING:
     from survstudy.engine.counts import CountTable
-    from survstudy.stats.km import KaplanMeier
+    from survstudy.stats.survival.km import KaplanMeier
 
 __all__ = ["km", "km_payload", "render_km"]
 
@@ -129,10 +129,10 @@ def km(
 
     DATA is a CSV, XLSX or Parquet file with one row per patient.
     """
-    from survstudy.analysis import ENGINES, survival_counts
-    from survstudy.stats.compare import weighted_log_rank
-    from survstudy.stats.exact_logrank import exact_log_rank
-    from survstudy.stats.km import CONF_TYPES, kaplan_meier_counts
+    from survstudy.api.survival import ENGINES, survival_counts
+    from survstudy.stats.survival.exact_logrank import exact_log_rank
+    from survstudy.stats.survival.km import CONF_TYPES, kaplan_meier_counts
+    from survstudy.stats.survival.logrank import weighted_log_rank
 
     if conf_type not in CONF_TYPES:
         raise ValueError(f"--conf-type must be one of {', '.join(CONF_TYPES)}, not {conf_type!r}")

@@ -38,9 +38,9 @@ def report(
     STUDY is the study file (study.toml); docs/study-file.md explains it. --engine and
     --spark-master override its [data] engine and spark_master.
     """
-    from survstudy.report.results import analyse_study
     from survstudy.report.write import write_report
     from survstudy.study import load_study
+    from survstudy.study.analysis import analyse_study
 
     stage = _stages()
     try:

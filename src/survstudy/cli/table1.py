@@ -35,8 +35,8 @@ def table1(
     Mann-Whitney or Kruskal-Wallis) unless forced with --test; a footnote says which and why.
     DATA is a CSV, XLSX or Parquet file with one row per patient.
     """
-    from survstudy.stats.table1_render import render_text
-    from survstudy.stats.tables import characteristics_table
+    from survstudy.api.characteristics import characteristics_table
+    from survstudy.report.table1 import render_text
 
     result = characteristics_table(
         str(data), group, split_list(categorical), split_list(continuous), tests=test or []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from survstudy.config import StudyConfig
+from survstudy.config.models import StudyConfig
 from survstudy.data.endpoints import cutoff_days
 from survstudy.data.findings import Finding
 from survstudy.data.sql import lit, q

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from survstudy.config import CohortStep, StudyFile, did_you_mean
+from survstudy.config.models import CohortStep, StudyFile, did_you_mean
 from survstudy.data.sql import lit, q, text_of
 from survstudy.errors import InputError, Problem
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from survstudy.config import DAYS_PER_UNIT, Endpoint, Interval, StudyConfig
+from survstudy.config.models import DAYS_PER_UNIT, Endpoint, Interval, StudyConfig
 from survstudy.data.sql import lit, q
 
 __all__ = [

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from survstudy.config import Key, StudyFile, _SourceFields, did_you_mean
+from survstudy.config.models import Key, StudyFile, _SourceFields, did_you_mean
 from survstudy.data.dates import ExcelSystem
-from survstudy.data.sources import NULL_STRINGS, SUFFIXES
 from survstudy.data.sql import q, text_of
 from survstudy.engine.optional import installed
+from survstudy.engine.sources import NULL_STRINGS, SUFFIXES, csv_scan
 from survstudy.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ __all__ = [
     "ROWS_SHOWN",
     "Registry",
     "Table",
-    "csv_scan",
     "display_value",
     "read_registry",
     "read_table",
@@ -187,16 +186,6 @@ def read_table(spec: _SourceFields, study: StudyFile, key: Key, *, scan: bool = 
     return _read_xlsx(path, name, spec, study, key)
 
 
-def _path_literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def csv_scan(path: Path) -> str:
-    """DuckDB FROM clause reading a CSV file as written: every column text, NA etc. missing."""
-    nulls = ", ".join("'" + s.replace("'", "''") + "'" for s in NULL_STRINGS)
-    return f"read_csv({_path_literal(path)}, header=true, all_varchar=true, nullstr=[{nulls}])"
-
-
 def _read_csv(path: Path, name: str) -> pd.DataFrame:
     import duckdb
 
@@ -331,7 +320,7 @@ def _read_postgres(spec: _SourceFields, study: StudyFile, key: Key) -> Table:
                 ).fetchall()
             ]
             cur = con.execute(_sql_read(spec, study, key, tables))
-            columns = [d.name for d in cur.description]
+            columns = [d.name for d in cur.description or []]
             rows = cur.fetchall()
     except psycopg.Error as e:
         raise _fail(study, key, f"PostgreSQL: {str(e).strip().splitlines()[0]}") from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from survstudy.config import Key, StudyFile
+from survstudy.config.models import Key, StudyFile
 from survstudy.data.checks import FIRST_OF_ID
 from survstudy.data.endpoints import (
     Derived,
@@ -19,11 +19,11 @@ from survstudy.data.endpoints import (
     interval_sql,
     ready_made_sql,
 )
-from survstudy.data.events import EventSpec
 from survstudy.data.findings import Finding
 from survstudy.data.registry import REGISTRY, Registry
 from survstudy.data.sql import lit, lookup_table, q, text_of
 from survstudy.data.typed import TYPED, Typed, is_missing
+from survstudy.engine.events import EventSpec
 from survstudy.errors import Problem
 
 if TYPE_CHECKING:

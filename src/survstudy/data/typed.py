@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from survstudy.config import Key, StudyFile, did_you_mean
+from survstudy.config.models import Key, StudyFile, did_you_mean
 from survstudy.data.dates import MISSING, OK, parse_dates
-from survstudy.data.events import EventSpec
 from survstudy.data.findings import Finding
 from survstudy.data.registry import REGISTRY, Registry
 from survstudy.data.sql import lit, lookup_table, q, text_of
+from survstudy.engine.events import EventSpec
 from survstudy.errors import Problem
 
 __all__ = ["TYPED", "Typed", "date_columns", "days", "is_missing", "type_registry", "why"]

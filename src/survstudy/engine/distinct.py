@@ -16,8 +16,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from survstudy.data.events import EventSpec
 from survstudy.engine.counts import CountTable, count_table
+from survstudy.engine.events import EventSpec
 from survstudy.errors import InputError, Problem
 
 __all__ = [

@@ -13,10 +13,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from survstudy.data.events import EventSpec
-from survstudy.data.sources import Source
 from survstudy.engine.counts import CountTable
 from survstudy.engine.distinct import ROWS_SHOWN, DistinctRows, Finding, distinct_counts
+from survstudy.engine.events import EventSpec
+from survstudy.engine.sources import Source
 from survstudy.errors import InputError, Problem
 
 __all__ = [

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from survstudy.data.events import EventSpec
-from survstudy.data.sources import NULL_STRINGS, Source, open_source
 from survstudy.engine.counts import CountTable
 from survstudy.engine.distinct import ROWS_SHOWN, DistinctRows, Finding, distinct_counts
 from survstudy.engine.duckdb import check_columns
+from survstudy.engine.events import EventSpec
 from survstudy.engine.optional import require
+from survstudy.engine.sources import NULL_STRINGS, Source, open_source
 from survstudy.errors import Problem
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from survstudy.data.sources import NULL_STRINGS
 from survstudy.engine.optional import require
+from survstudy.engine.sources import NULL_STRINGS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -139,7 +139,7 @@ class DuckDBEngine:
     def load(self, name: str, path: Path | None, kind: str, frame: Any) -> None:
         """Copy a CSV or Parquet file (or a pandas frame) in as ``name`` with its ``__row``."""
         if kind == "csv":
-            from survstudy.data.registry import csv_scan
+            from survstudy.engine.sources import csv_scan
 
             assert path is not None
             source = csv_scan(path)

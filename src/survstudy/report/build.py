@@ -21,7 +21,6 @@ from survstudy.report.format import (
     format_test_p,
     group_label,
 )
-from survstudy.report.results import EndpointResult, StudyResults
 from survstudy.report.text import (
     column_label,
     landmark_phrase,
@@ -33,6 +32,8 @@ from survstudy.report.text import (
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
+
+    from survstudy.study.analysis import EndpointResult, StudyResults
 
 __all__ = ["build_document", "group_labels", "level_labels"]
 
@@ -366,7 +367,7 @@ def _prognostic_tables(results: StudyResults, number: int) -> list[Table]:
 
 def build_document(results: StudyResults, generated: dt.datetime | None = None) -> Document:
     """The whole report for ``results``: every section, numbered tables and figures."""
-    from survstudy import __version__
+    from survstudy._version import __version__
 
     study = results.study
     cfg = study.config

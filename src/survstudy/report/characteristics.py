@@ -1,7 +1,7 @@
 """Table 1 of the report: patient characteristics by group, formatted the clinical way.
 
-Numbers come from :class:`survstudy.stats.tables.CharacteristicsTable`; each p carries a
-footnote letter naming the test and why it was chosen (one letter per test and reason).
+Numbers come from :class:`survstudy.stats.characteristics.table.CharacteristicsTable`; each p
+carries a footnote letter naming the test and why it was chosen (one letter per test and reason).
 """
 
 from __future__ import annotations
@@ -18,8 +18,13 @@ from survstudy.report.format import (
     format_range,
     group_label,
 )
-from survstudy.stats.tables import CategoricalRow, CharacteristicsTable, ContinuousRow, Row
-from survstudy.stats.tests_common import TEST_LABELS
+from survstudy.stats.characteristics.table import (
+    CategoricalRow,
+    CharacteristicsTable,
+    ContinuousRow,
+    Row,
+)
+from survstudy.stats.characteristics.tests_common import TEST_LABELS
 
 __all__ = ["characteristics_block"]
 

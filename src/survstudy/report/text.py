@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from survstudy.config import DAYS_PER_UNIT
+from survstudy.config.models import DAYS_PER_UNIT
 from survstudy.report.format import (
     format_ci,
     format_count,
@@ -19,8 +20,10 @@ from survstudy.report.format import (
     format_percent,
     name_of_test,
 )
-from survstudy.report.results import Comparison, StudyResults
-from survstudy.stats.km import SurvivalCurve
+from survstudy.stats.survival.km import SurvivalCurve
+
+if TYPE_CHECKING:
+    from survstudy.study.analysis import Comparison, StudyResults
 
 __all__ = [
     "column_label",
@@ -212,7 +215,7 @@ def _characteristics_method(results: StudyResults) -> str:
 
 def methods_paragraphs(results: StudyResults) -> list[str]:
     """The Methods section, stating what was actually done."""
-    from survstudy import __version__
+    from survstudy._version import __version__
 
     study = results.study
     cfg = study.config

@@ -11,16 +11,18 @@ import platform
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from survstudy.engine.optional import package_version
 from survstudy.jsonsafe import dumps
 from survstudy.report.build import build_document
 from survstudy.report.bundle import file_sha256, write_atomically
 from survstudy.report.document import Document
-from survstudy.report.results import StudyResults, analyse_study
 
-__all__ = ["ReportFiles", "report_study", "write_report"]
+if TYPE_CHECKING:
+    from survstudy.study.analysis import StudyResults
+
+__all__ = ["ReportFiles", "write_report"]
 
 ReportFiles = dict[str, Path]
 
@@ -136,11 +138,3 @@ def write_report(results: StudyResults, out: str | Path) -> ReportFiles:
                                              "manifest.json")} | {"folder": target}
 
 
-def report_study(study_file: str | Path, out: str | Path) -> ReportFiles:
-    """Load, check and analyse ``study_file`` and write its report folder to ``out``.
-
-    Raises :class:`survstudy.InputError` (and writes nothing) when the study has errors.
-    """
-    from survstudy.study import load_study
-
-    return write_report(analyse_study(load_study(study_file)), out)

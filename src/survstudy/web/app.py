@@ -17,7 +17,7 @@ from typing import Any
 from htmltools import Tag, Tagifiable, TagList, tags
 from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
-from survstudy.config import StudyConfig
+from survstudy.config.models import StudyConfig
 from survstudy.errors import InputError
 from survstudy.report.document import Table
 from survstudy.report.format import (

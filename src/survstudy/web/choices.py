@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from survstudy.config import (
+from survstudy.config.models import (
     Analysis,
     DataSection,
     Endpoint,
@@ -26,7 +26,7 @@ from survstudy.config import (
     TimeUnit,
     Variable,
 )
-from survstudy.data.events import EventSpec
+from survstudy.engine.events import EventSpec
 from survstudy.web.preview import DataPreview
 
 __all__ = [

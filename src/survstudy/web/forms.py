@@ -12,7 +12,8 @@ from typing import Any
 
 from shiny import ui
 
-from survstudy.config import StudyConfig, load_config
+from survstudy.config.models import StudyConfig
+from survstudy.config.parse import load_config
 from survstudy.web import layout
 from survstudy.web.choices import Choices, derived_columns
 from survstudy.web.preview import DataPreview

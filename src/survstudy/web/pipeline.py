@@ -19,15 +19,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from survstudy.config import StudyConfig
-from survstudy.config_toml import dump_study_config
+from survstudy.config.dump import dump_study_config
+from survstudy.config.models import StudyConfig
 from survstudy.errors import InputError, Problem
 from survstudy.web.session import SessionFolder, StoredData
 
 if TYPE_CHECKING:
     from survstudy.report.document import Document
-    from survstudy.report.results import StudyResults
     from survstudy.study import Study
+    from survstudy.study.analysis import StudyResults
 
 __all__ = ["Cancelled", "Outcome", "Progress", "report_zip", "run_analysis", "study_file_text"]
 
@@ -96,8 +96,8 @@ def run_analysis(
     Raises :class:`Cancelled` between steps when ``cancelled()`` says a newer run is wanted.
     """
     from survstudy.report.build import build_document
-    from survstudy.report.results import analyse_study
     from survstudy.study import load_study
+    from survstudy.study.analysis import analyse_study
 
     def step(fraction: float, text: str) -> None:
         if cancelled is not None and cancelled():

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from survstudy.config import DataSection, StudyConfig, StudyFile
+from survstudy.config.models import DataSection, StudyConfig, StudyFile
 from survstudy.data.dates import ISSUES, parse_dates
 from survstudy.data.registry import read_table, text_values
 

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.counts import CountTable
-from survstudy.stats.compare import Method, log_rank_weights, weighted_log_rank
+from survstudy.stats.survival.logrank import Method, log_rank_weights, weighted_log_rank
 
 __all__ = [
     "ABSOLUTE_TOLERANCE",

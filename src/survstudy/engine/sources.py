@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-__all__ = ["NULL_STRINGS", "SUFFIXES", "Source", "open_source", "read_frame"]
+__all__ = ["NULL_STRINGS", "SUFFIXES", "Source", "csv_scan", "open_source", "read_frame"]
 
 #: Text read as a missing value in CSV files (R writes NA).
 NULL_STRINGS = ("", "NA", "N/A", "NaN", "nan", "NULL", "null", ".")
@@ -137,3 +137,13 @@ def read_frame(
     select = ", ".join(quote_ident(c) for c in columns)
     selected: pd.DataFrame = con.sql(f"SELECT {select} FROM {relation}").df()
     return selected
+
+
+def _path_literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def csv_scan(path: Path) -> str:
+    """DuckDB FROM clause reading a CSV file as written: every column text, NA etc. missing."""
+    nulls = ", ".join("'" + s.replace("'", "''") + "'" for s in NULL_STRINGS)
+    return f"read_csv({_path_literal(path)}, header=true, all_varchar=true, nullstr=[{nulls}])"

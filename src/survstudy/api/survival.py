@@ -6,12 +6,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from survstudy.data.events import EventSpec
-from survstudy.data.sources import open_source, read_frame
 from survstudy.engine.counts import CountTable, order_labels
 from survstudy.engine.duckdb import duckdb_counts
-from survstudy.stats.compare import Method, SurvivalTest, stratified_log_rank, weighted_log_rank
-from survstudy.stats.km import ConfType, KaplanMeier, kaplan_meier_counts
+from survstudy.engine.events import EventSpec
+from survstudy.engine.sources import open_source, read_frame
+from survstudy.stats.survival.km import ConfType, KaplanMeier, kaplan_meier_counts
+from survstudy.stats.survival.logrank import (
+    Method,
+    SurvivalTest,
+    stratified_log_rank,
+    weighted_log_rank,
+)
 
 if TYPE_CHECKING:
     import pandas as pd

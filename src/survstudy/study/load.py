@@ -19,14 +19,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from survstudy.config import (
-    DAYS_PER_UNIT,
-    Key,
-    StudyConfig,
-    StudyFile,
-    did_you_mean,
-    load_config,
-)
+from survstudy.config.models import DAYS_PER_UNIT, Key, StudyConfig, StudyFile, did_you_mean
+from survstudy.config.parse import load_config
 from survstudy.data.checks import check_dates
 from survstudy.data.cohort import (
     STEP,

@@ -11,8 +11,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2
 
-from survstudy.stats.fisher import NetworkLimits, fisher_exact
-from survstudy.stats.tests_common import TestResult, finite, not_testable
+from survstudy.stats.characteristics.fisher import NetworkLimits, fisher_exact
+from survstudy.stats.characteristics.tests_common import TestResult, finite, not_testable
 
 __all__ = ["MIN_EXPECTED", "categorical_test", "chi_square"]
 

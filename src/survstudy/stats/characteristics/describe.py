@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from survstudy.stats.tests_common import finite
+from survstudy.stats.characteristics.tests_common import finite
 
 __all__ = [
     "ContinuousSummary",

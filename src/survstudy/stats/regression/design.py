@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from survstudy.data.events import EventSpec
-from survstudy.data.sources import open_source, read_frame
 from survstudy.engine.counts import merge_near_ties
+from survstudy.engine.events import EventSpec
 from survstudy.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -30,7 +28,6 @@ __all__ = [
     "ModelData",
     "design_matrix",
     "frame_model_data",
-    "model_data",
     "parse_reference",
 ]
 
@@ -473,41 +470,3 @@ def frame_model_data(
     )
 
 
-def model_data(
-    data: pd.DataFrame | str | Path,
-    time: str,
-    event: str | EventSpec,
-    covariates: Sequence[str],
-    *,
-    categorical: Sequence[str] = (),
-    reference: Mapping[str, str] | Sequence[str] | None = None,
-    strata: str | None = None,
-) -> ModelData:
-    """Read and check the columns a survival regression needs; keep complete cases.
-
-    ``event`` is a 0/1 column name or ``"column=code,..."``. Categorical covariates are
-    dummy coded against ``reference[column]`` (default: the first level, numeric order when
-    the levels are numbers). Raises :class:`InputError` listing every problem found.
-    """
-    spec = event if isinstance(event, EventSpec) else EventSpec.parse(event)
-    covariates = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
-    categorical = [categorical] if isinstance(categorical, str) else list(categorical)
-    if not covariates:
-        raise ValueError("give at least one covariate")
-    unknown = [c for c in categorical if c not in covariates]
-    if unknown:
-        raise ValueError(f"categorical column(s) {', '.join(unknown)} are not among the covariates")
-    src = open_source(data)
-    wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else [])]))
-    frame = read_frame(src, wanted, as_text=True)  # yes/no stays yes/no, 01 stays 01
-    return frame_model_data(
-        frame,
-        time,
-        spec,
-        covariates,
-        categorical=categorical,
-        reference=parse_reference(reference),
-        strata=strata,
-        source=src.name,
-        first_row=src.first_row,
-    )

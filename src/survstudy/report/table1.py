@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from survstudy.stats.tests_common import TEST_LABELS
+from survstudy.stats.characteristics.tests_common import TEST_LABELS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from survstudy.stats.describe import ContinuousSummary
-    from survstudy.stats.tables import CategoricalRow, CharacteristicsTable, ContinuousRow
+    from survstudy.stats.characteristics.describe import ContinuousSummary
+    from survstudy.stats.characteristics.table import (
+        CategoricalRow,
+        CharacteristicsTable,
+        ContinuousRow,
+    )
 
 __all__ = ["footnotes", "format_p", "render_text", "table_frame"]
 

@@ -3,21 +3,25 @@ report every problem at once (file, row as the user counts it, column, value, wh
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from survstudy.data.sources import Source, open_source, read_frame
 from survstudy.engine.counts import order_labels
 from survstudy.errors import InputError, Problem
-from survstudy.stats.tests_common import CATEGORICAL_TESTS, CONTINUOUS_TESTS, TEST_NAMES
+from survstudy.stats.characteristics.tests_common import (
+    CATEGORICAL_TESTS,
+    CONTINUOUS_TESTS,
+    TEST_NAMES,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from survstudy.engine.sources import Source
 
 __all__ = [
     "NOT_FINITE",
@@ -215,7 +219,7 @@ def _numbers(series: pd.Series, source: Source) -> tuple[NDArray[np.float64], li
 
 
 def load_table1_data(
-    data: pd.DataFrame | str | Path,
+    read: Callable[[Sequence[str]], tuple[pd.DataFrame, Source]],
     group: str,
     categorical: Sequence[str],
     continuous: Sequence[str],
@@ -223,9 +227,9 @@ def load_table1_data(
     groups: Sequence[str] | None = None,
     levels: Mapping[str, Sequence[str]] | None = None,
 ) -> Table1Data:
-    """Read and check the columns; raise :class:`InputError` listing every problem."""
-    source = open_source(data)
-    frame = read_frame(source, [group, *categorical, *continuous], as_text=True)
+    """Read (``read``: columns → rows and their source) and check the columns; raise
+    :class:`InputError` listing every problem."""
+    frame, source = read([group, *categorical, *continuous])
     problems: list[Problem] = []
     coded_group = code_column(frame[group], groups)
     if frame.shape[0] == 0:

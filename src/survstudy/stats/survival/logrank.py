@@ -19,8 +19,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from survstudy.engine.counts import CountTable
-from survstudy.stats.distributions import chi2_sf
-from survstudy.stats.multiplicity import Adjust, adjust_p_values
+from survstudy.stats.survival.distributions import chi2_sf
+from survstudy.stats.survival.multiplicity import Adjust, adjust_p_values
 
 __all__ = [
     "METHODS",

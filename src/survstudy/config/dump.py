@@ -2,7 +2,7 @@
 
 The web app gathers choices in forms and must hand the user a study file that reproduces its
 analysis from the command line. This module is the inverse of
-:func:`survstudy.config.parse_config`: ``parse_config(dump_study_config(c)).config == c``.
+:func:`survstudy.config.parse.parse_config`: ``parse_config(dump_study_config(c)).config == c``.
 Keys left at their defaults are omitted (except the few a reader should always see: the title,
 the time unit and the landmark times), sections come in the documented order, each with a
 one-line comment saying what it is for.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import tomllib
 from typing import Any
 
-from survstudy.config import StudyConfig
+from survstudy.config.models import StudyConfig
 
 __all__ = ["dump_study_config"]
 

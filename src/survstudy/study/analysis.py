@@ -10,21 +10,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from survstudy.config import DAYS_PER_UNIT, PublishedValue
+from survstudy.config.models import DAYS_PER_UNIT, PublishedValue
 from survstudy.engine.counts import CountTable
-from survstudy.report.claims import ClaimCheck, check_claim
-from survstudy.stats.compare import SurvivalTest, weighted_log_rank
-from survstudy.stats.exact_logrank import ExactLogRank, exact_log_rank
-from survstudy.stats.followup import FollowUp, reverse_km_follow_up
-from survstudy.stats.km import KaplanMeier, kaplan_meier_counts
+from survstudy.stats.survival.exact_logrank import ExactLogRank, exact_log_rank
+from survstudy.stats.survival.followup import FollowUp, reverse_km_follow_up
+from survstudy.stats.survival.km import KaplanMeier, kaplan_meier_counts
+from survstudy.stats.survival.logrank import SurvivalTest, weighted_log_rank
+from survstudy.study.claims import ClaimCheck, check_claim
 
 if TYPE_CHECKING:
+    from pathlib import Path
 
-    from survstudy.stats.prognostic import PrognosticTables
-    from survstudy.stats.tables import CharacteristicsTable
-    from survstudy.study import Study
+    from survstudy.report.write import ReportFiles
+    from survstudy.stats.characteristics.table import CharacteristicsTable
+    from survstudy.stats.regression.prognostic import PrognosticTables
+    from survstudy.study.load import Study
 
-__all__ = ["Comparison", "EndpointResult", "StudyResults", "analyse_study"]
+__all__ = ["Comparison", "EndpointResult", "StudyResults", "analyse_study", "report_study"]
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class StudyResults:
 def _levels(study: Study, column: str) -> tuple[str, ...]:
     """Group levels in the study file's order, then any others found in the data."""
     from survstudy.engine.counts import order_labels
-    from survstudy.study import COHORT
+    from survstudy.study.load import COHORT
 
     text = study.text(column)
     found = study.engine.sql(f"SELECT DISTINCT {text} FROM {COHORT} WHERE {text} IS NOT NULL")
@@ -128,7 +130,7 @@ def _counts(study: Study, time: str, event: str, group: str | None,
     """The count table of an endpoint (by ``group``), aggregated inside DuckDB."""
     from survstudy.data.sql import q
     from survstudy.engine.counts import count_table
-    from survstudy.study import COHORT
+    from survstudy.study.load import COHORT
 
     g = study.text(group) if group is not None else "'all'"
     usable = f"{q(time)} IS NOT NULL AND {q(event)} IS NOT NULL AND {g} IS NOT NULL"
@@ -208,7 +210,7 @@ def _claim_value(results: StudyResults, claim: PublishedValue) -> tuple[float | 
 def _described(results: StudyResults, claim: PublishedValue) -> tuple[float | None, str]:
     """A mean, SD, count or percent of a variable (in one group or all), computed in SQL."""
     from survstudy.data.sql import lit, q
-    from survstudy.study import COHORT
+    from survstudy.study.load import COHORT
 
     study = results.study
     column = claim.variable or ""
@@ -235,7 +237,6 @@ def _described(results: StudyResults, claim: PublishedValue) -> tuple[float | No
         return float(n), ""
     return (100 * n / present, "") if present else (None, "no values")
 
-
 #: With "auto", Firth's method is used below this many events per model term (or when the
 #: ordinary likelihood is monotone).
 EVENTS_PER_TERM = 10
@@ -243,7 +244,10 @@ EVENTS_PER_TERM = 10
 
 def _prognostic(study: Study, endpoint: str) -> PrognosticTables | None:
     """Univariable and multivariable Cox tables for the study's covariates (None if none)."""
-    from survstudy.stats.prognostic import prognostic_factors
+    from survstudy.engine.events import EventSpec
+    from survstudy.engine.sources import open_source, read_frame
+    from survstudy.stats.regression.design import parse_reference
+    from survstudy.stats.regression.prognostic import prognostic_tables
 
     cfg = study.config
     covariates = list(cfg.analysis.covariates)
@@ -261,8 +265,12 @@ def _prognostic(study: Study, endpoint: str) -> PrognosticTables | None:
     mode = cfg.report.firth
 
     def fit(firth: bool) -> PrognosticTables:
-        return prognostic_factors(frame, time, event, covariates, categorical=categorical,
-                                  reference=reference, firth=firth)
+        src = open_source(frame)
+        rows = read_frame(src, list(dict.fromkeys([time, event, *covariates])))
+        return prognostic_tables(rows, time, EventSpec.parse(event), covariates,
+                                 categorical=categorical, refs=parse_reference(reference),
+                                 strata=None, ties="efron", firth=firth, select_p=None,
+                                 conf_level=0.95, source=src.name, first_row=src.first_row)
 
     if mode != "auto":
         return fit(mode == "always")
@@ -277,8 +285,8 @@ def _characteristics(study: Study, group: str | None) -> CharacteristicsTable | 
     """Table 1 by the main group, with each variable typed as the study file says; categorical
     counts come from GROUP BY queries inside DuckDB."""
     from survstudy.data.sql import q
-    from survstudy.stats.table1_sql import characteristics_table_sql
-    from survstudy.study import COHORT
+    from survstudy.stats.characteristics.table_sql import characteristics_table_sql
+    from survstudy.study.load import COHORT
 
     cfg = study.config
     names = list(cfg.analysis.characteristics)
@@ -321,3 +329,14 @@ def analyse_study(study: Study) -> StudyResults:
     )
     claims = tuple(check_claim(c, lambda c: _claim_value(results, c)) for c in cfg.published)
     return StudyResults(**{**results.__dict__, "claims": claims})
+
+
+def report_study(study_file: str | Path, out: str | Path) -> ReportFiles:
+    """Load, check and analyse ``study_file`` and write its report folder to ``out``.
+
+    Raises :class:`survstudy.InputError` (and writes nothing) when the study has errors.
+    """
+    from survstudy.report.write import write_report
+    from survstudy.study.load import load_study
+
+    return write_report(analyse_study(load_study(study_file)), out)

@@ -1,24 +1,24 @@
 """Table 1: patient characteristics by group, with a test per variable chosen and explained.
 
-:func:`characteristics_table` takes a DataFrame or a file and returns an immutable
-:class:`CharacteristicsTable` holding numbers only: per group and overall, categorical levels
-as n and percent of the patients with a known value (missing counted apart) and continuous
-variables as n, mean, SD, median, quartiles and range; per variable the test used, why it was
-chosen, its statistic and p-value (or why none), the standardized mean difference, and for
-2×2 tables the odds ratio with its exact CI. ``to_dict()`` gives the JSON document and
-``to_frame()`` a DataFrame ready to print (:mod:`.table1_render`).
+:func:`characteristics_table_rows` takes the rows (the public
+:func:`survstudy.characteristics_table` reads them from a DataFrame or a file) and returns an
+immutable :class:`CharacteristicsTable` holding numbers only: per group and overall,
+categorical levels as n and percent of the patients with a known value (missing counted apart)
+and continuous variables as n, mean, SD, median, quartiles and range; per variable the test
+used, why it was chosen, its statistic and p-value (or why none), the standardized mean
+difference, and for 2×2 tables the odds ratio with its exact CI. ``to_dict()`` gives the JSON
+document; the text table is rendered by :mod:`survstudy.report.table1`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from survstudy.stats.describe import (
+from survstudy.stats.characteristics.describe import (
     ContinuousSummary,
     Smd,
     categorical_smd,
@@ -26,14 +26,16 @@ from survstudy.stats.describe import (
     level_counts,
     summarise,
 )
-from survstudy.stats.fisher import NetworkLimits, OddsRatio, odds_ratio
-from survstudy.stats.table1_data import check_request, load_table1_data, parse_tests
-from survstudy.stats.tests_categorical import categorical_test
-from survstudy.stats.tests_common import TWO_GROUP_TESTS, TestResult, not_testable
-from survstudy.stats.tests_continuous import Normality, continuous_test
+from survstudy.stats.characteristics.fisher import NetworkLimits, OddsRatio, odds_ratio
+from survstudy.stats.characteristics.table_rows import check_request, load_table1_data, parse_tests
+from survstudy.stats.characteristics.tests_categorical import categorical_test
+from survstudy.stats.characteristics.tests_common import TWO_GROUP_TESTS, TestResult, not_testable
+from survstudy.stats.characteristics.tests_continuous import Normality, continuous_test
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from survstudy.engine.sources import Source
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -49,7 +51,7 @@ __all__ = [
     "Table1Input",
     "assemble_table",
     "categorical_row",
-    "characteristics_table",
+    "characteristics_table_rows",
     "continuous_row",
     "group_samples",
 ]
@@ -185,21 +187,9 @@ class CharacteristicsTable:
             "rows": [r.to_dict(self.groups) for r in self.rows],
         }
 
-    def to_frame(self, digits: int = 1) -> pd.DataFrame:
-        """The table as text cells, one line per statistic, ready to print or export."""
-        from survstudy.stats.table1_render import table_frame
 
-        return table_frame(self, digits=digits)
-
-    def footnotes(self) -> list[str]:
-        """One line per variable naming its test and why it was chosen."""
-        from survstudy.stats.table1_render import footnotes
-
-        return footnotes(self)
-
-
-def characteristics_table(
-    data: pd.DataFrame | str | Path,
+def characteristics_table_rows(
+    read: Callable[[Sequence[str]], tuple[pd.DataFrame, Source]],
     group: str,
     categorical: Sequence[str] = (),
     continuous: Sequence[str] = (),
@@ -210,18 +200,11 @@ def characteristics_table(
     conf_level: float = 0.95,
     fisher_limits: NetworkLimits | None = None,
 ) -> CharacteristicsTable:
-    """Patient characteristics of ``data`` by ``group``, with a test for each variable.
-
-    ``tests`` forces a test per variable ({"age": "welch"} or ["age=welch"]); otherwise the
-    rule of DESIGN.md chooses and the reason is recorded. ``groups`` and ``levels`` state the
-    display order (default: numeric order when all values are numbers, else text order).
-    Rows with a missing group are left out and counted. Raises :class:`survstudy.InputError`
-    listing every problem in the data, ValueError for an impossible request.
-    (:func:`survstudy.stats.table1_sql.characteristics_table_sql` does the same inside DuckDB.)
-    """
+    """:func:`survstudy.characteristics_table` on rows: ``read`` gives the named columns and
+    their :class:`Source` once the request has been checked."""
 
     def load(names: Sequence[str], numbers: Sequence[str]) -> Table1Input:
-        data_ = load_table1_data(data, group, names, numbers, groups=groups, levels=levels)
+        data_ = load_table1_data(read, group, names, numbers, groups=groups, levels=levels)
         codes = data_.group.codes
         k = len(data_.group.labels)
 

@@ -22,7 +22,12 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import brentq
 from scipy.special import gammaln
 
-from survstudy.stats.fisher_network import LOG_TOLERANCE, Abandon, NetworkLimits, network_pvalue
+from survstudy.stats.characteristics.fisher_network import (
+    LOG_TOLERANCE,
+    Abandon,
+    NetworkLimits,
+    network_pvalue,
+)
 
 __all__ = [
     "MONTE_CARLO_REPLICATES",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from survstudy.engine.counts import CountTable
-from survstudy.stats.km import ConfType, Quantile, kaplan_meier_counts
+from survstudy.stats.survival.km import ConfType, Quantile, kaplan_meier_counts
 
 __all__ = ["FollowUp", "reverse_counts", "reverse_km_follow_up"]
 

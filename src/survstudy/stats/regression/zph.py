@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from survstudy.stats.cox import RiskSets, moments, risk_sets
+from survstudy.stats.regression.cox import RiskSets, moments, risk_sets
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from survstudy.stats.cox import CoxResult
+    from survstudy.stats.regression.cox_result import CoxResult
 
 __all__ = ["PHTest", "ProportionalHazardsTest", "km_transform", "proportional_hazards_test"]
 

@@ -12,22 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from survstudy.data.events import EventSpec
-from survstudy.data.sources import open_source, read_frame
-from survstudy.stats.cox import CoxResult, Ties, chi_square, fit_cox
-from survstudy.stats.design import frame_model_data, parse_reference
+from survstudy.engine.events import EventSpec
+from survstudy.stats.regression.cox import fit_cox
+from survstudy.stats.regression.cox_result import CoxResult, Ties, chi_square
+from survstudy.stats.regression.design import frame_model_data
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from survstudy.stats.design import ModelData
+    from survstudy.stats.regression.design import ModelData
 
-__all__ = ["PrognosticRow", "PrognosticTables", "prognostic_factors"]
+__all__ = ["PrognosticRow", "PrognosticTables", "prognostic_tables"]
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ class PrognosticTables:
 
 def _fit(data: ModelData, ties: Ties, firth: bool, conf_level: float) -> CoxResult:
     if firth:
-        from survstudy.stats.firth import fit_firth
+        from survstudy.stats.regression.firth import fit_firth
 
         return fit_firth(data, ties=ties, conf_level=conf_level)
     return fit_cox(data, ties=ties, conf_level=conf_level, with_concordance=False)
@@ -164,33 +163,24 @@ def _rows(
     return out
 
 
-def prognostic_factors(
-    data: pd.DataFrame | str | Path,
+def prognostic_tables(
+    frame: pd.DataFrame,
     time: str,
-    event: str | EventSpec,
+    spec: EventSpec,
     covariates: Sequence[str],
     *,
-    categorical: Sequence[str] = (),
-    reference: Mapping[str, str] | Sequence[str] | None = None,
-    strata: str | None = None,
-    ties: Ties = "efron",
-    firth: bool = False,
-    select_p: float | None = None,
-    conf_level: float = 0.95,
+    categorical: Sequence[str],
+    refs: Mapping[str, str],
+    strata: str | None,
+    ties: Ties,
+    firth: bool,
+    select_p: float | None,
+    conf_level: float,
+    source: str,
+    first_row: int,
 ) -> PrognosticTables:
-    """Univariable Cox model per covariate, then one multivariable model.
-
-    ``select_p=None`` puts every covariate in the multivariable model; a number keeps those
-    whose univariable factor p-value is below it. ``firth=True`` uses Firth's penalized
-    likelihood throughout (profile CIs, penalized LR p-values).
-    """
-    spec = event if isinstance(event, EventSpec) else EventSpec.parse(event)
-    covariates = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
-    categorical = [categorical] if isinstance(categorical, str) else list(categorical)
-    refs = parse_reference(reference)
-    src = open_source(data)
-    wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else [])]))
-    frame = read_frame(src, wanted)
+    """:func:`survstudy.prognostic_factors` on rows already read (``source`` names them in
+    messages, ``first_row`` is the user's number of row 0)."""
 
     def prepared(columns: Sequence[str], rows: pd.DataFrame) -> ModelData:
         cat = [c for c in categorical if c in columns]
@@ -203,8 +193,8 @@ def prognostic_factors(
             categorical=cat,
             reference=ref,
             strata=strata,
-            source=src.name,
-            first_row=src.first_row,
+            source=source,
+            first_row=first_row,
         )
 
     models: dict[str, CoxResult] = {}

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from survstudy.config import PublishedValue
+from survstudy.config.models import PublishedValue
 
 __all__ = ["ClaimCheck", "check_claim", "printed_decimals"]
 

@@ -5,8 +5,8 @@ every categorical variable, and counts the bad values of every continuous variab
 all problems are reported at once. Continuous variables are then fetched one at a time as
 (group code, value) NumPy arrays, 16 bytes per row: the exact Mann-Whitney test, Shapiro-Wilk
 and the quartiles need the values themselves. The rows of the table are built by the same
-functions as :func:`survstudy.stats.tables.characteristics_table`, so both paths give equal
-results on the same data.
+functions as :func:`survstudy.characteristics_table`, so both paths give equal results on
+the same data.
 """
 
 from __future__ import annotations
@@ -16,24 +16,24 @@ from typing import Any
 
 import numpy as np
 
-from survstudy.data.sources import Source
 from survstudy.engine.duckdb import check_columns, quote_ident, scan
+from survstudy.engine.sources import Source
 from survstudy.errors import InputError, Problem
-from survstudy.stats.fisher import NetworkLimits
-from survstudy.stats.table1_data import (
+from survstudy.stats.characteristics.fisher import NetworkLimits
+from survstudy.stats.characteristics.table import (
+    CharacteristicsTable,
+    FloatArray,
+    IntArray,
+    Table1Input,
+    assemble_table,
+)
+from survstudy.stats.characteristics.table_rows import (
     NOT_FINITE,
     NOT_NUMBER,
     ROWS_SHOWN,
     group_problems,
     order_levels,
     row_problems,
-)
-from survstudy.stats.tables import (
-    CharacteristicsTable,
-    FloatArray,
-    IntArray,
-    Table1Input,
-    assemble_table,
 )
 
 __all__ = ["characteristics_table_sql"]
@@ -58,7 +58,7 @@ def characteristics_table_sql(
     source: str = "registry",
 ) -> CharacteristicsTable:
     """Patient characteristics of the SQL ``relation`` by ``group``, equal to
-    :func:`~survstudy.stats.tables.characteristics_table` on the same rows.
+    :func:`survstudy.characteristics_table` on the same rows.
 
     ``con`` is a ``duckdb.DuckDBPyConnection`` or a survstudy engine (DuckDB or Spark);
     ``relation`` is SQL for a FROM clause (a table or view name, quoted as needed, or a table

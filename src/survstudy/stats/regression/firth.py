@@ -4,7 +4,7 @@ The penalized log-likelihood ``l*(β) = l(β) + ½ log det I(β)`` has a finite 
 under monotone likelihood (a group with every event, or none), and removes most of the
 small-sample bias of the ordinary estimate. Its score adds ``½ tr(I⁻¹ ∂I/∂β_r)``, computed
 from third central moments of x over each risk set with the same reverse-cumulative-sum
-kernel as the ordinary fit (:mod:`survstudy.stats.cox`). Intervals are profile penalized
+kernel as the ordinary fit (:mod:`survstudy.stats.regression.cox`). Intervals are profile penalized
 likelihood intervals and per-term p-values come from penalized likelihood-ratio tests, as in
 the R package ``coxphf``; the Wald standard error uses ``I(β̂)⁻¹``.
 """
@@ -18,21 +18,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.errors import Problem
-from survstudy.stats.cox import (
-    CoxResult,
-    CoxTerm,
+from survstudy.stats.regression.cox import (
     RiskSets,
-    Ties,
-    chi_square,
     concordance,
     evaluate,
     fit_cox,
     moments,
     risk_sets,
 )
+from survstudy.stats.regression.cox_result import CoxResult, CoxTerm, Ties, chi_square
 
 if TYPE_CHECKING:
-    from survstudy.stats.design import ModelData
+    from survstudy.stats.regression.design import ModelData
 
 __all__ = ["PenalizedEvaluation", "fit_firth", "penalized", "penalized_fit", "profile_interval"]
 
@@ -192,7 +189,7 @@ def profile_interval(
 
 
 def fit_firth(data: ModelData, *, ties: Ties = "efron", conf_level: float = 0.95) -> CoxResult:
-    """Firth-penalized Cox fit of prepared data (see :func:`survstudy.stats.cox.cox_regression`)."""
+    """Firth-penalized Cox fit of prepared data (see :func:`survstudy.cox_regression`)."""
     design = data.design
     ordinary = fit_cox(data, ties=ties, conf_level=conf_level, with_concordance=False)
     rs = risk_sets(design.matrix, data.time, data.event, data.stratum, ties)

@@ -20,7 +20,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from survstudy.stats.tests_common import TWO_GROUP_TESTS, TestResult, finite, not_testable
+from survstudy.stats.characteristics.tests_common import (
+    TWO_GROUP_TESTS,
+    TestResult,
+    finite,
+    not_testable,
+)
 
 __all__ = [
     "ALPHA_NORMALITY",

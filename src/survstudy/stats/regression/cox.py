@@ -11,39 +11,32 @@ with R's rule and reported as such, never as a finite-looking Wald interval.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.errors import Problem
-from survstudy.stats.design import ModelData, model_data
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from survstudy.data.events import EventSpec
+from survstudy.stats.regression.cox_result import (
+    Concordance,
+    CoxResult,
+    CoxTerm,
+    Ties,
+    chi_square,
+)
+from survstudy.stats.regression.design import ModelData
 
 __all__ = [
-    "ChiSquareTest",
-    "Concordance",
-    "CoxResult",
-    "CoxTerm",
     "Evaluation",
     "RiskSets",
-    "Ties",
     "concordance",
-    "cox_regression",
     "evaluate",
     "fit_cox",
     "newton",
     "risk_sets",
 ]
 
-Ties = Literal["efron", "breslow"]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
@@ -238,31 +231,6 @@ def newton(
     return NewtonPath(initial, current, max_iter, False)
 
 
-@dataclass(frozen=True)
-class Concordance:
-    """Harrell's C as R's ``concordance``: pairs ordered by risk score against survival.
-
-    A pair is comparable when the shorter time is an event (a censoring at the same time
-    counts as longer); ``tied_risk`` pairs count one half; pairs of events at the same time
-    (``tied_time``) are not comparable.
-    """
-
-    concordance: float
-    concordant: float
-    discordant: float
-    tied_risk: float
-    tied_time: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "concordance": self.concordance,
-            "concordant": self.concordant,
-            "discordant": self.discordant,
-            "tied_risk": self.tied_risk,
-            "tied_time": self.tied_time,
-        }
-
-
 def _count_below(rank_at: IntArray, n_rank: int, q: IntArray, s: IntArray) -> IntArray:
     """For each query, how many positions ``< q`` hold a rank ``< s`` (dyadic blocks)."""
     n = rank_at.size
@@ -315,138 +283,6 @@ def concordance(
     denom = conc + disc + tied
     value = (conc + tied / 2) / denom if denom > 0 else 0.5
     return Concordance(value, conc, disc, tied, tied_time)
-
-
-@dataclass(frozen=True)
-class ChiSquareTest:
-    """A chi-square test of the model: statistic, degrees of freedom, p-value, which test."""
-
-    statistic: float
-    df: int
-    p_value: float
-    method: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "statistic": self.statistic,
-            "df": self.df,
-            "p_value": self.p_value,
-            "method": self.method,
-        }
-
-
-def chi_square(statistic: float, df: int, method: str) -> ChiSquareTest:
-    from scipy.stats import chi2
-
-    stat = max(float(statistic), 0.0)
-    return ChiSquareTest(stat, df, float(chi2.sf(stat, df)), method)
-
-
-@dataclass(frozen=True)
-class CoxTerm:
-    """One coefficient. ``infinite`` is +1/-1 when it runs to infinity (then no Wald CI)."""
-
-    term: str
-    covariate: str
-    coef: float | None
-    se: float | None
-    hr: float | None
-    hr_ci: tuple[float, float] | None
-    p_value: float | None
-    infinite: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "term": self.term,
-            "covariate": self.covariate,
-            "coef": self.coef,
-            "se": self.se,
-            "hr": self.hr,
-            "hr_ci": None if self.hr_ci is None else list(self.hr_ci),
-            "p_value": self.p_value,
-            "infinite": self.infinite,
-        }
-
-
-@dataclass(frozen=True)
-class CoxResult:
-    """A fitted Cox model: coefficients, tests and every choice made, numbers only.
-
-    ``loglik`` is (null, fitted); for Firth's method both are penalized. ``ci_method`` and
-    ``p_value_method`` say how intervals and per-term p-values were computed.
-    """
-
-    method: Literal["cox", "firth"]
-    ties: Ties
-    n: int
-    events: int
-    terms: tuple[CoxTerm, ...]
-    loglik: tuple[float, float]
-    tests: Mapping[str, ChiSquareTest]
-    concordance: Concordance | None
-    iterations: int
-    converged: bool
-    monotone: tuple[str, ...]
-    ci_method: str
-    p_value_method: str
-    conf_level: float
-    coef: FloatArray = field(repr=False)
-    covariance: FloatArray = field(repr=False)
-    warnings: tuple[Problem, ...] = ()
-    data: ModelData | None = field(default=None, repr=False, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = self.data
-        return {
-            "n": self.n,
-            "events": self.events,
-            "ties": self.ties,
-            "method": self.method,
-            "coefficients": [t.to_dict() for t in self.terms],
-            "loglik": list(self.loglik),
-            "tests": {k: v.to_dict() for k, v in self.tests.items()},
-            "excluded": {
-                "rows": 0 if data is None else data.excluded,
-                "by_column": {} if data is None else dict(data.excluded_by),
-            },
-            "concordance": None if self.concordance is None else self.concordance.to_dict(),
-            "convergence": {
-                "iterations": self.iterations,
-                "converged": self.converged,
-                "criterion": "relative change in log-likelihood <= 1e-9"
-                if self.method == "cox"
-                else "max |step| and max |penalized score| <= 1e-9",
-            },
-            "monotone_likelihood": list(self.monotone),
-            "ci_method": self.ci_method,
-            "p_value_method": self.p_value_method,
-            "conf_level": self.conf_level,
-            "strata": None if data is None else data.strata_column,
-            "reference": {} if data is None else dict(data.design.reference),
-            "warnings": [w.to_dict() for w in self.warnings],
-        }
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per term: coef, se, hr, CI bounds, p-value."""
-        import pandas as pd
-
-        rows = []
-        for t in self.terms:
-            lo, hi = t.hr_ci if t.hr_ci is not None else (None, None)
-            rows.append(
-                {
-                    "term": t.term,
-                    "covariate": t.covariate,
-                    "coef": t.coef,
-                    "se": t.se,
-                    "hr": t.hr,
-                    "hr_lower": lo,
-                    "hr_upper": hi,
-                    "p_value": t.p_value,
-                    "infinite": t.infinite,
-                }
-            )
-        return pd.DataFrame(rows)
 
 
 def _z(conf_level: float) -> float:
@@ -569,36 +405,3 @@ def fit_cox(
     )
 
 
-def cox_regression(
-    data: pd.DataFrame | str | Path,
-    time: str,
-    event: str | EventSpec,
-    covariates: Sequence[str],
-    *,
-    categorical: Sequence[str] = (),
-    reference: Mapping[str, str] | Sequence[str] | None = None,
-    strata: str | None = None,
-    ties: Ties = "efron",
-    firth: bool = False,
-    conf_level: float = 0.95,
-) -> CoxResult:
-    """Cox proportional hazards regression of ``time``/``event`` on ``covariates``.
-
-    ``categorical`` covariates are dummy coded against ``reference`` (``{"grade": "1"}`` or
-    ``["grade=1"]``; default: first level); ``strata`` gives each stratum its own baseline
-    hazard. Rows with a missing value are left out and counted. ``firth=True`` maximises
-    Firth's penalized partial likelihood (profile-likelihood CIs, penalized LR p-values).
-    Raises :class:`survstudy.InputError` listing every problem in the data.
-    """
-    if ties not in ("efron", "breslow"):
-        raise ValueError(f"ties must be 'efron' or 'breslow', not {ties!r}")
-    if not 0 < conf_level < 1:
-        raise ValueError(f"conf_level must be between 0 and 1, not {conf_level}")
-    prepared = model_data(
-        data, time, event, covariates, categorical=categorical, reference=reference, strata=strata
-    )
-    if firth:
-        from survstudy.stats.firth import fit_firth
-
-        return fit_firth(prepared, ties=ties, conf_level=conf_level)
-    return fit_cox(prepared, ties=ties, conf_level=conf_level)

@@ -1,0 +1,62 @@
+"""Table 1 from a DataFrame or a file: read the columns, then build the table.
+
+The statistics are :func:`survstudy.stats.characteristics.table.characteristics_table_rows`;
+this module only resolves ``data`` (the study layer and the DuckDB path give rows or counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from survstudy.engine.sources import open_source, read_frame
+from survstudy.stats.characteristics.fisher import NetworkLimits
+from survstudy.stats.characteristics.table import CharacteristicsTable, characteristics_table_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from survstudy.engine.sources import Source
+
+__all__ = ["characteristics_table"]
+
+
+def characteristics_table(
+    data: pd.DataFrame | str | Path,
+    group: str,
+    categorical: Sequence[str] = (),
+    continuous: Sequence[str] = (),
+    *,
+    tests: Mapping[str, str] | Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
+    levels: Mapping[str, Sequence[str]] | None = None,
+    conf_level: float = 0.95,
+    fisher_limits: NetworkLimits | None = None,
+) -> CharacteristicsTable:
+    """Patient characteristics of ``data`` by ``group``, with a test for each variable.
+
+    ``tests`` forces a test per variable ({"age": "welch"} or ["age=welch"]); otherwise the
+    rule of DESIGN.md chooses and the reason is recorded. ``groups`` and ``levels`` state the
+    display order (default: numeric order when all values are numbers, else text order).
+    Rows with a missing group are left out and counted. Raises :class:`survstudy.InputError`
+    listing every problem in the data, ValueError for an impossible request.
+    (:func:`survstudy.stats.characteristics.table_sql.characteristics_table_sql` does the same
+    inside DuckDB.)
+    """
+
+    def read(columns: Sequence[str]) -> tuple[pd.DataFrame, Source]:
+        source = open_source(data)
+        return read_frame(source, columns, as_text=True), source
+
+    return characteristics_table_rows(
+        read,
+        group,
+        categorical,
+        continuous,
+        tests=tests,
+        groups=groups,
+        levels=levels,
+        conf_level=conf_level,
+        fisher_limits=fisher_limits,
+    )

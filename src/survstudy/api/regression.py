@@ -1,0 +1,142 @@
+"""Survival regression from a DataFrame or a file: read the columns, then fit.
+
+:func:`model_data` resolves ``data`` (a path or a DataFrame) and hands the rows to
+:func:`survstudy.stats.regression.design.frame_model_data`; the fits are pure statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from survstudy.engine.events import EventSpec
+from survstudy.engine.sources import open_source, read_frame
+from survstudy.stats.regression.cox import fit_cox
+from survstudy.stats.regression.cox_result import CoxResult, Ties
+from survstudy.stats.regression.design import ModelData, frame_model_data, parse_reference
+from survstudy.stats.regression.prognostic import PrognosticTables, prognostic_tables
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["cox_regression", "model_data", "prognostic_factors"]
+
+
+def model_data(
+    data: pd.DataFrame | str | Path,
+    time: str,
+    event: str | EventSpec,
+    covariates: Sequence[str],
+    *,
+    categorical: Sequence[str] = (),
+    reference: Mapping[str, str] | Sequence[str] | None = None,
+    strata: str | None = None,
+) -> ModelData:
+    """Read and check the columns a survival regression needs; keep complete cases.
+
+    ``event`` is a 0/1 column name or ``"column=code,..."``. Categorical covariates are
+    dummy coded against ``reference[column]`` (default: the first level, numeric order when
+    the levels are numbers). Raises :class:`InputError` listing every problem found.
+    """
+    spec = event if isinstance(event, EventSpec) else EventSpec.parse(event)
+    covariates = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
+    categorical = [categorical] if isinstance(categorical, str) else list(categorical)
+    if not covariates:
+        raise ValueError("give at least one covariate")
+    unknown = [c for c in categorical if c not in covariates]
+    if unknown:
+        raise ValueError(f"categorical column(s) {', '.join(unknown)} are not among the covariates")
+    src = open_source(data)
+    wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else [])]))
+    frame = read_frame(src, wanted, as_text=True)  # yes/no stays yes/no, 01 stays 01
+    return frame_model_data(
+        frame,
+        time,
+        spec,
+        covariates,
+        categorical=categorical,
+        reference=parse_reference(reference),
+        strata=strata,
+        source=src.name,
+        first_row=src.first_row,
+    )
+
+
+def cox_regression(
+    data: pd.DataFrame | str | Path,
+    time: str,
+    event: str | EventSpec,
+    covariates: Sequence[str],
+    *,
+    categorical: Sequence[str] = (),
+    reference: Mapping[str, str] | Sequence[str] | None = None,
+    strata: str | None = None,
+    ties: Ties = "efron",
+    firth: bool = False,
+    conf_level: float = 0.95,
+) -> CoxResult:
+    """Cox proportional hazards regression of ``time``/``event`` on ``covariates``.
+
+    ``categorical`` covariates are dummy coded against ``reference`` (``{"grade": "1"}`` or
+    ``["grade=1"]``; default: first level); ``strata`` gives each stratum its own baseline
+    hazard. Rows with a missing value are left out and counted. ``firth=True`` maximises
+    Firth's penalized partial likelihood (profile-likelihood CIs, penalized LR p-values).
+    Raises :class:`survstudy.InputError` listing every problem in the data.
+    """
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties must be 'efron' or 'breslow', not {ties!r}")
+    if not 0 < conf_level < 1:
+        raise ValueError(f"conf_level must be between 0 and 1, not {conf_level}")
+    prepared = model_data(
+        data, time, event, covariates, categorical=categorical, reference=reference, strata=strata
+    )
+    if firth:
+        from survstudy.stats.regression.firth import fit_firth
+
+        return fit_firth(prepared, ties=ties, conf_level=conf_level)
+    return fit_cox(prepared, ties=ties, conf_level=conf_level)
+
+
+def prognostic_factors(
+    data: pd.DataFrame | str | Path,
+    time: str,
+    event: str | EventSpec,
+    covariates: Sequence[str],
+    *,
+    categorical: Sequence[str] = (),
+    reference: Mapping[str, str] | Sequence[str] | None = None,
+    strata: str | None = None,
+    ties: Ties = "efron",
+    firth: bool = False,
+    select_p: float | None = None,
+    conf_level: float = 0.95,
+) -> PrognosticTables:
+    """Univariable Cox model per covariate, then one multivariable model.
+
+    ``select_p=None`` puts every covariate in the multivariable model; a number keeps those
+    whose univariable factor p-value is below it. ``firth=True`` uses Firth's penalized
+    likelihood throughout (profile CIs, penalized LR p-values).
+    """
+    spec = event if isinstance(event, EventSpec) else EventSpec.parse(event)
+    covariates = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
+    categorical = [categorical] if isinstance(categorical, str) else list(categorical)
+    refs = parse_reference(reference)
+    src = open_source(data)
+    wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else [])]))
+    frame = read_frame(src, wanted)
+    return prognostic_tables(
+        frame,
+        time,
+        spec,
+        covariates,
+        categorical=categorical,
+        refs=refs,
+        strata=strata,
+        ties=ties,
+        firth=firth,
+        select_p=select_p,
+        conf_level=conf_level,
+        source=src.name,
+        first_row=src.first_row,
+    )
