@@ -177,14 +177,13 @@ def _sums(
 
     def risk(values: FloatArray, weights: FloatArray) -> FloatArray:
         # at risk (time >= t_k) plus competing events before t_k weighted by G(t_k-)/G(s-)
-        rev = np.cumsum((values * weights.reshape((-1,) + (1,) * (values.ndim - 1)))[::-1],
-                        axis=0)[::-1]
-        rev = np.concatenate([rev, np.zeros((1,) + rev.shape[1:])])
-        fwd = np.cumsum(values * w.reshape((-1,) + (1,) * (values.ndim - 1)), axis=0)
-        fwd = np.concatenate([np.zeros((1,) + fwd.shape[1:]), fwd])
+        shape = (-1,) + (1,) * (values.ndim - 1)
+        pad = np.zeros((1, *values.shape[1:]))
+        rev = np.cumsum((values * weights.reshape(shape))[::-1], axis=0)[::-1]
+        fwd = np.cumsum(values * w.reshape(shape), axis=0)
+        rev, fwd = np.concatenate([rev, pad]), np.concatenate([pad, fwd])
         k = data.fail_first
-        gk = data.fail_g.reshape((-1,) + (1,) * (values.ndim - 1))
-        return np.asarray(rev[k] + gk * fwd[k], dtype=np.float64)
+        return np.asarray(rev[k] + data.fail_g.reshape(shape) * fwd[k], dtype=np.float64)
 
     ones = np.ones(e.size)
     s0 = risk(ones, e)
