@@ -17,8 +17,11 @@ __all__ = [
     "CharacteristicsTable",
     "CountTable",
     "CoxResult",
+    "CumulativeIncidence",
     "EventSpec",
     "ExactLogRank",
+    "FineGrayResult",
+    "GrayTest",
     "InputError",
     "KaplanMeier",
     "PairwiseTests",
@@ -29,12 +32,16 @@ __all__ = [
     "SurvivalTest",
     "__version__",
     "adjust_p_values",
+    "cause_specific_cox",
     "characteristics_table",
     "compare_survival",
     "count_table",
     "cox_regression",
+    "cumulative_incidence",
     "exact_log_rank",
+    "fine_gray",
     "fisher_exact",
+    "gray_test",
     "kaplan_meier",
     "kaplan_meier_counts",
     "km_figure",
@@ -84,10 +91,23 @@ _LAZY = {
     "load_study": "survstudy.study",
     "synthesize": "survstudy.synth",
     "write_synthetic": "survstudy.synth",
+    "cumulative_incidence": "survstudy.competing",
+    "gray_test": "survstudy.competing",
+    "fine_gray": "survstudy.competing",
+    "cause_specific_cox": "survstudy.competing",
+    "CumulativeIncidence": "survstudy.stats.survival.cif",
+    "GrayTest": "survstudy.stats.survival.cif",
+    "FineGrayResult": "survstudy.stats.regression.finegray",
 }
 
 if TYPE_CHECKING:
     from survstudy.analysis import compare_survival, kaplan_meier, survival_counts
+    from survstudy.competing import (
+        cause_specific_cox,
+        cumulative_incidence,
+        fine_gray,
+        gray_test,
+    )
     from survstudy.data.events import EventSpec
     from survstudy.engine.counts import CountTable, count_table
     from survstudy.report.figures import km_figure, save_figure
@@ -105,6 +125,8 @@ if TYPE_CHECKING:
     from survstudy.stats.km import KaplanMeier, kaplan_meier_counts
     from survstudy.stats.multiplicity import adjust_p_values
     from survstudy.stats.prognostic import PrognosticTables, prognostic_factors
+    from survstudy.stats.regression.finegray import FineGrayResult
+    from survstudy.stats.survival.cif import CumulativeIncidence, GrayTest
     from survstudy.stats.tables import CharacteristicsTable, characteristics_table
     from survstudy.stats.zph import ProportionalHazardsTest, proportional_hazards_test
     from survstudy.study import Study, load_study

@@ -78,7 +78,7 @@ def duckdb_cause_counts(
         wanted[group] = "group"
     check_columns(source, names, wanted)
     if source.kind == "csv" and "all_varchar" not in relation:  # labels as the user wrote them
-        text = [c for c in (group, event.column, competing.column) if c]
+        text = list(dict.fromkeys(c for c in (group, event.column, competing.column) if c))
         relation = source.relation(con, text_columns=text)
     t, e = quote_ident(time), quote_ident(event.column)
     e2 = quote_ident(competing.column) if two else e

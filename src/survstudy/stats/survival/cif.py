@@ -235,6 +235,13 @@ class GrayTest:
             "strata": list(self.strata),
         }
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the test's statistic, degrees of freedom and p-value."""
+        import pandas as pd
+
+        row = {k: v for k, v in self.to_dict().items() if k not in ("groups", "strata")}
+        return pd.DataFrame([row])
+
 
 def _gray_parts(table: CauseCountTable, rho: float) -> tuple[FloatArray, FloatArray]:
     """cmprsk's ``crst`` for one stratum: score and variance over all k groups.
