@@ -41,10 +41,12 @@ def test_cmprsk_reference_through_the_api(ref: dict[str, Any]) -> None:
         g = got[rg["group"]]
         assert (g["n"], g["events"], g["competing"]) == (rg["n"], rg["events"], rg["competing"])
         for a, ra in zip(g["at"], rg["at"], strict=True):
-            assert close(a["cif"], ra["cif"]) and close(a["std_err"], ra["std_err"])
+            assert close(a["cif"], ra["cif"])
+            assert close(a["std_err"], ra["std_err"])
             # competing_reference.json (tidycmprsk's labelling) has the bounds swapped:
             # F^exp(+z se/(F log F)) is the UPPER bound because log F < 0. Ours are in order.
-            assert close(a["ci_lower"], ra["ci_upper"]) and close(a["ci_upper"], ra["ci_lower"])
+            assert close(a["ci_lower"], ra["ci_upper"])
+            assert close(a["ci_upper"], ra["ci_lower"])
             if a["cif"] is not None and a["ci_lower"] is not None:
                 assert a["ci_lower"] <= a["cif"] <= a["ci_upper"]
     if "test" in ref:
@@ -101,7 +103,8 @@ def test_ties_of_both_causes_at_one_time_by_hand() -> None:
     curve = cumulative_incidence_counts(table([(1, 1), (1, 2), (1, 0), (2, 1)])).curves[0]
     assert curve.cif.tolist() == [0.25, 0.75]
     assert np.allclose(curve.variance, [1 / 16, 5 / 16], rtol=0, atol=1e-15)
-    assert curve.n_event.tolist() == [1, 1] and curve.n_competing.tolist() == [1, 0]
+    assert curve.n_event.tolist() == [1, 1]
+    assert curve.n_competing.tolist() == [1, 0]
 
 
 def test_one_cause_only_is_one_minus_kaplan_meier() -> None:
@@ -125,10 +128,13 @@ def test_a_group_without_events() -> None:
                     (1, 0, "b"), (2, 2, "b"), (5, 0, "b")])
     result = cumulative_incidence_counts(counts)
     b = result["b"]
-    assert b.events == 0 and b.competing == 1
+    assert b.events == 0
+    assert b.competing == 1
     assert [a.cif for a in b.at([1, 5, 6])] == [0.0, 0.0, None]
     test = gray_test_counts(counts)
-    assert test.df == 1 and test.statistic is not None and test.statistic > 0
+    assert test.df == 1
+    assert test.statistic is not None
+    assert test.statistic > 0
 
 
 def test_a_single_patient_matches_cmprsk() -> None:
@@ -143,7 +149,9 @@ def test_a_single_patient_matches_cmprsk() -> None:
 def test_interval_is_in_order_and_contains_the_estimate() -> None:
     f = np.array([0.01, 0.2, 0.5, 0.9])
     lower, upper = incidence_interval(f, np.array([0.005, 0.05, 0.1, 0.05]))
-    assert np.all(lower < f) and np.all(f < upper) and np.all(upper < 1)
+    assert np.all(lower < f)
+    assert np.all(f < upper)
+    assert np.all(upper < 1)
 
 
 def test_results_are_frozen_and_convert() -> None:
@@ -164,7 +172,8 @@ def test_frame_input_and_a_competing_event_in_its_own_column() -> None:
     two = ss.cumulative_incidence(frame, "t", "recur", "died").curves[0]
     status = np.where(frame.recur == 1, 1, np.where(frame.died == 1, 2, 0))
     one = cumulative_incidence_counts(cause_count_table(frame.t, status)).curves[0]
-    assert np.array_equal(two.cif, one.cif) and np.array_equal(two.variance, one.variance)
+    assert np.array_equal(two.cif, one.cif)
+    assert np.array_equal(two.variance, one.variance)
     both = frame.assign(died=[1, 1, 0, 0, 1, 0])
     with pytest.raises(ss.InputError, match="both the event"):
         ss.cumulative_incidence(both, "t", "recur", "died")
@@ -200,7 +209,8 @@ def test_property_causes_add_up_to_one_minus_km(data: list[tuple[int, int, str]]
             assert np.all((c.cif >= 0) & (c.cif <= 1 + 1e-12))
             lo, hi = c.ci_lower, c.ci_upper
             ok = np.isfinite(lo)
-            assert np.all(lo[ok] <= c.cif[ok] + 1e-12) and np.all(c.cif[ok] <= hi[ok] + 1e-12)
+            assert np.all(lo[ok] <= c.cif[ok] + 1e-12)
+            assert np.all(c.cif[ok] <= hi[ok] + 1e-12)
 
 
 @settings(max_examples=100, deadline=None)

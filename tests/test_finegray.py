@@ -23,7 +23,8 @@ REF = {r["id"]: r for r in load_reference("competing_reference.json")}
 def test_pbc_matches_cmprsk_crr() -> None:
     want = REF["pbc-death-by-trt"]["fine_gray"]
     fit = ss.fine_gray(PBC, "time", "status=2", "status=1", ["age", "albumin", "bili", "edema"])
-    assert fit.n == want["n"] and fit.converged is want["converged"]
+    assert fit.n == want["n"]
+    assert fit.converged is want["converged"]
     assert (fit.events, fit.competing) == (161, 25)
     for term, rt in zip(fit.to_dict()["coefficients"], want["coefficients"], strict=True):
         assert term["term"] == rt["term"]
@@ -35,7 +36,9 @@ def test_factor_covariates_are_dummy_coded_as_cox() -> None:
     want = EXTRA["fg_factors"]
     fit = ss.fine_gray(PBC, "time", "status=2", "status=1", ["age", "sex", "stage"],
                        categorical=["sex", "stage"])
-    assert fit.n == want["n"] and fit.excluded == 6 and fit.excluded_by == {"stage": 6}
+    assert fit.n == want["n"]
+    assert fit.excluded == 6
+    assert fit.excluded_by == {"stage": 6}
     assert [t.term for t in fit.terms] == want["terms"]
     assert close([t.coef for t in fit.terms], want["coef"])
     assert close([t.se for t in fit.terms], want["se"])
@@ -68,7 +71,8 @@ def test_ties_between_causes_and_censoring_match_crr(
 def test_cause_specific_cox_is_cox_with_competing_events_censored() -> None:
     cs = ss.cause_specific_cox(PBC, "time", "status=2", "status=1", ["age", "bili"])
     cox = ss.cox_regression(PBC, "time", "status=2", ["age", "bili"])
-    assert np.array_equal(cs.coef, cox.coef) and cs.events == 161
+    assert np.array_equal(cs.coef, cox.coef)
+    assert cs.events == 161
     with pytest.raises(ValueError, match="both as the event"):
         ss.cause_specific_cox(PBC, "time", "status=1,2", "status=1", ["age"])
 
@@ -77,7 +81,8 @@ def test_results_convert_and_record_choices() -> None:
     fit = ss.fine_gray(PBC, "time", "status=2", "status=1", ["age"])
     d = fit.to_dict()
     assert {"n", "events", "competing", "coefficients", "converged"} <= set(d)
-    assert "sandwich" in d["variance_method"] and "just before" in d["censoring_weights"]
+    assert "sandwich" in d["variance_method"]
+    assert "just before" in d["censoring_weights"]
     assert list(fit.to_frame().columns)[:3] == ["term", "covariate", "coef"]
 
 
