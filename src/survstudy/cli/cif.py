@@ -113,7 +113,7 @@ def cif(
     DATA is a CSV, XLSX or Parquet file with one row per patient.
     """
     from survstudy.competing import competing_counts, gray_test
-    from survstudy.stats.survival.cif import cumulative_incidence_counts
+    from survstudy.stats.survival.cif import cumulative_incidence_counts, gray_test_counts
 
     times = _times(at)
     if strata is not None and group is None:
@@ -122,9 +122,11 @@ def cif(
     result = cumulative_incidence_counts(counts, conf_level=conf_level)
     test = None
     if group is not None and len(result) > 1:
-        test = gray_test(str(data), time, event, competing, group, strata=strata,
-                         rho=rho).to_dict()
-        if strata:
+        if strata is None:  # the counts already made: no second scan
+            test = gray_test_counts(counts, rho=rho).to_dict()
+        else:
+            test = gray_test(str(data), time, event, competing, group, strata=strata,
+                             rho=rho).to_dict()
             test["by"] = strata
     payload = cif_payload(result, counts, time=time, event=event, competing=competing,
                           group=group, at=times, test=test)
