@@ -16,8 +16,11 @@ __all__ = [
     "CharacteristicsTable",
     "CountTable",
     "CoxResult",
+    "CumulativeIncidence",
     "EventSpec",
     "ExactLogRank",
+    "FineGrayResult",
+    "GrayTest",
     "InputError",
     "KaplanMeier",
     "PairwiseTests",
@@ -28,12 +31,16 @@ __all__ = [
     "SurvivalTest",
     "__version__",
     "adjust_p_values",
+    "cause_specific_cox",
     "characteristics_table",
     "compare_survival",
     "count_table",
     "cox_regression",
+    "cumulative_incidence",
     "exact_log_rank",
+    "fine_gray",
     "fisher_exact",
+    "gray_test",
     "kaplan_meier",
     "kaplan_meier_counts",
     "km_figure",
@@ -83,10 +90,23 @@ _LAZY = {
     "load_study": "survstudy.study",
     "synthesize": "survstudy.synth",
     "write_synthetic": "survstudy.synth",
+    "cumulative_incidence": "survstudy.api.competing",
+    "gray_test": "survstudy.api.competing",
+    "fine_gray": "survstudy.api.competing",
+    "cause_specific_cox": "survstudy.api.competing",
+    "CumulativeIncidence": "survstudy.stats.survival.cif",
+    "GrayTest": "survstudy.stats.survival.cif",
+    "FineGrayResult": "survstudy.stats.regression.finegray",
 }
 
 if TYPE_CHECKING:
     from survstudy.api.characteristics import characteristics_table
+    from survstudy.api.competing import (
+        cause_specific_cox,
+        cumulative_incidence,
+        fine_gray,
+        gray_test,
+    )
     from survstudy.api.regression import cox_regression, prognostic_factors
     from survstudy.api.survival import compare_survival, kaplan_meier, survival_counts
     from survstudy.engine.counts import CountTable, count_table
@@ -95,8 +115,10 @@ if TYPE_CHECKING:
     from survstudy.stats.characteristics.fisher import fisher_exact
     from survstudy.stats.characteristics.table import CharacteristicsTable
     from survstudy.stats.regression.cox_result import CoxResult
+    from survstudy.stats.regression.finegray import FineGrayResult
     from survstudy.stats.regression.prognostic import PrognosticTables
     from survstudy.stats.regression.zph import ProportionalHazardsTest, proportional_hazards_test
+    from survstudy.stats.survival.cif import CumulativeIncidence, GrayTest
     from survstudy.stats.survival.exact_logrank import ExactLogRank, exact_log_rank
     from survstudy.stats.survival.km import KaplanMeier, kaplan_meier_counts
     from survstudy.stats.survival.logrank import (
