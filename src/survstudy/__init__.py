@@ -19,6 +19,7 @@ __all__ = [
     "CoxResult",
     "EventSpec",
     "ExactLogRank",
+    "IPTWResult",
     "InputError",
     "KaplanMeier",
     "PairwiseTests",
@@ -35,10 +36,12 @@ __all__ = [
     "cox_regression",
     "exact_log_rank",
     "fisher_exact",
+    "iptw",
     "kaplan_meier",
     "kaplan_meier_counts",
     "km_figure",
     "load_study",
+    "love_plot",
     "pairwise_log_rank",
     "prognostic_factors",
     "proportional_hazards_test",
@@ -75,6 +78,9 @@ _LAZY = {
     "prognostic_factors": "survstudy.stats.prognostic",
     "ProportionalHazardsTest": "survstudy.stats.zph",
     "proportional_hazards_test": "survstudy.stats.zph",
+    "IPTWResult": "survstudy.adjusted",
+    "iptw": "survstudy.adjusted",
+    "love_plot": "survstudy.report.loveplot",
     "km_figure": "survstudy.report.figures",
     "save_figure": "survstudy.report.figures",
     "CharacteristicsTable": "survstudy.stats.tables",
@@ -87,10 +93,12 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from survstudy.adjusted import IPTWResult, iptw
     from survstudy.analysis import compare_survival, kaplan_meier, survival_counts
     from survstudy.data.events import EventSpec
     from survstudy.engine.counts import CountTable, count_table
     from survstudy.report.figures import km_figure, save_figure
+    from survstudy.report.loveplot import love_plot
     from survstudy.stats.compare import (
         PairwiseTests,
         SurvivalTest,

@@ -33,8 +33,8 @@ from survstudy.stats.adjustment.propensity import (
 )
 from survstudy.stats.cox import CoxResult, fit_cox
 from survstudy.stats.design import Design, frame_model_data, parse_reference
-from survstudy.stats.km import ConfType
-from survstudy.stats.survival.weighted_km import WeightedKaplanMeier, weighted_kaplan_meier
+from survstudy.stats.km import ConfType, KaplanMeier
+from survstudy.stats.survival.weighted_km import weighted_kaplan_meier
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,7 +61,7 @@ class IPTWResult:
     propensity: LogisticFit
     weight_summaries: tuple[WeightSummary, ...]
     balance: BalanceTable
-    km: WeightedKaplanMeier
+    km: KaplanMeier
     cox: CoxResult
     at: tuple[float, ...]
     warnings: tuple[Problem, ...]
@@ -107,7 +107,7 @@ class IPTWResult:
                 for i, c in enumerate(self.km)
             ],
             "km_variance": self.km.variance,
-            "km_conf_type": self.km.km.conf_type,
+            "km_conf_type": self.km.conf_type,
             "cox": {
                 "term": term.term,
                 "coef": term.coef,

@@ -119,7 +119,8 @@ def iptw(
     ties: Annotated[str, typer.Option(help="Cox ties: efron (as R) or breslow.")] = "efron",
     conf_level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
     love_plot: Annotated[
-        Path | None, typer.Option(help="Write the love plot (SMD before/after) to this PNG/SVG.")
+        Path | None,
+        typer.Option(help="Write the love plot (SMD before/after) as PATH.png and PATH.svg."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -150,9 +151,10 @@ def iptw(
     )
     payload = result.to_dict()
     if love_plot is not None:
-        from survstudy.report.loveplot import love_plot as draw, save_love_plot
+        from survstudy.report.figures import save_figure
+        from survstudy.report.loveplot import love_plot as draw
 
-        save_love_plot(draw(result.balance), love_plot)
+        save_figure(draw(result.balance), love_plot)
     if as_json:
         emit_json(payload)
     else:

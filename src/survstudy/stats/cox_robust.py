@@ -50,7 +50,7 @@ def score_residuals(rs: RiskSets, beta: FloatArray) -> FloatArray:
     b[d] -= fb[rs.death_group]
     resid = -m.r[:, None] * (rs.x * a[:, None] - b)
     resid[d] += rs.x[d] - xbar[rs.death_group]
-    return resid
+    return np.asarray(resid, dtype=np.float64)
 
 
 def _weighted(rs: RiskSets, resid: FloatArray) -> FloatArray:

@@ -12,8 +12,8 @@ IJ variance of log S at every time is two cumulative sums — no loop over patie
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -30,39 +30,12 @@ from survstudy.stats.km import (
 
 __all__ = [
     "Variance",
-    "WeightedKaplanMeier",
     "ij_se_log",
     "weighted_kaplan_meier",
 ]
 
 FloatArray = NDArray[np.float64]
 Variance = Literal["auto", "infinitesimal jackknife", "greenwood"]
-
-
-@dataclass(frozen=True)
-class WeightedKaplanMeier:
-    """Weighted Kaplan-Meier curves and which variance their standard errors use."""
-
-    km: KaplanMeier
-    variance: Literal["infinitesimal jackknife", "greenwood"]
-
-    def __iter__(self) -> Iterator[SurvivalCurve]:
-        return iter(self.km)
-
-    def __len__(self) -> int:
-        return len(self.km)
-
-    def __getitem__(self, label: str) -> SurvivalCurve:
-        return self.km[label]
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        return self.km.groups
-
-    def summary(
-        self, at: Sequence[float] = (), quantiles: Sequence[float] = (0.5,)
-    ) -> list[dict[str, object]]:
-        return self.km.summary(at=at, quantiles=quantiles)
 
 
 def ij_se_log(
@@ -99,11 +72,12 @@ def weighted_kaplan_meier(
     conf_level: float = 0.95,
     variance: Variance = "auto",
     excluded: int = 0,
-) -> WeightedKaplanMeier:
+) -> KaplanMeier:
     """Kaplan-Meier curves with case weights (per group of ``group`` when given).
 
     ``variance="auto"`` follows R: Greenwood when every weight is whole, otherwise the
-    infinitesimal jackknife. Weights must be finite and non-negative (the caller checks).
+    infinitesimal jackknife (recorded as ``KaplanMeier.variance``). Weights must be finite
+    and non-negative (the caller checks).
     """
     t = np.asarray(time, dtype=np.float64)
     e = np.asarray(event, dtype=bool)
@@ -118,7 +92,7 @@ def weighted_kaplan_meier(
     counts = replace(counts, ties_merged=merged)
     km = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)
     if variance == "greenwood":
-        return WeightedKaplanMeier(km, "greenwood")
+        return km
     labels = (
         np.full(t.size, counts.groups[0], dtype=object)
         if group is None
@@ -130,4 +104,4 @@ def weighted_kaplan_meier(
         se_log = ij_se_log(t[rows], e[rows], w[rows], curve)
         lower, upper = confidence_interval(curve.survival, se_log, conf_type, conf_level)
         curves.append(replace(curve, se_log=se_log, ci_lower=lower, ci_upper=upper))
-    return WeightedKaplanMeier(replace(km, curves=tuple(curves)), "infinitesimal jackknife")
+    return replace(km, curves=tuple(curves), variance="infinitesimal jackknife")
