@@ -56,7 +56,8 @@ def ij_se_log(
         own = np.where(event, b[k], 0.0) - cum[k]
         w2 = weight * weight
         settled = np.cumsum(np.bincount(k, w2 * own * own, minlength=y.size))
-        later = w2.sum() - np.cumsum(np.bincount(k, w2, minlength=y.size))
+        # weight of the rows still at risk after each time (clipped: rounding can leave -0)
+        later = np.clip(w2.sum() - np.cumsum(np.bincount(k, w2, minlength=y.size)), 0.0, None)
         var = settled + cum * cum * later
     return np.asarray(np.sqrt(var), dtype=np.float64)
 
@@ -90,7 +91,8 @@ def weighted_kaplan_meier(
     t, merged = merge_near_ties(t)
     counts = count_table(t, e, group, weight=w, groups=groups, excluded=excluded)
     counts = replace(counts, ties_merged=merged)
-    km = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)
+    with np.errstate(over="ignore"):  # log-log bounds of S near 1 overflow to 0
+        km = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)
     if variance == "greenwood":
         return km
     labels = (
@@ -102,6 +104,7 @@ def weighted_kaplan_meier(
     for curve in km:
         rows = labels == curve.label
         se_log = ij_se_log(t[rows], e[rows], w[rows], curve)
-        lower, upper = confidence_interval(curve.survival, se_log, conf_type, conf_level)
+        with np.errstate(over="ignore"):  # log-log bounds of S near 1 overflow to 0
+            lower, upper = confidence_interval(curve.survival, se_log, conf_type, conf_level)
         curves.append(replace(curve, se_log=se_log, ci_lower=lower, ci_upper=upper))
     return replace(km, curves=tuple(curves), variance="infinitesimal jackknife")
