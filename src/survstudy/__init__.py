@@ -21,6 +21,7 @@ __all__ = [
     "ExactLogRank",
     "FineGrayResult",
     "GrayTest",
+    "IPTWResult",
     "InputError",
     "KaplanMeier",
     "PairwiseTests",
@@ -41,10 +42,12 @@ __all__ = [
     "fine_gray",
     "fisher_exact",
     "gray_test",
+    "iptw",
     "kaplan_meier",
     "kaplan_meier_counts",
     "km_figure",
     "load_study",
+    "love_plot",
     "pairwise_log_rank",
     "prognostic_factors",
     "proportional_hazards_test",
@@ -81,6 +84,9 @@ _LAZY = {
     "prognostic_factors": "survstudy.api.regression",
     "ProportionalHazardsTest": "survstudy.stats.regression.zph",
     "proportional_hazards_test": "survstudy.stats.regression.zph",
+    "IPTWResult": "survstudy.api.adjusted",
+    "iptw": "survstudy.api.adjusted",
+    "love_plot": "survstudy.report.loveplot",
     "km_figure": "survstudy.report.figures",
     "save_figure": "survstudy.report.figures",
     "CharacteristicsTable": "survstudy.stats.characteristics.table",
@@ -100,6 +106,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from survstudy.api.adjusted import IPTWResult, iptw
     from survstudy.api.characteristics import characteristics_table
     from survstudy.api.competing import (
         cause_specific_cox,
@@ -112,6 +119,7 @@ if TYPE_CHECKING:
     from survstudy.engine.counts import CountTable, count_table
     from survstudy.engine.events import EventSpec
     from survstudy.report.figures import km_figure, save_figure
+    from survstudy.report.loveplot import love_plot
     from survstudy.stats.characteristics.fisher import fisher_exact
     from survstudy.stats.characteristics.table import CharacteristicsTable
     from survstudy.stats.regression.cox_result import CoxResult

@@ -32,6 +32,7 @@ def model_data(
     categorical: Sequence[str] = (),
     reference: Mapping[str, str] | Sequence[str] | None = None,
     strata: str | None = None,
+    weights: str | None = None,
 ) -> ModelData:
     """Read and check the columns a survival regression needs; keep complete cases.
 
@@ -48,7 +49,8 @@ def model_data(
     if unknown:
         raise ValueError(f"categorical column(s) {', '.join(unknown)} are not among the covariates")
     src = open_source(data)
-    wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else [])]))
+    wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else []),
+                                 *([weights] if weights else [])]))
     frame = read_frame(src, wanted, as_text=True)  # yes/no stays yes/no, 01 stays 01
     return frame_model_data(
         frame,
@@ -60,6 +62,7 @@ def model_data(
         strata=strata,
         source=src.name,
         first_row=src.first_row,
+        weights=weights,
     )
 
 
@@ -75,6 +78,8 @@ def cox_regression(
     ties: Ties = "efron",
     firth: bool = False,
     conf_level: float = 0.95,
+    weights: str | None = None,
+    robust: bool | None = None,
 ) -> CoxResult:
     """Cox proportional hazards regression of ``time``/``event`` on ``covariates``.
 
@@ -82,6 +87,8 @@ def cox_regression(
     ``["grade=1"]``; default: first level); ``strata`` gives each stratum its own baseline
     hazard. Rows with a missing value are left out and counted. ``firth=True`` maximises
     Firth's penalized partial likelihood (profile-likelihood CIs, penalized LR p-values).
+    ``weights`` names a column of case weights (rows missing it are left out); ``robust``
+    asks for the sandwich variance (default: when a weight is not whole, as R).
     Raises :class:`survstudy.InputError` listing every problem in the data.
     """
     if ties not in ("efron", "breslow"):
@@ -89,8 +96,26 @@ def cox_regression(
     if not 0 < conf_level < 1:
         raise ValueError(f"conf_level must be between 0 and 1, not {conf_level}")
     prepared = model_data(
-        data, time, event, covariates, categorical=categorical, reference=reference, strata=strata
+        data,
+        time,
+        event,
+        covariates,
+        categorical=categorical,
+        reference=reference,
+        strata=strata,
+        weights=weights,
     )
+    if firth and weights is not None:
+        raise ValueError("Firth's method does not take case weights; drop --weights or --firth")
+    if weights is not None or robust:
+        return fit_cox(
+            prepared,
+            ties=ties,
+            conf_level=conf_level,
+            weights=prepared.weights,
+            robust=robust,
+            weights_label=weights or "weights",
+        )
     if firth:
         from survstudy.stats.regression.firth import fit_firth
 

@@ -69,10 +69,46 @@ def kaplan_meier(
     conf_type: ConfType = "log-log",
     conf_level: float = 0.95,
     groups: Sequence[str] | None = None,
+    weights: str | None = None,
 ) -> KaplanMeier:
-    """Kaplan-Meier curves overall or per group of ``by`` (see :func:`survival_counts`)."""
+    """Kaplan-Meier curves overall or per group of ``by`` (see :func:`survival_counts`).
+
+    ``weights`` names a column of case weights (rows missing it are left out): the curves
+    and numbers at risk are weighted, and the standard errors are Greenwood's when every
+    weight is whole, else the infinitesimal jackknife, as R's ``survfit(weights=)``.
+    """
+    if weights is not None:
+        return _weighted_km(data, time, _event(event), by, weights, conf_type, conf_level, groups)
     counts = survival_counts(data, time, event, by, groups=groups)
     return kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)
+
+
+def _weighted_km(
+    data: pd.DataFrame | str | Path,
+    time: str,
+    event: EventSpec,
+    by: str | None,
+    weights: str,
+    conf_type: ConfType,
+    conf_level: float,
+    groups: Sequence[str] | None,
+) -> KaplanMeier:
+    """Row-level weighted Kaplan-Meier: the rows are checked as for a Cox model."""
+    import numpy as np
+
+    from survstudy.stats.regression.design import frame_model_data
+    from survstudy.stats.survival.weighted_km import weighted_kaplan_meier
+
+    source = open_source(data)
+    wanted = list(dict.fromkeys([time, event.column, *([by] if by else []), weights]))
+    frame = read_frame(source, wanted, as_text=True)
+    md = frame_model_data(frame, time, event, [], strata=by, weights=weights,
+                          source=source.name, first_row=source.first_row)
+    labels = None if md.stratum is None else np.asarray(md.strata_levels)[md.stratum]
+    assert md.weights is not None
+    return weighted_kaplan_meier(md.time, md.event, md.weights, labels,
+                                 groups=groups or (md.strata_levels or None), conf_type=conf_type,
+                                 conf_level=conf_level, excluded=md.excluded)
 
 
 def compare_survival(

@@ -101,7 +101,7 @@ def split_list(text: str | None) -> list[str]:
 
 #: Every command, by the module that defines it.
 COMMANDS = (
-    "check", "cif", "cox", "demo", "finegray", "km", "report", "serve", "synth", "table1"
+    "check", "cif", "cox", "demo", "finegray", "iptw", "km", "report", "serve", "synth", "table1"
 )
 
 

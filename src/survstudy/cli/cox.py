@@ -64,6 +64,8 @@ def render_cox(payload: dict[str, Any]) -> str:
             f"{_num(t['hr']):>8} {ci:>17} {_p(t['p_value']):>7}"
         )
     lines.append(f"CI: {payload['ci_method']}; p-values: {payload['p_value_method']}")
+    if payload.get("weights"):
+        lines.append(f"case weights: '{payload['weights']}'; variance: {payload['variance']}")
     ll0, ll1 = payload["loglik"]
     lines += ["", f"log-likelihood: null {ll0:.4f}, fitted {ll1:.4f}"]
     for t in payload["tests"].values():
@@ -115,6 +117,12 @@ def cox(
         bool, typer.Option("--ph-test", help="Add the proportional-hazards test (cox.zph).")
     ] = False,
     conf_level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    weights: Annotated[
+        str | None, typer.Option(help="Column of case weights (robust SE when not whole).")
+    ] = None,
+    robust: Annotated[
+        bool, typer.Option("--robust", help="Robust (sandwich) standard errors.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Cox proportional hazards regression: hazard ratios, CIs, tests, concordance.
@@ -137,6 +145,8 @@ def cox(
         ties=cast("Ties", ties),
         firth=firth,  # type: ignore[arg-type]
         conf_level=conf_level,
+        weights=weights,
+        robust=True if robust else None,
     )
     payload = result.to_dict()
     if ph_test:

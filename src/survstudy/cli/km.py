@@ -58,6 +58,7 @@ def km_payload(
         "test": test,
         "excluded": {"rows": counts.excluded},
         "ties_merged": counts.ties_merged,
+        "variance": result.variance,
     }
 
 
@@ -123,6 +124,9 @@ def km(
     ] = "log-rank",
     engine: EngineOption = None,
     spark_master: SparkMasterOption = None,
+    weights: Annotated[
+        str | None, typer.Option(help="Column of case weights (e.g. IPTW weights).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Kaplan-Meier estimates by group, with survival at chosen times, medians and a test.
@@ -142,11 +146,20 @@ def km(
     if engine not in ENGINES:
         raise ValueError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     times = _times(at)
-    counts = survival_counts(str(data), time, event, group, engine=engine,  # type: ignore[arg-type]
-                             spark_master=spark_master)
-    result = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)  # type: ignore[arg-type]
+    if weights is not None:
+        from survstudy.api.survival import kaplan_meier
+
+        if engine != "duckdb" or test == "exact":
+            raise ValueError("--weights works with the duckdb engine and without --test exact")
+        result = kaplan_meier(str(data), time, event, group, conf_type=conf_type,  # type: ignore[arg-type]
+                              conf_level=conf_level, weights=weights)
+        counts = result.counts
+    else:
+        counts = survival_counts(str(data), time, event, group, engine=engine,  # type: ignore[arg-type]
+                                 spark_master=spark_master)
+        result = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)  # type: ignore[arg-type]
     test_result = None
-    if group is not None and len(result) > 1:
+    if group is not None and len(result) > 1 and weights is None:
         if test == "exact":
             test_result = exact_log_rank(counts).to_dict()
         else:
@@ -154,6 +167,7 @@ def km(
     payload = km_payload(
         result, counts, time=time, event=event, group=group, at=times, test=test_result
     )
+    payload["weights"] = weights
     if as_json:
         emit_json(payload)
     else:

@@ -70,6 +70,8 @@ class RiskSets:
     row_upto: IntArray = field(repr=False)
     row_from: IntArray = field(repr=False)
     ties: Ties = "efron"
+    #: case weights in sorted order (None: every row counts once)
+    weights: FloatArray | None = field(default=None, repr=False)
 
 
 def risk_sets(
@@ -78,13 +80,18 @@ def risk_sets(
     event: NDArray[np.bool_],
     stratum: IntArray | None = None,
     ties: Ties = "efron",
+    weights: FloatArray | None = None,
 ) -> RiskSets:
-    """Sort once and precompute where each risk set starts and ends."""
+    """Sort once and precompute where each risk set starts and ends.
+
+    With case ``weights`` the means and risk-set sums are weighted and each Efron term of a
+    group of tied deaths carries the group's mean death weight, as R's ``coxph(weights=)``.
+    """
     n = time.size
     strat = np.zeros(n, dtype=np.intp) if stratum is None else np.asarray(stratum, np.intp)
     order = np.lexsort((time, strat)).astype(np.intp)
     t, s, ev = time[order], strat[order], event[order].astype(bool)
-    means = x.mean(axis=0)
+    means = x.mean(axis=0) if weights is None else (weights @ x) / weights.sum()
     xs = x[order] - means
     new_time = np.r_[True, (t[1:] != t[:-1]) | (s[1:] != s[:-1])]
     new_stratum = np.r_[True, s[1:] != s[:-1]]
@@ -120,6 +127,7 @@ def risk_sets(
         row_upto,
         row_from,
         ties,
+        None if weights is None else np.asarray(weights, dtype=np.float64)[order],
     )
 
 
@@ -134,6 +142,8 @@ class Moments:
     mean: FloatArray
     row_weight: FloatArray
     death_weight: FloatArray
+    #: per Efron term, the mean case weight of its group's deaths (1 without weights)
+    term_weight: FloatArray | None = None
 
 
 def _between(cum: FloatArray, start: IntArray, end: IntArray) -> FloatArray:
@@ -147,21 +157,28 @@ def moments(rs: RiskSets, beta: FloatArray) -> Moments:
     top = float(eta.max())
     shift = top if abs(top) > 300.0 else 0.0
     r = np.exp(eta - shift)
-    rx = r[:, None] * rs.x
-    cum0 = np.r_[np.cumsum(r[::-1])[::-1], 0.0]
+    cr = r if rs.weights is None else rs.weights * r
+    rx = cr[:, None] * rs.x
+    cum0 = np.r_[np.cumsum(cr[::-1])[::-1], 0.0]
     cum1 = np.vstack([np.cumsum(rx[::-1], axis=0)[::-1], np.zeros((1, rs.x.shape[1]))])
     risk0 = _between(cum0, rs.group_start, rs.group_end)
     risk1 = cum1[rs.group_start] - cum1[rs.group_end]
-    dead0 = np.add.reduceat(r[rs.death_rows], rs.death_first)
+    dead0 = np.add.reduceat(cr[rs.death_rows], rs.death_first)
     dead1 = np.add.reduceat(rx[rs.death_rows], rs.death_first, axis=0)
     g, f = rs.term_group, rs.term_frac
     den = risk0[g] - f * dead0[g]
     mean = (risk1[g] - f[:, None] * dead1[g]) / den[:, None]
-    inv = np.bincount(g, 1.0 / den, minlength=risk0.size)
+    hz = None
+    if rs.weights is not None:
+        size = np.diff(np.r_[rs.death_first, rs.death_rows.size])
+        hz = (np.add.reduceat(rs.weights[rs.death_rows], rs.death_first) / size)[g]
+    inv = np.bincount(g, (1.0 if hz is None else hz) / den, minlength=risk0.size)
     cum = np.r_[0.0, np.cumsum(inv)]
     row_weight = cum[rs.row_upto] - cum[rs.row_from]
-    death_weight = np.bincount(g, f / den, minlength=risk0.size)[rs.death_group].astype(np.float64)
-    return Moments(eta, r, shift, den, mean, row_weight, death_weight)
+    death_weight = np.bincount(
+        g, (f if hz is None else hz * f) / den, minlength=risk0.size
+    )[rs.death_group].astype(np.float64)
+    return Moments(eta, r, shift, den, mean, row_weight, death_weight, hz)
 
 
 @dataclass(frozen=True)
@@ -179,6 +196,14 @@ def evaluate(rs: RiskSets, beta: FloatArray) -> Evaluation:
     m = moments(rs, beta)
     d = rs.death_rows
     xd = rs.x[d]
+    if rs.weights is not None and m.term_weight is not None:
+        c, hz = rs.weights, m.term_weight
+        loglik = float(c[d] @ m.eta[d] - hz @ np.log(m.den) - c[d].sum() * m.shift)
+        w = c * m.r * m.row_weight
+        w[d] -= c[d] * m.r[d] * m.death_weight
+        score = c[d] @ xd - w @ rs.x
+        information = (rs.x * w[:, None]).T @ rs.x - (m.mean * hz[:, None]).T @ m.mean
+        return Evaluation(beta, loglik, score, information)
     loglik = float(m.eta[d].sum() - np.log(m.den).sum() - d.size * m.shift)
     w = m.r * m.row_weight
     w[d] -= m.r[d] * m.death_weight
@@ -337,10 +362,22 @@ def fit_cox(
     ties: Ties = "efron",
     conf_level: float = 0.95,
     with_concordance: bool = True,
+    weights: FloatArray | None = None,
+    robust: bool | None = None,
+    weights_label: str = "weights",
 ) -> CoxResult:
-    """Maximum partial likelihood fit of prepared data (see :func:`cox_regression`)."""
+    """Maximum partial likelihood fit of prepared data (see :func:`cox_regression`).
+
+    ``weights`` (one per row of ``data``) are case weights; weights that are all 1 are no
+    weights. ``robust`` gives the sandwich variance and the robust score test; by default it
+    is on when some weight is not a whole number, as in R.
+    """
     design = data.design
-    rs = risk_sets(design.matrix, data.time, data.event, data.stratum, ties)
+    if weights is not None and np.all(weights == 1.0):
+        weights = None
+    if robust is None:
+        robust = weights is not None and bool(np.any(weights != np.floor(weights)))
+    rs = risk_sets(design.matrix, data.time, data.event, data.stratum, ties, weights)
     p = design.matrix.shape[1]
     path = newton(lambda b: evaluate(rs, b), np.zeros(p))
     final = path.final
@@ -371,6 +408,11 @@ def fit_cox(
     score_stat = float(
         np.dot(path.initial.score, _solve(path.initial.information, path.initial.score))
     )
+    naive = var
+    if robust:
+        from survstudy.stats.regression.cox_robust import robust_covariance, robust_score_statistic
+
+        var = robust_covariance(rs, beta, naive)
     tests = {
         "likelihood_ratio": chi_square(
             2 * (final.loglik - path.initial.loglik), p, "likelihood ratio"
@@ -378,8 +420,10 @@ def fit_cox(
         "wald": chi_square(float(beta @ _solve(var, beta)), p, "Wald"),
         "score": chi_square(score_stat, p, "score (log-rank)"),
     }
+    if robust:
+        tests["robust_score"] = chi_square(robust_score_statistic(rs), p, "robust score")
     conc = None
-    if with_concordance:
+    if with_concordance and weights is None:
         lp = design.matrix @ beta
         conc = concordance(data.time, data.event, lp, data.stratum)
     terms = _wald_terms(design.terms, design.covariate_of, beta, var, infinite, conf_level)
@@ -402,6 +446,9 @@ def fit_cox(
         covariance=var,
         warnings=tuple(warnings),
         data=data,
+        variance="robust" if robust else "model-based",
+        weights=None if weights is None else weights_label,
+        naive_covariance=naive if robust else None,
     )
 
 

@@ -126,6 +126,11 @@ class CoxResult:
     covariance: FloatArray = field(repr=False)
     warnings: tuple[Problem, ...] = ()
     data: ModelData | None = field(default=None, repr=False, compare=False)
+    #: "model-based" (inverse information) or "robust" (sandwich, R's robust=TRUE)
+    variance: str = "model-based"
+    #: with case weights: their column (or "weights") and the model-based covariance
+    weights: str | None = None
+    naive_covariance: FloatArray | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         data = self.data
@@ -156,6 +161,8 @@ class CoxResult:
             "strata": None if data is None else data.strata_column,
             "reference": {} if data is None else dict(data.design.reference),
             "warnings": [w.to_dict() for w in self.warnings],
+            "variance": self.variance,
+            "weights": self.weights,
         }
 
     def to_frame(self) -> pd.DataFrame:

@@ -71,6 +71,8 @@ class ModelData:
     strata_column: str | None
     source: str
     warnings: tuple[Problem, ...] = ()
+    #: case weights of the kept rows, when a weights column was named
+    weights: FloatArray | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -372,10 +374,18 @@ def frame_model_data(
     strata: str | None = None,
     source: str = "data frame",
     first_row: int = 1,
+    weights: str | None = None,
 ) -> ModelData:
     """:func:`model_data` on a frame already read (``first_row``: user row of frame row 0)."""
     reference = reference or {}
     problems: list[Problem] = []
+    w = None
+    if weights is not None:
+        w, w_bad = _numeric(frame[weights])
+        w_bad |= ~np.isnan(w) & ~((w >= 0) & np.isfinite(w))
+        if w_bad.any():
+            problems += _located(source, first_row, weights, frame[weights].to_numpy(dtype=object),
+                                 w_bad, "case weight is not a finite number >= 0")
     t, t_bad = _numeric(frame[time])
     if t_bad.any():
         problems += _located(
@@ -417,6 +427,8 @@ def frame_model_data(
         raise InputError(problems)
     status, e_missing = _event_flags(frame[event.column], event, source, first_row)
     missing = {time: np.isnan(t), event.column: e_missing}
+    if w is not None and weights is not None:
+        missing[weights] = missing.get(weights, np.zeros(len(frame), dtype=bool)) | np.isnan(w)
     for column in [*covariates, *([strata] if strata else [])]:
         missing[column] = missing.get(column, np.zeros(len(frame), dtype=bool)) | _missing(
             frame[column]
@@ -467,6 +479,7 @@ def frame_model_data(
         strata_column=strata,
         source=source,
         warnings=design.warnings,
+        weights=None if w is None else w[keep],
     )
 
 

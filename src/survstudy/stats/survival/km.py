@@ -331,6 +331,8 @@ class KaplanMeier:
     counts: CountTable
     conf_type: ConfType
     conf_level: float
+    #: how the standard errors were computed: "greenwood" or "infinitesimal jackknife"
+    variance: str = "greenwood"
 
     def __iter__(self) -> Iterator[SurvivalCurve]:
         return iter(self.curves)
