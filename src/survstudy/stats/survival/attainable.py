@@ -39,6 +39,8 @@ EXACT_LIMIT = 25
 FREE = -1
 #: Products equal to this many decimals are the same value (they are ratios of small integers).
 KEY_DECIMALS = 12
+#: Products this close (relatively) are the same ratio reached in a different order.
+RELATIVE_TIE = 1e-11
 
 
 @dataclass(frozen=True)
@@ -138,13 +140,16 @@ class AttainableSurvival:
 
 
 def merge_states(values: FloatArray, weights: IntArray) -> tuple[FloatArray, IntArray]:
-    """Equal products (to ``KEY_DECIMALS``) as one state, ascending, their pattern counts
-    summed. The inputs are a few sorted runs, which a stable sort merges in linear time."""
-    keys = np.round(values, KEY_DECIMALS)
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    return keys[first], np.add.reduceat(weights[order], first).astype(np.int64)
+    """Equal products as one state, ascending, their pattern counts summed.
+
+    Values within ``RELATIVE_TIE`` of their sorted neighbour are one value (the same ratio
+    reached by different products differs in the last bits). The inputs are a few sorted
+    runs, which a stable sort merges in linear time.
+    """
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    first = np.flatnonzero(np.r_[True, np.diff(v) > RELATIVE_TIE * np.abs(v[1:])])
+    return v[first], np.add.reduceat(weights[order], first).astype(np.int64)
 
 
 def _products(groups: Slots, upto: int) -> tuple[FloatArray, IntArray]:

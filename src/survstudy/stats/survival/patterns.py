@@ -21,7 +21,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from survstudy.engine.counts import merge_near_ties
-from survstudy.stats.survival.attainable import EXACT_LIMIT, KEY_DECIMALS, Slots, slots
+from survstudy.stats.survival.attainable import (
+    EXACT_LIMIT,
+    KEY_DECIMALS,
+    Slots,
+    merge_states,
+    slots,
+)
 
 __all__ = ["LIST_LIMIT", "PatternRange", "PrintedRate", "band_of", "pattern_range"]
 
@@ -285,14 +291,13 @@ def pattern_range(
     if at is not None:  # a survival: the tail only multiplies the count
         tail_free = sum(int(g.free[g.time > last].sum()) for g in lay.groups)
         wx = wx * 2**tail_free
-        values, counts = _merge(x[:, :1], wx)
-        v = values[:, 0]
+        v, counts = merge_states(x[:, 0], wx)
         n_in = None if band is None else int(counts[(v >= band[0]) & (v < band[1])].sum())
         return PatternRange(quantity, of, at, tuple(constraints), int(counts.sum()),
                             float(v.min()), float(v.max()), tuple(float(a) for a in v),
                             band, n_in)
     y, wy = _tail(lay)
-    from survstudy.stats.survival.score_range import chi2_extremes, p_of
+    from survstudy.stats.survival.score_range import chi2_extremes, p_of, p_of_chi2
 
     total = int(wx.sum()) * int(wy.sum())
     if len(x) * len(y) <= LIST_LIMIT:
@@ -305,8 +310,8 @@ def pattern_range(
                             float(p.min()), float(p.max()), (), band, n_in)
     lo, hi = chi2_extremes(x, y)
     return PatternRange(quantity, None, None, tuple(constraints), total,
-                        float(p_of(np.array([hi]), np.array([1.0]))[0]),
-                        float(p_of(np.array([lo]), np.array([1.0]))[0]), (), band, None)
+                        float(p_of_chi2(np.array([hi]))[0]), float(p_of_chi2(np.array([lo]))[0]),
+                        (), band, None)
 
 
 def _pairs(

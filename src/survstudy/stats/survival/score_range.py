@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["chi2_extremes", "chi2_of", "p_of"]
+__all__ = ["chi2_extremes", "chi2_of", "p_of", "p_of_chi2"]
 
 FloatArray = NDArray[np.float64]
 
@@ -29,9 +29,14 @@ def chi2_of(u: FloatArray, v: FloatArray) -> FloatArray:
 
 def p_of(u: FloatArray, v: FloatArray) -> FloatArray:
     """Two-group log-rank p on 1 df: ``erfc(sqrt(chi2 / 2))``."""
+    return p_of_chi2(chi2_of(u, v))
+
+
+def p_of_chi2(chi2: FloatArray) -> FloatArray:
+    """Chi-square upper tail on 1 df."""
     from scipy.special import erfc
 
-    return np.asarray(erfc(np.sqrt(chi2_of(u, v) / 2)), dtype=np.float64)
+    return np.asarray(erfc(np.sqrt(np.asarray(chi2) / 2)), dtype=np.float64)
 
 
 def _hull(points: FloatArray) -> FloatArray:
