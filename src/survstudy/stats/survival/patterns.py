@@ -113,21 +113,24 @@ class _Layout:
     groups: tuple[Slots, Slots]
     n_pool: tuple[FloatArray, FloatArray]
     n_other: tuple[FloatArray, FloatArray]
-    shared: tuple[FloatArray, ...]  # times where both groups have patients (prefix only)
+    shared: tuple[float, ...]  # times where both groups have patients (prefix only)
     last: float  # the last printed time: slots after it form the tail
 
 
 def _at_risk(g: Slots, t: FloatArray) -> FloatArray:
     """Patients of ``g`` at risk (time >= t) at each ``t``."""
     i = np.searchsorted(g.time, t, side="left")
-    return np.r_[g.n_risk, 0][i].astype(np.float64)
+    out: FloatArray = np.r_[g.n_risk, 0][i].astype(np.float64)
+    return out
 
 
-def _v(n: FloatArray, na: FloatArray, nb: FloatArray, d: FloatArray) -> FloatArray:
+def _v(n: FloatArray | float, na: FloatArray | float, nb: FloatArray | float,
+       d: FloatArray) -> FloatArray:
     """Hypergeometric variance term of the log-rank at a time with ``d`` events."""
     with np.errstate(divide="ignore", invalid="ignore"):
         out = na * nb * d * (n - d) / (n * n * (n - 1))
-    return np.where(n > 1, out, 0.0)
+    result: FloatArray = np.where(n > 1, out, 0.0)
+    return result
 
 
 def _merge(states: FloatArray, weights: IntArray) -> tuple[FloatArray, IntArray]:

@@ -24,7 +24,8 @@ CHUNK = 2_000_000
 def chi2_of(u: FloatArray, v: FloatArray) -> FloatArray:
     """``U^2 / V`` (0 where V is 0: no information, p = 1, as R's ``survdiff``)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(v > 1e-12, u * u / np.where(v > 1e-12, v, 1.0), 0.0)
+        out: FloatArray = np.where(v > 1e-12, u * u / np.where(v > 1e-12, v, 1.0), 0.0)
+    return out
 
 
 def p_of(u: FloatArray, v: FloatArray) -> FloatArray:
@@ -47,7 +48,8 @@ def _hull(points: FloatArray) -> FloatArray:
     from scipy.spatial import ConvexHull, QhullError
 
     try:
-        return pts[ConvexHull(pts).vertices]
+        vertices: FloatArray = pts[ConvexHull(pts).vertices]
+        return vertices
     except QhullError:  # collinear: the two ends of the line are its vertices
         order = np.lexsort((pts[:, 1], pts[:, 0]))
         return pts[order[[0, -1]]]
