@@ -107,7 +107,9 @@ def test_published_numbers_are_checked(report: Path) -> None:
     assert round(logrank["computed"], 3) == 0.058
     rfs = claims["1-year recurrence-free survival, all 13 patients"]
     assert rfs["computed"] is None
-    assert "no recurrence dates" in rfs["reason"]
+    assert rfs["verdict"] == "not-derivable"
+    assert "no endpoint 'rfs'" in rfs["reason"]
+    assert "no recurrence dates" in rfs["note"]  # the typed note is kept beside the verdict
 
 
 def test_manifest_records_inputs_and_versions(report: Path) -> None:

@@ -251,7 +251,7 @@ def _flow_section(results: StudyResults, fig_no: int) -> tuple[Section, int]:
 
 def _claims_table(results: StudyResults, number: int) -> Table:
     header = (Cell("Published number"), Cell("Source"), _right("Printed"), _right("Data give"),
-              Cell("Reproduced"), Cell("Why"))
+              Cell("Verdict"), Cell("Why"))
     rows = []
     for c in results.claims:
         unit = "%" if c.claim.quantity in ("survival", "percent") else ""
@@ -261,13 +261,21 @@ def _claims_table(results: StudyResults, number: int) -> Table:
         if c.claim.quantity == "log_rank_p" and c.computed is not None:
             computed = format_p(c.computed, max(3, c.decimals))
         rows.append((Cell(c.claim.what), Cell(c.claim.source or ""), _right(printed),
-                     _right(computed), Cell("yes" if c.reproduced else "no", bold=True),
-                     Cell(c.reason)))
+                     _right(computed), Cell(_VERDICT[c.verdict], bold=True),
+                     Cell(c.reason + (f" (note in the study file: {c.claim.note})"
+                                      if c.claim.note else ""))))
     n_ok = sum(c.reproduced for c in results.claims)
     return Table("published", f"Table {number}. Published numbers beside what the data give",
                  (header,), tuple(rows),
                  (f"{n_ok} of {len(results.claims)} printed numbers are reproduced. Each is "
-                  "recomputed from the data and rounded to the decimals it was printed with.",))
+                  "recomputed from the data and rounded to the decimals it was printed with; "
+                  "every other verdict and its reason is worked out from the data.",))
+
+
+#: How each verdict reads in the table ("cannot be checked" is not "no").
+_VERDICT = {"reproduced": "Reproduced", "contradicts": "Contradicted elsewhere in the paper",
+            "impossible": "Impossible", "outside-range": "Outside the attainable range",
+            "not-derivable": "Cannot be checked from the data", "differs": "Differs"}
 
 
 def _problems_section(results: StudyResults) -> Section:

@@ -327,7 +327,10 @@ def analyse_study(study: Study) -> StudyResults:
         prognostic=_prognostic(study, names[0]) if names else None,
         claims=(),
     )
-    claims = tuple(check_claim(c, lambda c: _claim_value(results, c)) for c in cfg.published)
+    from survstudy.study.verdicts import judge_claims
+
+    checks = tuple(check_claim(c, lambda c: _claim_value(results, c)) for c in cfg.published)
+    claims = judge_claims(results, checks)
     return StudyResults(**{**results.__dict__, "claims": claims})
 
 
