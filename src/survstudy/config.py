@@ -92,6 +92,11 @@ class _SourceFields(_Model):
     sheet: str | int | None = None
     table: str | None = None
     query: str | None = None
+    delimiter: str | None = None  # CSV dialect (data/dialect.py)
+    decimal: Literal[".", ","] | None = None
+    encoding: str | None = None
+    dictionary: str | None = None  # REDCap data dictionary (data/redcap.py)
+    catalog: str | None = None  # SAS format catalog (data/statfiles.py)
 
 
 class JoinSpec(_SourceFields):
@@ -111,6 +116,7 @@ class DataSection(_SourceFields):
     join: list[JoinSpec] = Field(default_factory=list)
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str | None = None
+    redcap_event: str | None = None
 
 
 class FollowUp(_Model):
@@ -610,7 +616,8 @@ def load_config(path: str | Path) -> StudyFile:
         if not candidate.exists():
             raise InputError(Problem("is a folder with no study.toml in it", file=str(path)))
         p = candidate
-    if p.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq", ".sqlite", ".db"):
+    if p.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq", ".sqlite", ".db",
+                            ".sav", ".zsav", ".por", ".dta", ".sas7bdat", ".xpt"):
         raise InputError(Problem(
             "this is a data file, not a study file: give the study.toml that names it (see "
             "docs/study-file.md), or analyse the file directly with survstudy km, table1 or cox",
