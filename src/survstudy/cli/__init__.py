@@ -100,7 +100,7 @@ def split_list(text: str | None) -> list[str]:
 
 
 #: Every command, by the module that defines it.
-COMMANDS = ("check", "cox", "demo", "km", "report", "serve", "synth", "table1")
+COMMANDS = ("check", "cox", "demo", "init", "km", "report", "serve", "synth", "table1")
 
 
 def _register(command: str | None = None) -> None:

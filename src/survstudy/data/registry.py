@@ -336,7 +336,7 @@ def _read_postgres(spec: _SourceFields, study: StudyFile, key: Key) -> Table:
                 ).fetchall()
             ]
             cur = con.execute(_sql_read(spec, study, key, tables))
-            columns = [d.name for d in cur.description]
+            columns = [d.name for d in cur.description or []]
             rows = cur.fetchall()
     except psycopg.Error as e:
         raise _fail(study, key, f"PostgreSQL: {str(e).strip().splitlines()[0]}") from None
