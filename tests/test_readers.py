@@ -311,3 +311,16 @@ def test_bom_and_unknown_encoding(tmp_path: Path) -> None:
     assert run.exit_code == 2
     assert "unknown encoding" in run.output
     assert "Traceback" not in run.output
+
+
+def test_the_app_previews_an_uploaded_sav_and_dta(formats: dict[str, Path]) -> None:
+    from survstudy.web.preview import read_preview
+    from survstudy.web.session import DATA_SUFFIXES
+
+    folder = formats["csv"].parent
+    for name in ("registry.sav", "registry.dta"):
+        assert Path(name).suffix in DATA_SUFFIXES
+        preview = read_preview(folder / name)
+        assert preview.n_rows == 2982
+        grade = next(c for c in preview.columns if c.name == "grade")
+        assert grade.values == ("2", "3")
