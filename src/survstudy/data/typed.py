@@ -298,10 +298,11 @@ class _Builder:
 def _comma_example(t: str) -> str:
     """SQL: a value of text column ``t`` written with a decimal comma when every value is a
     number so written (NULL otherwise)."""
-    match = f"regexp_full_match({t}, {lit(COMMA_NUMBER)})"
+    # regexp_matches and LIKE: sqlglot translates both for Spark
+    match = f"regexp_matches({t}, {lit('^' + COMMA_NUMBER + '$')})"
     return (
         f"CASE WHEN count({t}) > 0 AND count({t}) = count(CASE WHEN {match} THEN 1 END) "
-        f"THEN max({t}) FILTER (contains({t}, ',')) END"
+        f"THEN max(CASE WHEN {t} LIKE '%,%' THEN {t} END) END"
     )
 
 
