@@ -101,8 +101,8 @@ def split_list(text: str | None) -> list[str]:
 
 #: Every command, by the module that defines it.
 COMMANDS = (
-    "audit", "check", "cif", "cox", "demo", "finegray", "iptw", "km", "report", "serve", "synth",
-    "table1",
+    "audit", "check", "cif", "cox", "demo", "finegray", "init", "iptw", "km", "report", "serve",
+    "synth", "table1",
 )
 
 

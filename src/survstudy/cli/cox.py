@@ -15,6 +15,7 @@ from survstudy.cli import (
     handles_input_errors,
     split_list,
 )
+from survstudy.cli.dialect import reads_csv_dialect
 
 if TYPE_CHECKING:
     from survstudy.stats.regression.cox_result import Ties
@@ -94,6 +95,7 @@ def render_cox(payload: dict[str, Any]) -> str:
 
 @app.command()
 @handles_input_errors
+@reads_csv_dialect
 def cox(
     data: DataArgument,
     time: TimeOption,

@@ -17,6 +17,7 @@ from survstudy.cli import (
     handles_input_errors,
     split_list,
 )
+from survstudy.cli.dialect import reads_csv_dialect
 
 if TYPE_CHECKING:
     from survstudy.engine.counts import CountTable
@@ -107,6 +108,7 @@ def render_km(payload: dict[str, Any]) -> str:
 
 @app.command()
 @handles_input_errors
+@reads_csv_dialect
 def km(
     data: DataArgument,
     time: TimeOption,

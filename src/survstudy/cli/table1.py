@@ -7,12 +7,14 @@ from typing import Annotated
 import typer
 
 from survstudy.cli import DataArgument, app, emit_json, handles_input_errors, split_list
+from survstudy.cli.dialect import reads_csv_dialect
 
 __all__ = ["table1"]
 
 
 @app.command()
 @handles_input_errors
+@reads_csv_dialect
 def table1(
     data: DataArgument,
     group: Annotated[str, typer.Option(help="Column whose values define the groups.")],

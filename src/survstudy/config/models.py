@@ -88,6 +88,11 @@ class _SourceFields(_Model):
     sheet: str | int | None = None
     table: str | None = None
     query: str | None = None
+    delimiter: str | None = None  # CSV dialect (data/dialect.py)
+    decimal: Literal[".", ","] | None = None
+    encoding: str | None = None
+    dictionary: str | None = None  # REDCap data dictionary (data/redcap.py)
+    catalog: str | None = None  # SAS format catalog (data/statfiles.py)
 
 
 class JoinSpec(_SourceFields):
@@ -107,6 +112,7 @@ class DataSection(_SourceFields):
     join: list[JoinSpec] = Field(default_factory=list)
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str | None = None
+    redcap_event: str | None = None
 
 
 class FollowUp(_Model):

@@ -230,7 +230,8 @@ def load_config(path: str | Path) -> StudyFile:
         if not candidate.exists():
             raise InputError(Problem("is a folder with no study.toml in it", file=str(path)))
         p = candidate
-    if p.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq", ".sqlite", ".db"):
+    if p.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq", ".sqlite", ".db",
+                            ".sav", ".zsav", ".por", ".dta", ".sas7bdat", ".xpt"):
         raise InputError(Problem(
             "this is a data file, not a study file: give the study.toml that names it (see "
             "docs/study-file.md), or analyse the file directly with survstudy km, table1 or cox",

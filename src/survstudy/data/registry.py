@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from survstudy.config.models import Key, StudyFile, _SourceFields, did_you_mean
 from survstudy.data.dates import ExcelSystem
 from survstudy.data.sql import q, text_of
+from survstudy.engine.dialect import csv_failure
 from survstudy.engine.optional import installed
 from survstudy.engine.sources import NULL_STRINGS, SUFFIXES, csv_scan
 from survstudy.errors import InputError, Problem
@@ -151,6 +152,10 @@ def read_table(spec: _SourceFields, study: StudyFile, key: Key, *, scan: bool = 
     if path.is_dir():
         raise _fail(study, (*key, "source"), "is a folder, not a data file", spec.source)
     suffix = path.suffix.lower()
+    from survstudy.data.readers import read_converted  # SPSS/Stata/SAS, CSV dialects, REDCap
+
+    if (converted := read_converted(spec, study, key, path)) is not None:
+        return converted
     if suffix in _SQLITE:
         return _read_sqlite(path, spec, study, key)
     kind = SUFFIXES.get(suffix)
@@ -158,8 +163,8 @@ def read_table(spec: _SourceFields, study: StudyFile, key: Key, *, scan: bool = 
         raise _fail(
             study,
             (*key, "source"),
-            f"unknown file type '{suffix}'; use .csv, .xlsx, "
-            ".parquet, .sqlite or a postgresql:// URL",
+            f"unknown file type '{suffix}'; use .csv, .xlsx, .parquet, .sav, .dta, "
+            ".sas7bdat, .xpt, .sqlite or a postgresql:// URL",
             spec.source,
         )
     for extra in ("table", "query"):
@@ -378,6 +383,8 @@ def _load(engine: Engine, table: Table, target: str) -> None:
     try:
         engine.load(target, table.path, table.kind, frame)
     except Exception as e:  # each engine raises its own error types for an unreadable file
+        if table.kind == "csv" and table.path is not None:  # e.g. not UTF-8: say what to set
+            raise InputError(csv_failure(table.path, table.name, e, "[data] encoding")) from None
         kind = {"csv": "CSV file", "parquet": "Parquet file"}.get(table.kind, "table")
         first = str(e).strip().splitlines()[0]
         raise InputError(Problem(f"cannot read the {kind}: {first}", file=table.name)) from None

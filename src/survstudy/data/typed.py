@@ -17,6 +17,7 @@ from survstudy.data.dates import MISSING, OK, parse_dates
 from survstudy.data.findings import Finding
 from survstudy.data.registry import REGISTRY, Registry
 from survstudy.data.sql import lit, lookup_table, q, text_of
+from survstudy.engine.dialect import COMMA_NUMBER, comma_problem
 from survstudy.engine.events import EventSpec
 from survstudy.errors import Problem
 
@@ -230,6 +231,13 @@ class _Builder:
             value = f"CASE WHEN {text} IS NULL THEN NULL ELSE CAST({self.raw(col)} AS DOUBLE) END"
         else:
             value = f"TRY_CAST({text} AS DOUBLE)"
+            (comma,) = self.engine.sql(
+                f"SELECT {_comma_example('t')} FROM (SELECT {text} AS t FROM {REGISTRY} r)"
+            ).fetchall()[0]
+            if comma is not None:
+                self.problems.append(
+                    comma_problem(col, self.registry.origin[col], comma, error=True)
+                )
         message = "not a number (this variable is continuous)"
         self.select += [
             f"{value} AS {q(col)}",
@@ -277,12 +285,25 @@ class _Builder:
                 f"CASE WHEN {text} IS NULL THEN NULL ELSE {self.raw(col)} END AS {q(col)}"
             )
             return
-        (numeric,) = self.engine.sql(
-            f"SELECT count(t) = count(TRY_CAST(t AS DOUBLE)) FROM "
+        (numeric, comma) = self.engine.sql(
+            f"SELECT count(t) = count(TRY_CAST(t AS DOUBLE)), {_comma_example('t')} FROM "
             f"(SELECT {text} AS t FROM {REGISTRY} r)"
         ).fetchall()[0]
+        if comma is not None:  # never read decimal commas silently as text
+            self.problems.append(comma_problem(col, self.registry.origin[col], comma, error=False))
         self.kinds[col] = "number" if numeric else "text"
         self.select.append(f"{'TRY_CAST(' + text + ' AS DOUBLE)' if numeric else text} AS {q(col)}")
+
+
+def _comma_example(t: str) -> str:
+    """SQL: a value of text column ``t`` written with a decimal comma when every value is a
+    number so written (NULL otherwise)."""
+    # regexp_matches and LIKE: sqlglot translates both for Spark
+    match = f"regexp_matches({t}, {lit('^' + COMMA_NUMBER + '$')})"
+    return (
+        f"CASE WHEN count({t}) > 0 AND count({t}) = count(CASE WHEN {match} THEN 1 END) "
+        f"THEN max(CASE WHEN {t} LIKE '%,%' THEN {t} END) END"
+    )
 
 
 def type_registry(study: StudyFile, registry: Registry) -> Typed:

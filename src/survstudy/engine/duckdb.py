@@ -100,6 +100,10 @@ def source_columns(con: Any, source: Source) -> tuple[str, list[str]]:
             continue
         except duckdb.Error as e:
             problem = Problem(f"cannot read the file: {_first_line(e)}", file=source.name)
+            if source.kind == "csv" and source.path is not None:  # e.g. not UTF-8
+                from survstudy.engine.dialect import csv_failure
+
+                problem = csv_failure(source.path, source.name, e, "--encoding")
             raise InputError(problem) from None
     raise InputError(Problem("cannot read the file", file=source.name))
 

@@ -33,6 +33,9 @@ SUFFIXES = {
     ".xlsm": "xlsx",
 }
 
+#: SPSS, Stata and SAS files, read through a Parquet copy (data/statfiles.py).
+_STAT = dict.fromkeys((".sav", ".zsav", ".por", ".dta", ".sas7bdat", ".xpt"), "stat")
+
 
 @dataclass(frozen=True)
 class Source:
@@ -46,6 +49,7 @@ class Source:
     kind: str
     path: Path | None = None
     frame: Any = None
+    scan: tuple[str, str] | None = None  # a CSV dialect's FROM clauses: typed, as text
 
     @property
     def first_row(self) -> int:
@@ -62,6 +66,8 @@ class Source:
         ``text_columns`` of a CSV are read as written (labels such as yes/no or 01 would
         otherwise be sniffed into booleans or numbers); ``all_text`` reads every column so.
         """
+        if self.kind == "csv" and self.scan is not None:
+            return self.scan[1] if all_text or text_columns else self.scan[0]
         if self.kind == "csv":
             nulls = ", ".join(f"'{s}'" for s in NULL_STRINGS)
             extra = ", all_varchar=true" if all_text else ""
@@ -90,19 +96,27 @@ def open_source(data: str | Path | pd.DataFrame, sheet: str | int | None = None)
         return Source(name="data frame", kind="frame", frame=data)
     path = Path(data)
     name = str(data)
-    kind = SUFFIXES.get(path.suffix.lower())
+    kind = SUFFIXES.get(path.suffix.lower()) or _STAT.get(path.suffix.lower())
     if not path.exists():
         raise InputError(Problem("file not found; check the path", file=name))
     if path.is_dir():
         raise InputError(Problem("is a folder, not a data file", file=name))
     if kind is None:
         raise InputError(
-            Problem(f"unknown file type '{path.suffix}'; use .csv, .xlsx or .parquet", file=name)
+            Problem(
+                f"unknown file type '{path.suffix}'; use .csv, .xlsx, .parquet, .sav, .dta, "
+                ".sas7bdat or .xpt",
+                file=name,
+            )
         )
     if path.stat().st_size == 0:
         raise InputError(Problem("the file is empty", file=name))
     if kind == "xlsx":
         return Source(name=name, kind="xlsx", path=path, frame=_read_excel(path, name, sheet))
+    from survstudy.engine.quick import quick_source  # SPSS/Stata/SAS, CSV dialects
+
+    if (converted := quick_source(path, name, kind)) is not None:
+        return converted
     return Source(name=name, kind=kind, path=path)
 
 

@@ -31,6 +31,7 @@ from survstudy.data.cohort import (
 )
 from survstudy.data.endpoints import derivation_log_sql
 from survstudy.data.findings import locate
+from survstudy.data.metadata import with_metadata
 from survstudy.data.registry import read_registry
 from survstudy.data.sql import q, text_of
 from survstudy.data.study_table import StudyTable, derive, flags, labels
@@ -256,6 +257,7 @@ def load_study(
     study = load_config(path)
     if data is not None:
         study = _with_source(study, data)
+    study = with_metadata(study)  # labels, value labels, missing codes, dates from the file
     engine = open_engine(
         engine_kind or study.config.data.engine, spark_master or study.config.data.spark_master
     )

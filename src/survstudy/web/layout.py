@@ -79,7 +79,8 @@ def _step_data() -> ui.AccordionPanel:
         ui.input_file(
             "upload",
             "Registry file (one row per patient)",
-            accept=[".csv", ".xlsx", ".xlsm", ".tsv", ".txt"],
+            accept=[".csv", ".xlsx", ".xlsm", ".tsv", ".txt", ".sav", ".zsav", ".por", ".dta",
+                    ".sas7bdat", ".xpt"],
             button_label="Choose file…",
             placeholder="CSV or Excel (.xlsx)",
         ),

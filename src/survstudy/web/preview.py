@@ -127,6 +127,10 @@ def read_preview(path: Path, sheet: str | None = None) -> DataPreview:
     config = StudyConfig(data=DataSection(source=path.name, id="", sheet=sheet))
     table = read_table(config.data, StudyFile(path.parent / "study.toml", config, {}), ("data",))
     frame = table.frame
-    assert frame is not None  # read without scan=True
+    if frame is None and table.path is not None:  # SPSS/Stata/SAS: read through a Parquet copy
+        import pyarrow.parquet as pq
+
+        frame = pq.read_table(table.path).to_pandas(date_as_object=False)
+    assert frame is not None
     columns = tuple(_info(str(c), frame[c]) for c in frame.columns)
     return DataPreview(n_rows=len(frame), columns=columns, sheets=sheets, sheet=sheet)

@@ -22,7 +22,9 @@ from pathlib import Path
 __all__ = ["DATA_SUFFIXES", "SessionFolder", "StoredData", "Workspace", "safe_display_name"]
 
 #: File types the app accepts, by suffix (lower case), and what they are.
-DATA_SUFFIXES = {".csv": "CSV", ".tsv": "CSV", ".txt": "CSV", ".xlsx": "Excel", ".xlsm": "Excel"}
+DATA_SUFFIXES = {".csv": "CSV", ".tsv": "CSV", ".txt": "CSV", ".xlsx": "Excel", ".xlsm": "Excel",
+                 ".sav": "SPSS", ".zsav": "SPSS", ".por": "SPSS", ".dta": "Stata",
+                 ".sas7bdat": "SAS", ".xpt": "SAS"}
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
