@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.config import Key, StudyFile, _SourceFields, did_you_mean
+from survstudy.data.csvshape import check_shape
 from survstudy.data.dates import ExcelSystem
 from survstudy.data.sources import NULL_STRINGS, SUFFIXES
 from survstudy.data.sql import q, text_of
@@ -394,6 +395,12 @@ def _load(engine: Engine, table: Table, target: str) -> None:
         raise InputError(Problem(f"cannot read the {kind}: {first}", file=table.name)) from None
 
 
+def _shape(table: Table, columns: list[str]) -> None:
+    """A CSV read as one column although its header has several: name the ragged rows."""
+    if table.kind == "csv" and table.path is not None:
+        check_shape(table.path, table.name, columns)
+
+
 def _data_columns(engine: Engine, table: str) -> dict[str, str]:
     return {c: t for c, t in engine.columns(table).items() if not c.startswith("__row")}
 
@@ -405,6 +412,7 @@ def read_registry(study: StudyFile, engine: Engine) -> Registry:
     main = read_table(data, study, ("data",), scan=True)
     _load(engine, main, REGISTRY)
     types = _data_columns(engine, REGISTRY)
+    _shape(main, list(types))
     _require(study, main.name, list(types), [data.id], ("data", "id"))
     (n_main,) = engine.sql(f"SELECT count(*) FROM {REGISTRY}").fetchall()[0]
     if not n_main:
@@ -428,6 +436,7 @@ def read_registry(study: StudyFile, engine: Engine) -> Registry:
         name = f"__join{j}"
         _load(engine, table, name)
         jtypes = _data_columns(engine, name)
+        _shape(table, list(jtypes))
         jid = spec.id or data.id
         wanted = [jid, *(spec.columns or [c for c in jtypes if c != jid])]
         _require(
