@@ -2,10 +2,10 @@
 value holding the delimiter, a cut-off line), named by its row.
 
 DuckDB's dialect sniffer, meeting such a row within its sample, does not fail: it falls back
-to reading each whole line as one column, and every column the study asks for is then "not
-found" — a message about the wrong thing. :func:`check_shape` notices that fallback (one
-column read where the header line holds several) and scans the file, only then, for the rows
-whose count of values differs from the header's. A ragged row past the sample makes DuckDB
+to reading each whole line as one column, or takes the ragged row as the header and skips the
+lines above it, and every column the study asks for is then "not found" — a message about the
+wrong thing. :func:`check_shape` notices that the columns read are not the header line's and
+scans the file, only then, for the rows whose count of values differs from the header's. A ragged row past the sample makes DuckDB
 itself fail with the line number, which the readers already report.
 """
 
@@ -34,14 +34,14 @@ def header_fields(path: Path) -> tuple[str, int]:
     return best, len(next(csv.reader([line], delimiter=best), []))
 
 
-def ragged_rows(path: Path, name: str, delimiter: str, width: int) -> list[Problem]:
+def ragged_rows(path: Path, name: str, delimiter: str) -> list[Problem]:
     """Rows (header = row 1; blank lines skipped, as the readers skip them) whose number of
-    values is not ``width``; the first :data:`ROWS_SHOWN`, then a count of the rest."""
+    values is not the header's; the first :data:`ROWS_SHOWN`, then a count of the rest."""
     problems: list[Problem] = []
     more = 0
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=delimiter)
-        next(reader, None)
+        width = len(next(reader, []))
         row = 1
         for values in reader:
             if not values:
@@ -73,13 +73,11 @@ def _shown(delimiter: str) -> str:
 
 
 def check_shape(path: Path, name: str, columns: Sequence[str]) -> None:
-    """Raise the ragged rows of a CSV file that was read as ``columns`` when that is one
-    column but its header line holds several (the sniffer's fallback); else return."""
-    if len(columns) != 1:
-        return
+    """Raise the ragged rows of a CSV file that was read as ``columns`` when their number is
+    not the header line's (the sniffer fell back); else return."""
     delimiter, width = header_fields(path)
-    if width < 2:
+    if width < 2 or len(columns) == width:
         return
-    problems = ragged_rows(path, name, delimiter, width)
+    problems = ragged_rows(path, name, delimiter)
     if problems:
         raise InputError(problems)
