@@ -5,8 +5,9 @@ DuckDB's dialect sniffer, meeting such a row within its sample, does not fail: i
 to reading each whole line as one column, or takes the ragged row as the header and skips the
 lines above it, and every column the study asks for is then "not found" — a message about the
 wrong thing. :func:`check_shape` notices that the columns read are not the header line's and
-scans the file, only then, for the rows whose count of values differs from the header's. A ragged row past the sample makes DuckDB
-itself fail with the line number, which the readers already report.
+scans the file, only then, for the rows whose count of values differs from the header's. A
+ragged row past the sample makes DuckDB itself fail with the line number, which the readers
+already report.
 """
 
 from __future__ import annotations

@@ -396,7 +396,7 @@ def _load(engine: Engine, table: Table, target: str) -> None:
 
 
 def _shape(table: Table, columns: list[str]) -> None:
-    """A CSV read as one column although its header has several: name the ragged rows."""
+    """A CSV read with other columns than its header line has: name the ragged rows."""
     if table.kind == "csv" and table.path is not None:
         check_shape(table.path, table.name, columns)
 
