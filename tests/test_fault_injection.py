@@ -519,3 +519,20 @@ def test_spark_check_names_an_unknown_code_in_the_last_row(tmp_path: Path) -> No
     study = write_study(tmp_path, write_csv(records))
     result = runner.invoke(app, ["check", str(study), "--engine", "spark"])
     assert_rejected(result, Fault("code", 14, "er", "XYZ", "not one of the declared levels"))
+
+
+# ---------------------------------------------------------------------------------------------
+# outputs: the report folder replaces what is there, so it must never be a user's file or folder
+
+
+def test_report_never_replaces_a_file_or_a_folder_of_other_files(tmp_path: Path) -> None:
+    study = write_study(tmp_path, write_csv(example_records()))
+    mine = tmp_path / "notes.txt"
+    mine.write_text("mine")
+    for out in (mine, tmp_path):
+        result = runner.invoke(app, ["report", str(study), "--out", str(out)])
+        assert_clean_exit(result)
+        assert result.exit_code == 2, result.output
+        assert "--out:" in result.output
+    assert mine.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "registry.csv", "study.toml"]
