@@ -121,9 +121,8 @@ def test_spark_engine_without_pyspark_names_what_to_install(
     result = runner.invoke(app, [*args, "--engine", "spark"])
     assert result.exit_code == 2, result.output
     assert "pip install 'survstudy[spark]'" in result.output
-    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
-        result.exception, SystemExit
-    )
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not (tmp_path / "r").exists()
 
 

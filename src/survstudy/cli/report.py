@@ -10,7 +10,21 @@ import typer
 
 from survstudy.cli import EngineOption, SparkMasterOption, app, handles_input_errors
 
-__all__ = ["print_report_summary", "report"]
+__all__ = ["check_out", "print_report_summary", "report"]
+
+
+def check_out(out: Path) -> None:
+    """Refuse an ``--out`` the report would destroy: the folder is replaced whole when the
+    report is complete, so it must be new, empty, or a previous survstudy report."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ValueError(f"--out: {out} is a file; give a folder for the report")
+    if any(out.iterdir()) and not (out / "manifest.json").is_file():
+        raise ValueError(
+            f"--out: {out} is a folder that holds other files, and the report replaces the "
+            "whole folder; give a new folder (or the folder of a previous report)"
+        )
 
 
 def print_report_summary(files: dict[str, Path], warnings: int = 0) -> None:
@@ -42,6 +56,7 @@ def report(
     from survstudy.study import load_study
     from survstudy.study.analysis import analyse_study
 
+    check_out(out or Path("survstudy-report"))
     stage = _stages()
     try:
         stage("reading and checking the registry")

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from survstudy.config.models import Key, StudyFile, _SourceFields, did_you_mean
 from survstudy.data.dates import ExcelSystem
 from survstudy.data.sql import q, text_of
+from survstudy.engine.csvshape import check_shape
 from survstudy.engine.dialect import csv_failure
 from survstudy.engine.optional import installed
 from survstudy.engine.sources import NULL_STRINGS, SUFFIXES, csv_scan
@@ -390,6 +391,12 @@ def _load(engine: Engine, table: Table, target: str) -> None:
         raise InputError(Problem(f"cannot read the {kind}: {first}", file=table.name)) from None
 
 
+def _shape(table: Table, columns: list[str]) -> None:
+    """A CSV read with other columns than its header line has: name the ragged rows."""
+    if table.kind == "csv" and table.path is not None:
+        check_shape(table.path, table.name, columns)
+
+
 def _data_columns(engine: Engine, table: str) -> dict[str, str]:
     return {c: t for c, t in engine.columns(table).items() if not c.startswith("__row")}
 
@@ -401,6 +408,7 @@ def read_registry(study: StudyFile, engine: Engine) -> Registry:
     main = read_table(data, study, ("data",), scan=True)
     _load(engine, main, REGISTRY)
     types = _data_columns(engine, REGISTRY)
+    _shape(main, list(types))
     _require(study, main.name, list(types), [data.id], ("data", "id"))
     (n_main,) = engine.sql(f"SELECT count(*) FROM {REGISTRY}").fetchall()[0]
     if not n_main:
@@ -424,6 +432,7 @@ def read_registry(study: StudyFile, engine: Engine) -> Registry:
         name = f"__join{j}"
         _load(engine, table, name)
         jtypes = _data_columns(engine, name)
+        _shape(table, list(jtypes))
         jid = spec.id or data.id
         wanted = [jid, *(spec.columns or [c for c in jtypes if c != jid])]
         _require(

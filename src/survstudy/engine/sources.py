@@ -113,11 +113,29 @@ def open_source(data: str | Path | pd.DataFrame, sheet: str | int | None = None)
         raise InputError(Problem("the file is empty", file=name))
     if kind == "xlsx":
         return Source(name=name, kind="xlsx", path=path, frame=_read_excel(path, name, sheet))
+    if kind == "csv":
+        _check_csv_shape(path, name)
     from survstudy.engine.quick import quick_source  # SPSS/Stata/SAS, CSV dialects
 
     if (converted := quick_source(path, name, kind)) is not None:
         return converted
     return Source(name=name, kind=kind, path=path)
+
+
+def _check_csv_shape(path: Path, name: str) -> None:
+    """A ragged row within the sniffer's sample is named by its row (see engine.csvshape)."""
+    import duckdb
+
+    from survstudy.engine.csvshape import check_shape, header_fields
+
+    if header_fields(path)[1] < 2:
+        return
+    sql = f"DESCRIBE SELECT * FROM read_csv({_quote(path)}, header=true, all_varchar=true)"
+    try:
+        names = [r[0] for r in duckdb.connect().sql(sql).fetchall()]
+    except duckdb.Error:
+        return  # the reader reports what DuckDB cannot read
+    check_shape(path, name, names)
 
 
 def _read_excel(path: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
