@@ -64,6 +64,8 @@ class IPTWResult:
     warnings: tuple[Problem, ...]
     weights: FloatArray = field(repr=False)
     is_treated: NDArray[np.bool_] = field(repr=False)
+    time: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
+    event: NDArray[np.bool_] = field(default_factory=lambda: np.empty(0, bool), repr=False)
 
     @property
     def propensity_score(self) -> FloatArray:
@@ -248,4 +250,6 @@ def iptw_frame(
         warnings=tuple(dict.fromkeys(warnings)),
         weights=w,
         is_treated=is_treated,
+        time=md.time,
+        event=md.event,
     )
