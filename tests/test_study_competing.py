@@ -114,7 +114,8 @@ def test_good_keys_round_trip_through_dump() -> None:
             'estimand = "att"\nstabilize = true\ntrim = [0.01, 0.99]\n')
     c = parse_config(text).config
     assert c.endpoints["rec"].competing == ["d"]
-    assert c.adjustment is not None and c.adjustment.treated == "1"
+    assert c.adjustment is not None
+    assert c.adjustment.treated == "1"
     assert parse_config(dump_study_config(c)).config == c
 
 
@@ -172,12 +173,14 @@ def _close(a: Any, b: Any) -> None:
 
 def test_cif_and_gray_equal_the_api(results: dict[str, Any], frame: pd.DataFrame) -> None:
     (cr,) = results["competing_risks"]
-    assert cr["name"] == "recurrence" and cr["method"] == "Aalen-Johansen"
+    assert cr["name"] == "recurrence"
+    assert cr["method"] == "Aalen-Johansen"
     landmarks = cr["landmarks"]
     assert landmarks == pytest.approx([12, 36, 60])
     api = ss.cumulative_incidence(frame, "t", "cause=1", "cause=2", by="grade")
     overall = ss.cumulative_incidence(frame, "t", "cause=1", "cause=2")
-    assert cr["overall"]["events"] == 1518 and cr["overall"]["competing"] == 195
+    assert cr["overall"]["events"] == 1518
+    assert cr["overall"]["competing"] == 195
     for got, want in zip(cr["overall"]["at"], overall.summary(landmarks)[0]["at"], strict=True):
         for key in ("cif", "std_err", "ci_lower", "ci_upper", "n_risk"):
             _close(got[key], want[key])
@@ -212,7 +215,8 @@ def test_fine_gray_and_cause_specific_equal_the_api(results: dict[str, Any],
 
 def test_iptw_equals_the_api(results: dict[str, Any], frame: pd.DataFrame) -> None:
     adj = results["adjusted"]
-    assert adj["endpoint"] == "rfs" and adj["estimand"] == "ate"
+    assert adj["endpoint"] == "rfs"
+    assert adj["estimand"] == "ate"
     api = ss.iptw(frame, "hormon=yes", PS_COVARIATES, "t", "recurred_or_died",
                   categorical=["menopausal", "size", "grade"],
                   reference={"menopausal": "pre", "size": "<=20", "grade": "2"},
