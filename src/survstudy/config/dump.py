@@ -27,6 +27,7 @@ _SECTIONS: tuple[tuple[str, str], ...] = (
     ("endpoints", "Endpoints: the survival times and how they are derived."),
     ("intervals", "Intervals between two dates."),
     ("analysis", "What to compare: groups, characteristics, landmark times (in years)."),
+    ("adjustment", "Adjusted comparison (IPTW): treatment, propensity-score covariates."),
     ("report", "How the report shows the analysis."),
     ("published", "Numbers a paper printed, set beside what the data give."),
 )
@@ -53,7 +54,7 @@ def _plain(value: Any) -> Any:
 
 def _section_value(config: StudyConfig, name: str) -> Any:
     """The section as plain TOML values: None dropped, defaults dropped but for ``_ALWAYS``."""
-    full = config.model_dump(mode="python", by_alias=True, exclude_none=True)[name]
+    full = config.model_dump(mode="python", by_alias=True, exclude_none=True).get(name)
     lean = config.model_dump(
         mode="python", by_alias=True, exclude_none=True, exclude_defaults=True
     ).get(name)

@@ -26,6 +26,7 @@ from survstudy.errors import Problem, Severity
 
 __all__ = [
     "DAYS_PER_UNIT",
+    "Adjustment",
     "Analysis",
     "CohortStep",
     "DataSection",
@@ -151,11 +152,16 @@ class CohortStep(_Model):
 
 
 class Endpoint(_Model):
-    """``[endpoints.NAME]``: time from ``origin`` to the first of ``events``, or ready-made."""
+    """``[endpoints.NAME]``: time from ``origin`` to the first of ``events``, or ready-made.
+
+    ``competing`` names competing events (dates, or 0/1 columns for a ready-made endpoint):
+    the endpoint then has a cause (0 censored, 1 event, 2 competing), whichever came first.
+    """
 
     label: str | None = None
     origin: str | None = None
     events: Names | None = None
+    competing: Names | None = None
     censor: str | None = None
     time: str | None = None
     event: str | None = None
@@ -182,6 +188,18 @@ class Analysis(_Model):
     endpoints: list[str] | None = None
     landmark_years: list[float] = Field(default_factory=lambda: [1.0, 3.0, 5.0])
     covariates: list[str] = Field(default_factory=list)
+
+
+class Adjustment(_Model):
+    """``[adjustment]``: an IPTW-adjusted comparison of ``treatment`` (``treated`` vs the
+    other value) on the study's endpoints, weights from a propensity score of ``covariates``."""
+
+    treatment: str
+    treated: Code
+    covariates: Names
+    estimand: Literal["ate", "att"] = "ate"
+    stabilize: bool = False
+    trim: tuple[float, float] | None = None
 
 
 class ReportSection(_Model):
@@ -229,6 +247,7 @@ class StudyConfig(_Model):
     endpoints: dict[str, Endpoint] = Field(default_factory=dict)
     intervals: dict[str, Interval] = Field(default_factory=dict)
     analysis: Analysis = Field(default_factory=Analysis)
+    adjustment: Adjustment | None = None
     report: ReportSection = Field(default_factory=ReportSection)
     published: list[PublishedValue] = Field(default_factory=list)
 

@@ -114,7 +114,7 @@ def _check_references(study: StudyFile) -> list[Problem]:
         if ep.time is not None or ep.event is not None:
             if ep.time is None or ep.event is None:
                 bad(k, "a ready-made endpoint needs both 'time' and 'event'")
-            for extra in ("origin", "events", "censor"):
+            for extra in ("origin", "events", "censor"):  # competing: 0/1 columns here
                 if getattr(ep, extra) is not None:
                     bad(
                         (*k, extra),
@@ -133,6 +133,14 @@ def _check_references(study: StudyFile) -> list[Problem]:
                 bad((*k, "unit"), "'unit' is for ready-made time columns only")
             if ep.censor is None and c.follow_up.last_contact is None:
                 bad(k, "say where follow-up ends: 'censor' here or 'last_contact' in [follow_up]")
+        for i, col in enumerate(ep.competing or []):
+            if col in (ep.events or []) or col == ep.event:
+                bad((*k, "competing", i), "a column cannot be both the event and a competing "
+                    "event", col)
+        if ep.competing is not None and not ep.competing:
+            bad((*k, "competing"), "name the competing event(s), e.g. competing = "
+                '["death_date"], or remove the key')
+    out += _check_adjustment(study)
     for name, iv in c.intervals.items():
         k = ("intervals", name)
         if not _NAME.fullmatch(name):
@@ -190,6 +198,26 @@ def _check_references(study: StudyFile) -> list[Problem]:
             bad(("analysis", "landmark_years", i), "landmark times must be above 0 years", t)
     if c.data.table is not None and c.data.query is not None:
         bad(("data", "query"), "give 'table' or 'query', not both")
+    return out
+
+
+def _check_adjustment(study: StudyFile) -> list[Problem]:
+    """``[adjustment]``: covariates given and not the treatment, trim two percentiles."""
+    a = study.config.adjustment
+    if a is None:
+        return []
+    k: Key = ("adjustment",)
+    out = []
+    if not a.covariates:
+        out.append(study.problem((*k, "covariates"), "name the covariates of the propensity "
+                                 'score, e.g. covariates = ["age", "grade"]'))
+    if a.treatment in a.covariates:
+        i = a.covariates.index(a.treatment)
+        out.append(study.problem((*k, "covariates", i), "the treatment cannot also be a "
+                                 "covariate of its own propensity score", a.treatment))
+    if a.trim is not None and not 0 <= a.trim[0] < a.trim[1] <= 1:
+        out.append(study.problem((*k, "trim"), "trim is two percentiles as fractions, lower "
+                                 "first, e.g. trim = [0.01, 0.99]", list(a.trim)))
     return out
 
 

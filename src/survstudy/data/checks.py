@@ -147,7 +147,7 @@ def check_dates(
         origin = days(ep.origin)
         censor_col = ep.censor or c.follow_up.last_contact
         has_contact = censor_col is not None and censor_col in dates
-        events = [col for col in ep.events or [] if col in dates]
+        events = [col for col in [*(ep.events or []), *(ep.competing or [])] if col in dates]
         for col in events:
             found.append(
                 Finding(

@@ -42,6 +42,7 @@ REASONS = (
     "not derived: time or event missing",
     "interval",
     "not derived: a date is missing",
+    "competing event",
 )
 (
     EVENT,
@@ -55,6 +56,7 @@ REASONS = (
     READY_MISSING,
     INTERVAL,
     INTERVAL_MISSING,
+    COMPETING_EVENT,
 ) = range(len(REASONS))
 
 
@@ -64,7 +66,9 @@ class Derived:
 
     ``stages`` are lists of (column, SQL) computed one after another (a later stage may use an
     earlier one's columns). The final columns are ``time`` (in the study unit), ``event``
-    (1 event, 0 censored, NULL when not derived; absent for an interval), and for the
+    (1 event, 0 censored, NULL when not derived; absent for an interval), for a competing-risks
+    endpoint ``cause`` (0 censored, 1 event, 2 competing event: whichever came first, the event
+    when both fall on one day; its ``event`` is 1 for the event only), and for the
     derivation log ``NAME#origin`` / ``NAME#end`` (day numbers), ``NAME#endcol`` (which column
     ended the time, or "cutoff") and ``NAME#reason`` (index of :data:`REASONS`).
     """
@@ -76,6 +80,12 @@ class Derived:
     time: str
     event: str | None
     stages: tuple[tuple[tuple[str, str], ...], ...]
+
+    @property
+    def cause(self) -> str | None:
+        """The cause column of a competing-risks endpoint (None for an ordinary one)."""
+        cause = f"{self.name}_cause"
+        return cause if any(c == cause for stage in self.stages for c, _ in stage) else None
 
 
 def cutoff_days(config: StudyConfig) -> float:
@@ -106,16 +116,18 @@ def endpoint_sql(name: str, spec: Endpoint, config: StudyConfig) -> Derived:
     cut = "NULL" if cutoff == float("inf") else lit(cutoff)
     censor_col = spec.censor or config.follow_up.last_contact
     contact = _d(censor_col) if censor_col else "CAST(NULL AS DOUBLE)"
-    events = [_d(c) for c in spec.events]
+    ends = [*spec.events, *(spec.competing or [])]  # events first: a tie goes to the event
+    events = [_d(c) for c in ends]
     first = events[0] if len(events) == 1 else f"least({', '.join(events)})"
     which = (
         "CASE "
         + " ".join(
             f"WHEN {e} = {_c(name, 'first')} THEN {lit(c)}"
-            for e, c in zip(events, spec.events, strict=True)
+            for e, c in zip(events, ends, strict=True)
         )
         + " END"
     )
+    competing = [lit(c) for c in spec.competing or []]
     f = _c(name, "first")
     within = f"{f} <= {cut}" if cutoff != float("inf") else "TRUE"
     event_in = f"({f} IS NOT NULL AND {within})"
@@ -128,14 +140,18 @@ def endpoint_sql(name: str, spec: Endpoint, config: StudyConfig) -> Derived:
     origin, e0 = _d(spec.origin), _c(name, "end0")
     reason = (
         f"CASE WHEN {origin} IS NULL THEN {NO_ORIGIN} WHEN {e0} IS NULL THEN {NO_FOLLOW_UP} "
-        f"WHEN {e0} < {origin} THEN {NEGATIVE} WHEN {event_in} THEN {EVENT} "
+        f"WHEN {e0} < {origin} THEN {NEGATIVE} "
+        + (f"WHEN {event_in} AND {_c(name, 'which')} IN ({', '.join(competing)}) "
+           f"THEN {COMPETING_EVENT} " if competing else "")
+        + f"WHEN {event_in} THEN {EVENT} "
         f"WHEN {event_after} THEN {EVENT_AFTER_CUTOFF} WHEN {beyond} THEN {AT_CUTOFF} "
         f"ELSE {AT_CONTACT} END"
     )
     r = _c(name, "reason")
     bad = f"{r} IN ({NO_ORIGIN}, {NO_FOLLOW_UP}, {NEGATIVE})"
     end_column = (
-        f"CASE WHEN {bad} THEN '' WHEN {r} = {EVENT} THEN {_c(name, 'which')} "
+        f"CASE WHEN {bad} THEN '' WHEN {r} IN ({EVENT}, {COMPETING_EVENT}) "
+        f"THEN {_c(name, 'which')} "
         f"WHEN {r} IN ({EVENT_AFTER_CUTOFF}, {AT_CUTOFF}) THEN 'cutoff' "
         f"ELSE {lit(censor_col or '')} END"
     )
@@ -158,6 +174,8 @@ def endpoint_sql(name: str, spec: Endpoint, config: StudyConfig) -> Derived:
                     f"{lit(DAYS_PER_UNIT[unit])} END",
                 ),
                 (event, f"CASE WHEN {bad} THEN NULL WHEN {r} = {EVENT} THEN 1 ELSE 0 END"),
+                *_cause(name, spec, f"CASE WHEN {bad} THEN NULL WHEN {r} = {EVENT} THEN 1 "
+                        f"WHEN {r} = {COMPETING_EVENT} THEN 2 ELSE 0 END"),
                 (f"{name}#origin", origin),
                 (f"{name}#end", f"CASE WHEN {bad} THEN NULL ELSE {e0} END"),
                 (f"{name}#endcol", end_column),
@@ -166,15 +184,25 @@ def endpoint_sql(name: str, spec: Endpoint, config: StudyConfig) -> Derived:
     )
 
 
+def _cause(name: str, spec: Endpoint, sql: str) -> tuple[tuple[str, str], ...]:
+    """The ``NAME_cause`` column (0 censored, 1 event, 2 competing) of a competing-risks
+    endpoint; nothing for an ordinary one."""
+    return ((f"{name}_cause", sql),) if spec.competing else ()
+
+
 def ready_made_sql(
-    name: str, spec: Endpoint, config: StudyConfig, time: str, event: str
+    name: str, spec: Endpoint, config: StudyConfig, time: str, event: str,
+    competing: Sequence[str] = (),
 ) -> Derived:
     """An endpoint whose time (SQL ``time``, in ``spec.unit``) and event (SQL ``event``:
-    1, 0 or NULL) arrive ready; the time is converted to the study unit."""
+    1, 0 or NULL) arrive ready; the time is converted to the study unit. ``competing``: SQL of
+    each competing-event flag (1, 0 or NULL); the event wins when both are 1."""
     unit = config.study.time_unit
     factor = DAYS_PER_UNIT[spec.unit or unit] / DAYS_PER_UNIT[unit]
-    bad = f"({time} IS NULL OR {event} IS NULL OR {time} < 0)"
+    missing = "".join(f" OR {c} IS NULL" for c in competing)
+    bad = f"({time} IS NULL OR {event} IS NULL OR {time} < 0{missing})"
     t, e = f"{name}_time", f"{name}_event"
+    other = " OR ".join(f"{c} = 1" for c in competing) or "FALSE"
     return Derived(
         name=name,
         label=spec.label or name,
@@ -186,6 +214,8 @@ def ready_made_sql(
             (
                 (t, f"CASE WHEN {bad} THEN NULL ELSE {time} * {lit(factor)} END"),
                 (e, f"CASE WHEN {bad} THEN NULL ELSE {event} END"),
+                *_cause(name, spec, f"CASE WHEN {bad} THEN NULL WHEN {event} = 1 THEN 1 "
+                        f"WHEN {other} THEN 2 ELSE 0 END"),
                 (f"{name}#origin", "CAST(NULL AS DOUBLE)"),
                 (f"{name}#end", "CAST(NULL AS DOUBLE)"),
                 (f"{name}#endcol", "''"),
@@ -271,7 +301,8 @@ def derivation_log_sql(derived: list[Derived], table: str, row: str, id_column: 
 
     parts = []
     for k, d in enumerate(derived):
-        event = q(d.event) if d.event else "CAST(NULL AS INTEGER)"
+        # a competing-risks endpoint logs its cause: 1 event, 2 competing event, 0 censored
+        event = q(d.cause) if d.cause else q(d.event) if d.event else "CAST(NULL AS INTEGER)"
         origin = lit(d.origin_column)
         parts.append(
             f"SELECT {k} AS __part, __row, {row} AS row, {q(id_column)} AS id, "

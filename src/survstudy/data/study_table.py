@@ -106,8 +106,18 @@ def _ready_made(study: StudyFile, table: StudyTable, name: str) -> Derived | Pro
             ),
         )
     )
+    competing = []
+    for i, col in enumerate(spec.competing or []):
+        flag = EventSpec.parse(col)
+        if flag.column not in table.registry.types:
+            return study.problem(("endpoints", name, "competing", i), "column is not in the data",
+                                 col)
+        v = table.verdict(flag, f"{name}#rc{i}")
+        table.findings.append(Finding(flag.column, f"{v} = -1", lit(
+            f"not a competing-event value of '{col}'; use 0/1, yes/no or say the codes")))
+        competing.append(f"CASE WHEN {v} >= 0 THEN {v} END")
     return ready_made_sql(
-        name, spec, study.config, time, f"CASE WHEN {verdict} >= 0 THEN {verdict} END"
+        name, spec, study.config, time, f"CASE WHEN {verdict} >= 0 THEN {verdict} END", competing
     )
 
 

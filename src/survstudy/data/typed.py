@@ -87,6 +87,8 @@ def date_columns(study: StudyFile) -> dict[str, Key]:
             out.setdefault(ep.origin, ("endpoints", name, "origin"))
         for i, col in enumerate(ep.events or []):
             out.setdefault(col, ("endpoints", name, "events", i))
+        for i, col in enumerate(ep.competing or [] if ep.origin else []):
+            out.setdefault(col, ("endpoints", name, "competing", i))
         if ep.censor:
             out.setdefault(ep.censor, ("endpoints", name, "censor"))
     for name, iv in c.intervals.items():

@@ -405,7 +405,8 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
 
     figure_numbers: dict[str, int] = {}
     survival_blocks: list[Section] = []
-    for ep in results.endpoints:
+    # a competing-risks endpoint is shown by its cumulative incidence (report/competing.py)
+    for ep in (e for e in results.endpoints if not cfg.endpoints[e.name].competing):
         figures = _km_figures(results, ep, fig_no, labels)
         for key in figures:
             figure_numbers[key] = fig_no
@@ -417,6 +418,14 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
     if survival_blocks:
         sections.append(Section("Survival", tuple(survival_blocks), id="survival"))
 
+    from survstudy.report.adjusted import adjusted_section
+    from survstudy.report.competing import competing_sections
+
+    competing, table_no, fig_no = competing_sections(results, table_no, fig_no, labels, _render)
+    sections += competing
+    adjusted, table_no, fig_no = adjusted_section(results, table_no, fig_no, labels, _render)
+    sections += [adjusted] if adjusted is not None else []
+
     cox_tables = _prognostic_tables(results, table_no)
     if cox_tables:
         table_no += len(cox_tables)
@@ -425,6 +434,10 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
     sections.append(Section("Methods", tuple(Paragraph(p) for p in methods_paragraphs(results)),
                             id="methods"))
     sentences = results_sentences(results, labels, figure_numbers)
+    from survstudy.report.adjusted import adjusted_results_sentences
+    from survstudy.report.competing import competing_results_sentences
+
+    sentences += competing_results_sentences(results) + adjusted_results_sentences(results)
     sections.append(Section("Results", (Paragraph(" ".join(sentences)),), id="results"))
 
     if results.claims:

@@ -122,7 +122,8 @@ def results_sentences(
     out = []
     phrases = landmark_phrase(results)
     unit = results.study.time_unit
-    for ep in results.endpoints:
+    competing = {c.name for c in results.competing}  # told by report/competing.py
+    for ep in (e for e in results.endpoints if e.name not in competing):
         overall = ep.overall.curves[0]
         n = int(overall.n)
         name = ep.label[:1].lower() + ep.label[1:]
@@ -275,6 +276,10 @@ def methods_paragraphs(results: StudyResults) -> list[str]:
             "for survival rates and log-rank p-values, against every pattern of deaths and "
             "censorings among the follow-up times that reproduces the paper's other reproduced "
             "rates.")
+    from survstudy.report.adjusted import adjusted_methods
+    from survstudy.report.competing import competing_methods
+
+    paragraphs += competing_methods(results) + adjusted_methods(results)
     paragraphs.append(
         f"All tests were two-sided. Analyses were performed with survstudy {__version__} "
         f"(Python {platform.python_version()}); no number in this report was typed by hand."

@@ -16,7 +16,9 @@ from survstudy.stats.survival.exact_logrank import ExactLogRank, exact_log_rank
 from survstudy.stats.survival.followup import FollowUp, reverse_km_follow_up
 from survstudy.stats.survival.km import KaplanMeier, kaplan_meier_counts
 from survstudy.stats.survival.logrank import SurvivalTest, weighted_log_rank
+from survstudy.study.adjusted import adjusted_result
 from survstudy.study.claims import ClaimCheck, check_claim
+from survstudy.study.competing import competing_results
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     from survstudy.report.write import ReportFiles
     from survstudy.stats.characteristics.table import CharacteristicsTable
     from survstudy.stats.regression.prognostic import PrognosticTables
+    from survstudy.study.adjusted import AdjustedResult
+    from survstudy.study.competing import CompetingResult
     from survstudy.study.load import Study
 
 __all__ = ["Comparison", "EndpointResult", "StudyResults", "analyse_study", "report_study"]
@@ -93,6 +97,8 @@ class StudyResults:
     characteristics: CharacteristicsTable | None
     prognostic: PrognosticTables | None
     claims: tuple[ClaimCheck, ...]
+    competing: tuple[CompetingResult, ...] = ()  # endpoints with competing events
+    adjusted: AdjustedResult | None = None  # [adjustment]: IPTW
 
     def endpoint(self, name: str) -> EndpointResult | None:
         return next((e for e in self.endpoints if e.name == name), None)
@@ -108,6 +114,8 @@ class StudyResults:
             else self.characteristics.to_dict(),
             "prognostic": None if self.prognostic is None else self.prognostic.to_dict(),
             "published": [c.to_dict() for c in self.claims],
+            "competing_risks": [c.to_dict() for c in self.competing],
+            "adjusted": None if self.adjusted is None else self.adjusted.to_dict(),
         }
 
 
@@ -326,6 +334,8 @@ def analyse_study(study: Study) -> StudyResults:
         characteristics=_characteristics(study, group),
         prognostic=_prognostic(study, names[0]) if names else None,
         claims=(),
+        competing=competing_results(study, names, group, levels),
+        adjusted=adjusted_result(study, names[0]) if names else None,
     )
     from survstudy.study.verdicts import judge_claims
 

@@ -6,6 +6,8 @@ Rotterdam tumour bank, 1978-1993). Output: registry.csv, the same rows with
 - ``rfs_days`` / ``recurred_or_died``: recurrence-free survival as R's survival vignette defines it:
   the event is recurrence or death (``pmax(recur, death)``) and the time is the recurrence time
   when there was a recurrence, else the death or last follow-up time (``rtime`` / ``dtime``);
+- ``recurred``: R's ``recur`` (1 when the patient recurred, at ``rfs_days``), so that death
+  without recurrence can be a competing event of recurrence;
 - ``grade``, ``size``, ``meno``, ``chemo``, ``hormon`` written as labelled categories.
 
 Run: python make_registry.py PATH/TO/rotterdam.csv   (deterministic: no random numbers)
@@ -37,6 +39,7 @@ def main(source: str) -> None:
         "died": data["death"],
         "rfs_days": data["rtime"].where(data["recur"] == 1, data["dtime"]),
         "recurred_or_died": ((data["recur"] == 1) | (data["death"] == 1)).astype(int),
+        "recurred": data["recur"],
     })
     out.to_csv(Path(__file__).with_name("registry.csv"), index=False)
 

@@ -1,0 +1,172 @@
+"""The adjusted-comparison section of the report (``[adjustment]``, IPTW): the weights, the
+balance table and love plot, the crude and the weighted Kaplan-Meier figures on one time axis,
+and the adjusted hazard ratio."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from survstudy.report.document import Cell, Figure, Paragraph, Section, Table
+from survstudy.report.format import format_count, format_number, format_p, group_label
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
+
+    from survstudy.study.adjusted import AdjustedResult
+    from survstudy.study.analysis import StudyResults
+
+__all__ = ["ESTIMAND_NAMES", "adjusted_methods", "adjusted_results_sentences", "adjusted_section"]
+
+Render = Callable[["MplFigure", str, int, str, str], Figure]
+
+#: How each estimand reads in the text.
+ESTIMAND_NAMES = {"ate": "average treatment effect (ATE)",
+                  "att": "average treatment effect in the treated (ATT)"}
+
+
+def _right(text: str) -> Cell:
+    return Cell(text, align="right")
+
+
+def _balance_table(adj: AdjustedResult, number: int) -> Table:
+    b = adj.iptw.balance
+    header = (Cell("Term"), _right("Mean, treated"), _right("Mean, control"),
+              _right("SMD before"), _right("Weighted mean, treated"),
+              _right("Weighted mean, control"), _right("SMD after"))
+    rows = tuple(
+        (Cell(r.term), _right(format_number(r.mean_treated, 2)),
+         _right(format_number(r.mean_control, 2)), _right(format_number(r.smd_before, 3)),
+         _right(format_number(r.weighted_mean_treated, 2)),
+         _right(format_number(r.weighted_mean_control, 2)),
+         Cell(format_number(r.smd_after, 3), align="right", bold=abs(r.smd_after) > b.threshold))
+        for r in b.rows)
+    verdict = ("Every term is balanced after weighting" if b.balanced else
+               f"Not balanced after weighting: {', '.join(b.imbalanced)}")
+    notes = (f"SMD: standardized mean difference (treated − control) over the pooled "
+             f"unweighted standard deviation, {b.denominator}; |SMD| > {b.threshold:g} in bold. "
+             f"{verdict} (largest |SMD| after: {format_number(b.max_abs_smd_after, 3)}).",)
+    return Table("balance", f"Table {number}. Covariate balance before and after weighting",
+                 (header,), rows, notes)
+
+
+def _weights_table(adj: AdjustedResult, number: int, names: Mapping[str, str]) -> Table:
+    header = (Cell("Arm"), _right("n"), _right("Sum of weights"), _right("Min"), _right("Max"),
+              _right("Mean"), _right("Effective n"))
+    rows = tuple((Cell(group_label(w.group, names)), _right(format_count(w.n)),
+                  _right(format_number(w.sum, 1)), _right(format_number(w.min, 2)),
+                  _right(format_number(w.max, 2)), _right(format_number(w.mean, 2)),
+                  _right(format_number(w.ess, 1))) for w in adj.iptw.weight_summaries)
+    return Table("weights", f"Table {number}. Inverse probability of treatment weights",
+                 (header,), rows, ("Effective n: (Σw)² / Σw².",))
+
+
+def _hr_table(adj: AdjustedResult, number: int, names: Mapping[str, str]) -> Table:
+    from survstudy.report.build import _hr_text
+
+    r = adj.iptw
+    term = r.cox.terms[0]
+    test = r.cox.tests["robust_score"]
+    header = (Cell("Comparison"), _right("HR (95% CI)"), _right("p"),
+              _right("Robust score test p"))
+    treated = group_label(r.treated, names)
+    control = group_label(r.control, names)
+    rows = ((Cell(f"{treated} vs {control}"), _right(_hr_text(term.hr, term.hr_ci, 0)),
+             _right(format_p(term.p_value)), _right(format_p(test.p_value))),)
+    notes = (f"Cox regression of {adj.label.lower()} on the treatment, weighted by the IPTW "
+             f"({r.estimand.upper()}) weights, with the robust (sandwich) variance; "
+             f"{format_count(r.n)} patients, {format_count(r.cox.events)} events, "
+             f"{r.cox.ties.capitalize()} ties.",)
+    return Table("adjusted-hr", f"Table {number}. {adj.label}: IPTW-adjusted hazard ratio",
+                 (header,), rows, notes)
+
+
+def adjusted_section(results: StudyResults, table_no: int, fig_no: int,
+                     labels: Mapping[str, Mapping[str, str]], render: Render
+                     ) -> tuple[Section | None, int, int]:
+    """The section, or None without ``[adjustment]``; and the next table and figure numbers."""
+    from survstudy.report.figures import km_figure
+    from survstudy.report.loveplot import love_plot
+    from survstudy.report.text import column_label, time_axis_label
+
+    adj = results.adjusted
+    if adj is None:
+        return None, table_no, fig_no
+    r = adj.iptw
+    names = labels.get(r.treatment) or dict(
+        (v.labels or {}) if (v := results.study.config.variables.get(r.treatment)) else {})
+    blocks: list[Any] = [_weights_table(adj, table_no, names), _balance_table(adj, table_no + 1)]
+    table_no += 2
+    blocks.append(render(love_plot(r.balance), "love-plot", fig_no,
+                         "Standardized mean differences before (circles) and after (diamonds) "
+                         f"weighting; shaded: |SMD| ≤ {r.balance.threshold:g}.",
+                         "Love plot of covariate balance"))
+    fig_no += 1
+    unit = results.study.time_unit
+    xlabel = time_axis_label(results, adj.endpoint)
+    end = max(c.last_time for c in adj.crude)
+    by = column_label(results, r.treatment).lower()
+    for km, kind, what in ((adj.crude, "crude", "unweighted"),
+                           (r.km, "iptw", f"weighted by IPTW ({r.estimand.upper()})")):
+        fig = km_figure(km, labels=names, time_unit=unit, xlabel=xlabel, ylabel=adj.label,
+                        max_time=end, summary=False,
+                        tick_every=results.study.config.report.tick_every,
+                        title="Crude" if kind == "crude" else "IPTW-adjusted")
+        blocks.append(render(fig, f"km-{kind}-{adj.endpoint}", fig_no,
+                             f"{adj.label} by {by}, {what} Kaplan-Meier"
+                             + ("; numbers at risk are weighted" if kind == "iptw" else "")
+                             + ".", f"Kaplan-Meier curves of {adj.label.lower()} by {by}, "
+                             f"{what}"))
+        fig_no += 1
+    blocks.append(_hr_table(adj, table_no, names))
+    table_no += 1
+    for w in r.warnings:
+        blocks.append(Paragraph(w.message, kind="note"))
+    return (Section(f"Adjusted comparison by {by} (IPTW)", tuple(blocks), id="adjusted"),
+            table_no, fig_no)
+
+
+def adjusted_methods(results: StudyResults) -> list[str]:
+    """Methods sentences of the IPTW comparison (empty without ``[adjustment]``)."""
+    from survstudy.report.text import column_label
+
+    adj = results.adjusted
+    if adj is None:
+        return []
+    r = adj.iptw
+    covs = ", ".join(column_label(results, c).lower() for c in r.covariates)
+    how = " stabilized" if r.stabilized else ""
+    if r.trim is not None:
+        how += (f" and truncated at the {r.trim[0] * 100:g}th and {r.trim[1] * 100:g}th "
+                "percentiles")
+    return [f"To adjust the comparison by {column_label(results, r.treatment).lower()} for "
+            "confounding, the probability of treatment (propensity score) was estimated by "
+            f"logistic regression on {covs}, and patients were weighted by inverse probability "
+            f"of treatment weights for the {ESTIMAND_NAMES[r.estimand]}{',' if how else ''}"
+            f"{how}. Balance was judged by standardized mean differences over the pooled "
+            f"unweighted standard deviation (balanced: |SMD| ≤ {r.balance.threshold:g}). "
+            "Weighted Kaplan-Meier curves (infinitesimal-jackknife standard errors) and a "
+            "weighted Cox model with the robust (sandwich) variance were estimated, with the "
+            "robust score test as the adjusted test."]
+
+
+def adjusted_results_sentences(results: StudyResults) -> list[str]:
+    """Results sentences: balance reached or not, effective sizes, adjusted HR."""
+    from survstudy.report.build import _hr_text
+
+    adj = results.adjusted
+    if adj is None:
+        return []
+    r = adj.iptw
+    b = r.balance
+    balance = (f"After weighting every covariate was balanced (largest |SMD| "
+               f"{format_number(b.max_abs_smd_after, 3)})" if b.balanced else
+               f"After weighting, balance was not reached for {', '.join(b.imbalanced)} "
+               f"(largest |SMD| {format_number(b.max_abs_smd_after, 3)})")
+    ess = ", ".join(f"{format_number(w.ess, 0)} ({w.group})" for w in r.weight_summaries)
+    term = r.cox.terms[0]
+    test = r.cox.tests["robust_score"]
+    return [f"{balance}; the effective sample sizes were {ess}. The IPTW-adjusted hazard ratio "
+            f"of {adj.label.lower()} for {r.treatment} = {r.treated} versus {r.control} was "
+            f"{_hr_text(term.hr, term.hr_ci, 0)} (robust score test "
+            f"{format_p(test.p_value, prefix=True)})."]
