@@ -144,7 +144,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("rotterdam")
     shutil.copy(ROTTERDAM / "registry.csv", folder / "registry.csv")
     text = (ROTTERDAM / "study.toml").read_text(encoding="utf-8")
-    text = text.replace("[analysis]", STUDY_EXTRA_ENDPOINT + "\n[analysis]", 1)
+    text = text.replace("\n[analysis]", "\n" + STUDY_EXTRA_ENDPOINT + "\n[analysis]", 1)
     text = text.replace('endpoints = ["rfs", "os"]', 'endpoints = ["rfs", "recurrence"]')
     (folder / "study.toml").write_text(text + STUDY_ADJUSTMENT, encoding="utf-8")
     out = folder / "report"
