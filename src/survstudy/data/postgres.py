@@ -39,12 +39,13 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return re.sub(r"//[^@/]*@", "//***@", url)
-    if "@" not in parts.netloc:
-        return url
-    user, host = parts.netloc.rsplit("@", 1)
-    user = user.split(":", 1)[0]
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, host = netloc.rsplit("@", 1)
+        user = user.split(":", 1)[0]
+        netloc = f"{user}@{host}" if user else host
     query = re.sub(r"(?i)(password=)[^&]*", r"\1***", parts.query)
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host, query=query))
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def scrub(text: str, url: str) -> str:
@@ -64,11 +65,10 @@ def _wrapped(query: str) -> str:
 
 def query_rows(
     url: str, table: str | None, query: str | None
-) -> tuple[list[str], list[tuple[Any, ...]], list[str]]:
-    """Run ``SELECT * FROM table`` (or the query) read-only: columns, rows and the schema's
-    tables. With neither, the schema's only table is read. Raises ``psycopg.Error`` (with the
-    password scrubbed from its first line by the caller through :func:`scrub`), or
-    ``LookupError(tables)`` when the table is not given or not there.
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run ``SELECT * FROM table`` (or the query) read-only: columns and rows. With neither,
+    the schema's only table is read. Raises ``psycopg.Error`` (scrub its text with
+    :func:`scrub`), or ``LookupError(tables)`` when the table is not given or not there.
     """
     import psycopg  # type: ignore[import-not-found]
 
@@ -93,4 +93,4 @@ def query_rows(
             sql = 'SELECT * FROM "' + name.replace('"', '""') + '"'
         cur = con.execute(sql)
         columns = [d.name for d in cur.description or []]
-        return columns, cur.fetchall(), tables
+        return columns, cur.fetchall()

@@ -316,7 +316,7 @@ def _read_postgres(spec: _SourceFields, study: StudyFile, key: Key) -> Table:
     from survstudy.data.postgres import query_rows, redact_url, scrub
 
     try:
-        columns, rows, tables = query_rows(spec.source, spec.table, spec.query)
+        columns, rows = query_rows(spec.source, spec.table, spec.query)
     except LookupError as e:  # no table named, or no such table: say which there are
         _sql_read(spec, study, key, list(e.args[0]))
         raise  # pragma: no cover - _sql_read raised
