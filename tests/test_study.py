@@ -352,4 +352,4 @@ def test_postgres_without_driver(tmp_path: Path) -> None:
             load_study(path)
         assert "secret" not in str(e.value)
     else:  # pragma: no cover - only where the optional driver is installed
-        pytest.skip("psycopg installed; no server to test against here")
+        pytest.skip("psycopg installed; the server tests are in tests/test_postgres.py")

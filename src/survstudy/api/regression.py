@@ -7,11 +7,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from survstudy.engine.events import EventSpec
 from survstudy.engine.sources import open_source, read_frame
+from survstudy.errors import Problem
 from survstudy.stats.regression.cox import fit_cox
 from survstudy.stats.regression.cox_result import CoxResult, Ties
 from survstudy.stats.regression.design import ModelData, frame_model_data, parse_reference
@@ -52,7 +56,7 @@ def model_data(
     wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else []),
                                  *([weights] if weights else [])]))
     frame = read_frame(src, wanted, as_text=True)  # yes/no stays yes/no, 01 stays 01
-    return frame_model_data(
+    prepared = frame_model_data(
         frame,
         time,
         spec,
@@ -64,6 +68,34 @@ def model_data(
         first_row=src.first_row,
         weights=weights,
     )
+    coded = _looks_coded(prepared, categorical)
+    return replace(prepared, warnings=(*prepared.warnings, *coded)) if coded else prepared
+
+
+#: A numeric covariate with this many distinct whole values or fewer looks like a coded
+#: category (two values one apart, such as 0/1, are left alone: they fit exactly as a dummy).
+FEW_VALUES = 5
+
+
+def _looks_coded(prepared: ModelData, categorical: Sequence[str]) -> list[Problem]:
+    """A warning per numeric covariate whose values look like category codes (grade 1/2/3):
+    fitted as a number, it gets one hazard ratio per unit, which is rarely what was meant."""
+    design = prepared.design
+    out = []
+    for j, (term, column) in enumerate(zip(design.terms, design.covariate_of, strict=True)):
+        if column in categorical or term != column:
+            continue
+        values = np.unique(design.matrix[:, j])
+        dummy = values.size == 2 and values[1] - values[0] == 1
+        whole = bool(np.all(values == np.round(values)))
+        if 1 < values.size <= FEW_VALUES and whole and not dummy:
+            shown = ", ".join(str(int(v)) for v in values)
+            out.append(Problem(
+                f"'{column}' has only {values.size} distinct whole values ({shown}) and is "
+                f"fitted as a number (one hazard ratio per unit); if these are codes of a "
+                f"category, pass categorical=['{column}'] (--categorical {column})",
+                column=column, severity="warning"))
+    return out
 
 
 def cox_regression(

@@ -314,23 +314,20 @@ def _read_postgres(spec: _SourceFields, study: StudyFile, key: Key) -> Table:
         )
     import psycopg  # type: ignore[import-not-found]
 
-    shown = spec.source.split("@")[-1]  # never echo a password
+    from survstudy.data.postgres import query_rows, redact_url, scrub
+
     try:
-        with psycopg.connect(spec.source) as con:
-            con.read_only = True
-            tables = [
-                r[0]
-                for r in con.execute(
-                    "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_schema = current_schema() ORDER BY table_name"
-                ).fetchall()
-            ]
-            cur = con.execute(_sql_read(spec, study, key, tables))
-            columns = [d.name for d in cur.description or []]
-            rows = cur.fetchall()
+        columns, rows = query_rows(spec.source, spec.table, spec.query)
+    except LookupError as e:  # no table named, or no such table: say which there are
+        _sql_read(spec, study, key, list(e.args[0]))
+        raise  # pragma: no cover - _sql_read raised
     except psycopg.Error as e:
-        raise _fail(study, key, f"PostgreSQL: {str(e).strip().splitlines()[0]}") from None
-    return Table(f"postgresql {shown} [{spec.table or 'query'}]", _frame(columns, rows), 1)
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        refused = spec.query is not None and not isinstance(e, psycopg.OperationalError)
+        k = (*key, "query") if refused else key
+        raise _fail(study, k, f"PostgreSQL: {scrub(first, spec.source)}") from None
+    shown = redact_url(spec.source)
+    return Table(f"{shown} [{spec.table or 'query'}]", _frame(columns, rows), 1)
 
 
 # ---------------------------------------------------------------------------------------------

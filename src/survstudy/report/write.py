@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from survstudy.data.postgres import redact_url
 from survstudy.engine.optional import package_version
 from survstudy.jsonsafe import dumps
 from survstudy.report.build import build_document
@@ -64,8 +65,18 @@ def _inputs(results: StudyResults) -> dict[str, str]:
         if path.is_file():
             files[str(source)] = file_sha256(path)
         else:
-            files[str(source)] = "not a local file (database URL)"
+            files[redact_url(str(source))] = "not a local file (database URL)"
     return files
+
+
+def _settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The study's settings with any database password removed from its sources."""
+    data = settings.get("data")
+    if isinstance(data, dict):
+        for item in [data, *data.get("join", [])]:
+            if isinstance(item, dict) and isinstance(item.get("source"), str):
+                item["source"] = redact_url(item["source"])
+    return settings
 
 
 def _manifest(results: StudyResults, doc: Document, outputs: list[str]) -> dict[str, Any]:
@@ -77,8 +88,10 @@ def _manifest(results: StudyResults, doc: Document, outputs: list[str]) -> dict[
         "software": _versions(),
         "engine": _engine(results),
         "platform": f"{platform.system()} {platform.machine()}",
-        "command": " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv)),
-        "settings": study.config.model_dump(mode="json", by_alias=True),
+        "command": " ".join(
+            Path(a).name if i == 0 else redact_url(a) for i, a in enumerate(sys.argv)
+        ),
+        "settings": _settings(study.config.model_dump(mode="json", by_alias=True)),
         "flow": study.flow.to_dict(),
         "rows_excluded": [s.to_dict() for s in study.flow.steps if s.n_excluded],
         "problems": [p.to_dict() for p in study.problems],
