@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -118,13 +119,14 @@ class CountTable:
         t = self.time[order]
         new = np.r_[True, t[1:] != t[:-1]] if t.size else np.zeros(0, dtype=bool)
         times = t[new]
-        k = len(self.groups)
-        cell = (np.cumsum(new) - 1) * k + self.stratum[order]
-        size = times.size * k
-        events = _sums(cell, self.n_event[order], size).reshape(-1, k)
-        exits = _sums(cell, (self.n_event + self.n_censor)[order], size).reshape(-1, k)
-        at_risk: FloatArray = np.cumsum(exits[::-1], axis=0)[::-1]
-        return times, at_risk, events
+        m = times.size
+        # one row per group, contiguous, returned transposed: (time, group) views
+        cell = self.stratum[order] * m + (np.cumsum(new) - 1)
+        size = m * len(self.groups)
+        events = _sums(cell, self.n_event[order], size).reshape(-1, m)
+        exits = _sums(cell, (self.n_event + self.n_censor)[order], size).reshape(-1, m)
+        at_risk: FloatArray = np.cumsum(exits[:, ::-1], axis=1)[:, ::-1]
+        return times, at_risk.T, events.T
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -200,7 +202,7 @@ def _merge_sorted(ts: FloatArray, tolerance: float) -> tuple[FloatArray, int]:
 def count_codes(
     time: FloatArray,
     event: NDArray[np.bool_],
-    stratum: IntArray,
+    stratum: NDArray[np.signedinteger[Any]],
     groups: tuple[str, ...],
     *,
     weight: FloatArray | None = None,
@@ -210,13 +212,44 @@ def count_codes(
     """The :class:`CountTable` of complete rows whose strata are codes into ``groups``.
 
     Sort-based and in arrays only: one sort by time (near ties merged in one pass over the
-    sorted distinct times), one stable sort by stratum (a radix sort for few strata), then
-    ``np.bincount`` over the distinct (stratum, time) slots. ``weight`` (default 1 per row)
+    sorted distinct times), then ``np.bincount`` over (stratum, distinct time) cells, dense
+    for few strata, else after a stable (radix) sort by stratum. ``weight`` (default 1 per row)
     counts the rows each entry stands for.
     """
     order = np.argsort(time)
     ts, merged = _merge_sorted(time[order], tolerance)
-    small = np.int16 if len(groups) < 2**15 else np.intp
+    k = len(groups)
+    new = np.empty(ts.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(ts[1:], ts[:-1], out=new[1:])
+    m = int(np.count_nonzero(new))
+    if k * m <= 4 * ts.size + 1024:  # few strata: dense (stratum, time) cells, no second sort
+        values = ts[new]
+        del ts
+        cell = stratum[order].astype(np.int64) * m
+        cell += np.cumsum(new) - 1
+        del new
+        e_sorted = event[order]
+        rows = np.bincount(cell, minlength=k * m)
+        if weight is None:
+            events = np.bincount(cell[e_sorted], minlength=k * m).astype(np.float64)
+            censored = rows - events
+        else:
+            w = np.asarray(weight, dtype=np.float64)[order]
+            events = _sums(cell, w * e_sorted, k * m)
+            censored = _sums(cell, w * ~e_sorted, k * m)
+        del cell, order
+        used = np.flatnonzero(rows)
+        return CountTable(
+            groups=groups,
+            stratum=(used // m).astype(np.intp),
+            time=values[used % m],
+            n_event=events[used],
+            n_censor=censored[used],
+            ties_merged=merged,
+            excluded=excluded,
+        )
+    small = np.int16 if k < 2**15 else np.intp
     by_stratum = np.argsort(stratum[order].astype(small), kind="stable")
     order = order[by_stratum]
     t_sorted = ts[by_stratum]

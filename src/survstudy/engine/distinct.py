@@ -39,7 +39,7 @@ ROWS_SHOWN = 5
 
 FindingKind = Literal["time_text", "time_negative", "time_infinite", "event_code"]
 
-IntArray = NDArray[np.intp]
+IntArray = NDArray[np.signedinteger[Any]]
 
 
 @dataclass(frozen=True)
@@ -86,20 +86,30 @@ def _objects(column: Any) -> NDArray[np.object_]:
     return out
 
 
-def _unify(labels: Sequence[Any], codes: IntArray) -> tuple[tuple[str, ...], IntArray]:
-    """Labels as distinct text that occurs in ``codes``, sorted; codes remapped (-1 kept)."""
+def _unify(
+    labels: Sequence[Any], codes: IntArray, check_use: bool = True
+) -> tuple[tuple[str, ...], IntArray]:
+    """Labels as distinct text that occurs in ``codes``, sorted; codes remapped (-1 kept).
+
+    ``check_use`` false says every label occurs (Arrow's own dictionary encoding).
+    """
     text = [str(v) for v in labels]
-    used = np.bincount(codes[codes >= 0], minlength=len(text)) > 0 if text else np.zeros(0, bool)
-    kept = sorted({t for t, u in zip(text, used, strict=True) if u})
+    if check_use and text:
+        used = np.bincount(codes[codes >= 0], minlength=len(text)) > 0
+        kept = sorted({t for t, u in zip(text, used, strict=True) if u})
+    else:
+        kept = sorted(set(text))
+    if kept == text:
+        return tuple(kept), codes
     position = {t: i for i, t in enumerate(kept)}
-    lookup = np.array([position.get(t, -1) for t in text] + [-1], dtype=np.intp)
+    lookup = np.array([position.get(t, -1) for t in text] + [-1], dtype=codes.dtype)
     return tuple(kept), lookup[codes]  # code -1 reads the appended -1
 
 
 def _encode_objects(column: Any) -> tuple[tuple[str, ...], IntArray]:
     values = _objects(column)
     present = values != None  # noqa: E711 (elementwise on an object array)
-    codes = np.full(values.size, -1, dtype=np.intp)
+    codes = np.full(values.size, -1, dtype=np.int32)
     if not present.any():
         return (), codes
     labels, inverse = np.unique(values[present].astype(str), return_inverse=True)
@@ -114,9 +124,13 @@ def _encode_arrow(column: Any) -> tuple[tuple[str, ...], IntArray]:
 
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
-    codes = pc.fill_null(encoded.indices.cast(pa.int64()), -1).to_numpy().astype(np.intp)
-    return _unify(encoded.dictionary.to_pylist(), codes)
+    given = pa.types.is_dictionary(column.type)
+    encoded = column if given else pc.dictionary_encode(column)
+    indices = encoded.indices.cast(pa.int32())
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int32)
+    return _unify(encoded.dictionary.to_pylist(), codes, check_use=given)
 
 
 def _floats(column: Any) -> NDArray[np.float64]:
@@ -178,7 +192,7 @@ class DistinctRows:
         n = (
             _arrow_floats(table.column("n"))
             if "n" in table.column_names
-            else np.ones(table.num_rows)
+            else np.broadcast_to(1.0, (table.num_rows,))  # every row once, no memory
         )
         return cls(
             group=group,
@@ -307,15 +321,15 @@ def distinct_counts(
         rows.group[keep], minlength=len(rows.group_labels)))]  # fmt: skip
     if group is None:
         labels = ["all"]
-        lookup = np.zeros(len(rows.group_labels) + 1, dtype=np.intp)
+        lookup = np.zeros(len(rows.group_labels) + 1, dtype=np.int32)
     else:
         labels = [str(g) for g in groups] if groups is not None else order_labels(present)
         missing = set(present) - set(labels)
         if missing:
             raise ValueError(f"groups {sorted(missing)} are not in the stated group order")
         position = {label: i for i, label in enumerate(labels)}
-        lookup = np.array([position.get(g, -1) for g in rows.group_labels] + [-1], np.intp)
-    all_ones = rows.n.size > 0 and bool(np.all(n == 1.0))
+        lookup = np.array([position.get(g, -1) for g in rows.group_labels] + [-1], np.int32)
+    all_ones = bool(n.size) and bool(np.all(n == 1.0))
     full = bool(keep.all())
     return count_codes(
         rows.time if full else rows.time[keep],
