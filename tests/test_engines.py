@@ -426,3 +426,29 @@ def test_long_scans_report_progress_on_a_terminal_only(monkeypatch: pytest.Monke
     monkeypatch.setattr("sys.stderr", pipe)
     scan(connect(), "SELECT 1 AS one", "counting", after=0.0)
     assert pipe.getvalue() == ""
+
+
+
+def test_spark_names_bad_values_past_the_sample_and_in_the_last_of_30001_rows(
+    spark: Any, tmp_path: Path
+) -> None:
+    """Issue 12: no type sniffer decides; rows 20,482 and 30,002 (the last) are named."""
+    from survstudy.engine.spark import spark_counts
+
+    rng = np.random.default_rng(5)
+    n = 30_001
+    frame = pd.DataFrame({"t": np.round(rng.exponential(9.0, n), 2).astype(str),
+                          "e": rng.integers(0, 2, n).astype(str), "g": rng.choice(["a", "b"], n)})
+    frame.loc[n - 1, "t"] = "abc"
+    frame.loc[20_480, "e"] = "abc"
+    path = tmp_path / "last.csv"
+    frame.to_csv(path, index=False)
+    want = [(n + 1, "t", "abc", "time is not a number"), (20_482, "e", "abc", "event value")]
+    with pytest.raises(InputError) as spark_error:
+        spark_counts(path, "t", "e", "g", session=spark)
+    with pytest.raises(InputError) as duckdb_error:
+        duckdb_counts(open_source(path), "t", EventSpec("e"), "g")
+    for caught in (spark_error, duckdb_error):
+        got = [(p.row, p.column, p.value, p.message[: len(w[3])])
+               for p, w in zip(caught.value.problems, want, strict=True)]  # fmt: skip
+        assert got == want

@@ -477,8 +477,7 @@ def large_cohort(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Pa
         ("km", "event_age", ["status"]),
         ("cox", "event_age", ["age"]),  # (cox names the covariate, not the event: see report)
         ("table1", "event_age", ["age"]),
-        pytest.param("km", "time", ["time"], marks=pytest.mark.xfail(
-            strict=True, reason="km sniffer fix on wt/speed")),
+        ("km", "time", ["time"]),
     ],
 )
 def test_quick_commands_name_faults_past_the_sniffing_sample(

@@ -119,21 +119,23 @@ def duckdb_cause_counts(
     if problems:
         raise InputError(problems)
 
-    keep = first.usable_time & (rows.group != None) & (rows.event != None)  # noqa: E711
-    keep &= rows2.event != None  # noqa: E711
+    keep = first.usable_time & (rows.group >= 0) & (rows.event >= 0) & (rows2.event >= 0)
     if not keep.any():
         raise InputError(
             Problem("every row has a missing time, event or group; there is nothing to analyse",
                     file=source.name)
         )
-    is_event = _flags(rows.event[keep], first.verdict)
-    is_competing = _flags(rows2.event[keep], other.verdict)
+    is_event = first.is_event[rows.event[keep]]
+    is_competing = other.is_event[rows2.event[keep]]
     both = is_event & is_competing
     if both.any():
         condition = " AND ".join(
-            f"CAST({quote_ident(s.column)} AS VARCHAR) IN "
-            f"({', '.join(_sql_text(c) for c, v in verdict.items() if v)})"
-            for s, verdict in ((event, first.verdict), (competing, other.verdict))
+            f"CAST({quote_ident(spec.column)} AS VARCHAR) IN ("
+            + ", ".join(
+                _sql_text(c) for c, v in zip(r.event_labels, chk.is_event, strict=True) if v
+            )
+            + ")"
+            for spec, r, chk in ((event, rows, first), (competing, rows2, other))
         )
         found = _rows(con, relation, source, competing.column, condition)
         message = (f"the row has both the event ({event}) and a competing event ({competing}); "
@@ -143,13 +145,9 @@ def duckdb_cause_counts(
     return cause_count_table(
         rows.time[keep],
         cause,
-        None if group is None else rows.group[keep].astype(str),
+        None if group is None else np.asarray(rows.group_labels, dtype=object)[rows.group[keep]],
         weight=rows.n[keep],
         groups=groups,
         excluded=int(rows.n[~keep].sum()),
     )
 
-
-def _flags(values: np.ndarray, verdict: dict[str, bool | None]) -> np.ndarray:
-    codes, inverse = np.unique(values.astype(str), return_inverse=True)
-    return np.array([bool(verdict[str(c)]) for c in codes], dtype=bool)[inverse]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -17,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "CountTable",
     "Stratum",
+    "count_codes",
     "count_table",
     "merge_near_ties",
     "order_labels",
@@ -112,14 +114,19 @@ class CountTable:
         Returns ``(time, n_risk, n_event)`` where ``n_risk`` and ``n_event`` have one row per
         distinct time and one column per group: the layout the log-rank family works on.
         """
-        times, where = np.unique(self.time, return_inverse=True)
-        k = len(self.groups)
-        events = np.zeros((times.size, k))
-        exits = np.zeros((times.size, k))
-        np.add.at(events, (where, self.stratum), self.n_event)
-        np.add.at(exits, (where, self.stratum), self.n_event + self.n_censor)
-        at_risk = np.cumsum(exits[::-1], axis=0)[::-1]
-        return times, at_risk, events
+        # each stratum's times are ascending: a stable sort merges the runs in linear time
+        order = np.argsort(self.time, kind="stable")
+        t = self.time[order]
+        new = np.r_[True, t[1:] != t[:-1]] if t.size else np.zeros(0, dtype=bool)
+        times = t[new]
+        m = times.size
+        # one row per group, contiguous, returned transposed: (time, group) views
+        cell = self.stratum[order] * m + (np.cumsum(new) - 1)
+        size = m * len(self.groups)
+        events = _sums(cell, self.n_event[order], size).reshape(-1, m)
+        exits = _sums(cell, (self.n_event + self.n_censor)[order], size).reshape(-1, m)
+        at_risk: FloatArray = np.cumsum(exits[:, ::-1], axis=1)[:, ::-1]
+        return times, at_risk.T, events.T
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -142,24 +149,135 @@ def order_labels(labels: Sequence[str]) -> list[str]:
         return sorted(labels)
 
 
+def _sums(slot: IntArray, weight: FloatArray, size: int) -> FloatArray:
+    """Sum of ``weight`` per ``slot`` (0 to ``size`` - 1)."""
+    return np.asarray(np.bincount(slot, weights=weight, minlength=size), dtype=np.float64)
+
+
+def _near_tie_cuts(values: FloatArray, tolerance: float) -> tuple[NDArray[np.bool_], int]:
+    """For sorted distinct finite ``values``: which start a run of near-tied values (R's
+    ``aeqSurv``: gaps within ``tolerance`` absolutely or relative to the mean absolute value),
+    and how many are merged into the value before them."""
+    if values.size < 2:
+        return np.ones(values.size, dtype=bool), 0
+    gaps = np.diff(values)
+    tied = (gaps <= tolerance) | (gaps / np.mean(np.abs(values)) <= tolerance)
+    return np.r_[True, ~tied], int(tied.sum())
+
+
 def merge_near_ties(time: FloatArray, tolerance: float = TIE_TOLERANCE) -> tuple[FloatArray, int]:
     """Map times that differ by floating-point noise onto one value, as R's ``aeqSurv``.
 
     Distinct values closer than ``tolerance`` (absolutely, or relative to the mean absolute
     distinct value) are replaced by the smallest value of their run. Returns the new times and
-    how many distinct values were merged away.
+    how many distinct values were merged away. One sort, then one pass over the sorted values.
     """
-    values = np.unique(time[np.isfinite(time)])
-    if values.size < 2:
+    time = np.asarray(time, dtype=np.float64)
+    order = np.argsort(time)
+    merged_sorted, merged = _merge_sorted(time[order], tolerance)
+    if not merged:
         return time, 0
-    gaps = np.diff(values)
-    tied = (gaps <= tolerance) | (gaps / np.mean(np.abs(values)) <= tolerance)
-    if not tied.any():
-        return time, 0
-    cuts = values[np.r_[True, ~tied]]
-    index = np.searchsorted(cuts, time, side="right") - 1
-    merged = np.where(np.isfinite(time), cuts[np.clip(index, 0, None)], time)
-    return merged, int(tied.sum())
+    out = np.empty_like(time)
+    out[order] = merged_sorted
+    return out, merged
+
+
+def _merge_sorted(ts: FloatArray, tolerance: float) -> tuple[FloatArray, int]:
+    """:func:`merge_near_ties` on ascending ``ts`` (infinite and NaN values left as they are)."""
+    lo = int(np.searchsorted(ts, -np.inf, side="right"))
+    hi = lo + int(np.count_nonzero(np.isfinite(ts)))
+    head = ts[lo:hi]
+    new = np.r_[True, head[1:] != head[:-1]] if head.size else np.zeros(0, dtype=bool)
+    values = head[new]
+    cuts, merged = _near_tie_cuts(values, tolerance)
+    if not merged:
+        return ts, 0
+    run = np.cumsum(cuts) - 1  # per distinct value: its run
+    distinct = np.cumsum(new) - 1  # per sorted time: its distinct value
+    out = ts.copy()
+    out[lo:hi] = values[cuts][run[distinct]]
+    return out, merged
+
+
+def count_codes(
+    time: FloatArray,
+    event: NDArray[np.bool_],
+    stratum: NDArray[np.signedinteger[Any]],
+    groups: tuple[str, ...],
+    *,
+    weight: FloatArray | None = None,
+    excluded: int = 0,
+    tolerance: float = TIE_TOLERANCE,
+) -> CountTable:
+    """The :class:`CountTable` of complete rows whose strata are codes into ``groups``.
+
+    Sort-based and in arrays only: one sort by time (near ties merged in one pass over the
+    sorted distinct times), then ``np.bincount`` over (stratum, distinct time) cells, dense
+    for few strata, else after a stable (radix) sort by stratum. ``weight`` (default 1 per row)
+    counts the rows each entry stands for.
+    """
+    order = np.argsort(time)
+    ts, merged = _merge_sorted(time[order], tolerance)
+    k = len(groups)
+    new = np.empty(ts.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(ts[1:], ts[:-1], out=new[1:])
+    m = int(np.count_nonzero(new))
+    if k * m <= 4 * ts.size + 1024:  # few strata: dense (stratum, time) cells, no second sort
+        values = ts[new]
+        del ts
+        cell = stratum[order].astype(np.int64) * m
+        cell += np.cumsum(new) - 1
+        del new
+        e_sorted = event[order]
+        rows = np.bincount(cell, minlength=k * m)
+        if weight is None:
+            events = np.bincount(cell[e_sorted], minlength=k * m).astype(np.float64)
+            censored = rows - events
+        else:
+            w = np.asarray(weight, dtype=np.float64)[order]
+            events = _sums(cell, w * e_sorted, k * m)
+            censored = _sums(cell, w * ~e_sorted, k * m)
+        del cell, order
+        used = np.flatnonzero(rows)
+        return CountTable(
+            groups=groups,
+            stratum=(used // m).astype(np.intp),
+            time=values[used % m],
+            n_event=events[used],
+            n_censor=censored[used],
+            ties_merged=merged,
+            excluded=excluded,
+        )
+    small = np.int16 if k < 2**15 else np.intp
+    by_stratum = np.argsort(stratum[order].astype(small), kind="stable")
+    order = order[by_stratum]
+    t_sorted = ts[by_stratum]
+    del ts, by_stratum
+    s_sorted = stratum[order]
+    e_sorted = event[order]
+    first = np.empty(t_sorted.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(t_sorted[1:], t_sorted[:-1], out=first[1:])
+    first[1:] |= s_sorted[1:] != s_sorted[:-1]
+    slot = np.cumsum(first) - 1
+    size = int(slot[-1]) + 1 if slot.size else 0
+    if weight is None:
+        n_event = np.bincount(slot[e_sorted], minlength=size).astype(np.float64)
+        n_censor = np.bincount(slot, minlength=size) - n_event
+    else:
+        w = np.asarray(weight, dtype=np.float64)[order]
+        n_event = _sums(slot, w * e_sorted, size)
+        n_censor = _sums(slot, w * ~e_sorted, size)
+    return CountTable(
+        groups=groups,
+        stratum=s_sorted[first].astype(np.intp),
+        time=t_sorted[first].astype(np.float64),
+        n_event=n_event.astype(np.float64),
+        n_censor=n_censor.astype(np.float64),
+        ties_merged=merged,
+        excluded=excluded,
+    )
 
 
 def count_table(
@@ -174,13 +292,13 @@ def count_table(
     """Aggregate row data (or pre-aggregated rows with ``weight``) into a :class:`CountTable`.
 
     ``time`` is numeric and non-negative, ``event`` is true where the event happened, ``group``
-    holds labels (turned into text). Vectorised: ``np.unique`` on (stratum, time) and
-    ``np.bincount`` for the sums, no per-row Python loop. Rows must already be complete;
-    validation and the count of excluded rows belong to the caller.
+    holds labels (turned into text). Vectorised (see :func:`count_codes`), no per-row Python
+    loop. Rows must already be complete; validation and the count of excluded rows belong to
+    the caller.
     """
     t = np.asarray(time, dtype=np.float64)
     e = np.asarray(event, dtype=bool)
-    w = np.ones(t.size) if weight is None else np.asarray(weight, dtype=np.float64)
+    w = None if weight is None else np.asarray(weight, dtype=np.float64)
     if group is None:
         labels = ["all"]
         codes = np.zeros(t.size, dtype=np.intp)
@@ -193,22 +311,5 @@ def count_table(
         if missing:
             raise ValueError(f"groups {sorted(missing)} are not in the stated group order")
         position = {label: i for i, label in enumerate(labels)}
-        codes = np.array([position[p] for p in present], dtype=np.intp)[inverse]
-    t, merged = merge_near_ties(t)
-    # distinct (stratum, time) pairs, sorted by stratum then time
-    order = np.lexsort((t, codes))
-    t_sorted, s_sorted = t[order], codes[order]
-    first = np.r_[True, (np.diff(s_sorted) != 0) | (np.diff(t_sorted) != 0)][: t.size]
-    slot = np.cumsum(first) - 1
-    weights = w[order]
-    n_event = np.bincount(slot, weights=weights * e[order], minlength=int(first.sum()))
-    n_censor = np.bincount(slot, weights=weights * ~e[order], minlength=int(first.sum()))
-    return CountTable(
-        groups=tuple(labels),
-        stratum=s_sorted[first].astype(np.intp),
-        time=t_sorted[first].astype(np.float64),
-        n_event=n_event.astype(np.float64),
-        n_censor=n_censor.astype(np.float64),
-        ties_merged=merged,
-        excluded=excluded,
-    )
+        codes = np.array([position[p] for p in present], dtype=np.intp)[inverse.ravel()]
+    return count_codes(t, e, codes, tuple(labels), weight=w, excluded=excluded)

@@ -3,8 +3,13 @@
 A SQL engine (DuckDB, Spark) scans the data once, grouping by (group label as text, time as a
 number, whether the time was text that is not a number, event code as text) with a row count.
 Those distinct rows are few, and they are enough both to check the data and to build the count
-table, so this part is written once here. Naming the rows a user must fix needs a second scan,
-which only the engine can do: it is passed in as ``locate`` and only called when a check fails.
+table, so this part is written once here. When nearly every time is distinct an engine may skip
+the grouping and pass every row (count 1): the same checks and table, in arrays throughout.
+Naming the rows a user must fix needs a second scan, which only the engine can do: it is passed
+in as ``locate`` and only called when a check fails.
+
+Labels are held as small dictionaries with integer codes per row (-1 where missing), so no
+step makes a Python object per distinct value.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from survstudy.engine.counts import CountTable, count_table
+from survstudy.engine.counts import CountTable, count_codes, order_labels
 from survstudy.engine.events import EventSpec
 from survstudy.errors import InputError, Problem
 
@@ -33,6 +38,8 @@ __all__ = [
 ROWS_SHOWN = 5
 
 FindingKind = Literal["time_text", "time_negative", "time_infinite", "event_code"]
+
+IntArray = NDArray[np.signedinteger[Any]]
 
 
 @dataclass(frozen=True)
@@ -79,59 +86,142 @@ def _objects(column: Any) -> NDArray[np.object_]:
     return out
 
 
+def _unify(
+    labels: Sequence[Any], codes: IntArray, check_use: bool = True
+) -> tuple[tuple[str, ...], IntArray]:
+    """Labels as distinct text that occurs in ``codes``, sorted; codes remapped (-1 kept).
+
+    ``check_use`` false says every label occurs (Arrow's own dictionary encoding).
+    """
+    text = [str(v) for v in labels]
+    if check_use and text:
+        used = np.bincount(codes[codes >= 0], minlength=len(text)) > 0
+        kept = sorted({t for t, u in zip(text, used, strict=True) if u})
+    else:
+        kept = sorted(set(text))
+    if kept == text:
+        return tuple(kept), codes
+    position = {t: i for i, t in enumerate(kept)}
+    lookup = np.array([position.get(t, -1) for t in text] + [-1], dtype=codes.dtype)
+    return tuple(kept), lookup[codes]  # code -1 reads the appended -1
+
+
+def _encode_objects(column: Any) -> tuple[tuple[str, ...], IntArray]:
+    values = _objects(column)
+    present = values != None  # noqa: E711 (elementwise on an object array)
+    codes = np.full(values.size, -1, dtype=np.int32)
+    if not present.any():
+        return (), codes
+    labels, inverse = np.unique(values[present].astype(str), return_inverse=True)
+    codes[present] = inverse
+    return tuple(str(v) for v in labels), codes
+
+
+def _encode_arrow(column: Any) -> tuple[tuple[str, ...], IntArray]:
+    """Dictionary-encode a pyarrow (chunked) array: labels and codes, -1 where null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    given = pa.types.is_dictionary(column.type)
+    encoded = column if given else pc.dictionary_encode(column)
+    indices = encoded.indices.cast(pa.int32())
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int32)
+    return _unify(encoded.dictionary.to_pylist(), codes, check_use=given)
+
+
 def _floats(column: Any) -> NDArray[np.float64]:
     values = _numpy(column)
     filled = np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan)
     return np.asarray(filled, dtype=np.float64)
 
 
+def _arrow_floats(column: Any) -> NDArray[np.float64]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pc.fill_null(column.cast(pa.float64()), float("nan"))
+    return np.asarray(values.to_numpy(), dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class DistinctRows:
     """The engine's ``GROUP BY`` result: one entry per distinct (group, time, bad, event).
 
-    ``group`` and ``event`` are text with None where missing, ``time`` is NaN where missing
-    (or not a number), ``bad`` is true where the time was text that is not a number, ``n``
-    counts the input rows of each entry.
+    ``group`` and ``event`` are codes into the text labels ``group_labels`` and
+    ``event_labels`` (-1 where missing); ``time`` is NaN where missing (or not a number),
+    ``bad`` is true where the time was text that is not a number, ``n`` counts the input rows
+    of each entry (all 1 when the engine passed every row).
     """
 
-    group: NDArray[np.object_]
+    group: IntArray
+    group_labels: tuple[str, ...]
     time: NDArray[np.float64]
     bad: NDArray[np.bool_]
-    event: NDArray[np.object_]
+    event: IntArray
+    event_labels: tuple[str, ...]
     n: NDArray[np.float64]
 
     @classmethod
     def from_columns(cls, g: Any, t: Any, bad: Any, e: Any, n: Any) -> DistinctRows:
         """From the five fetched columns (NumPy masked arrays, pyarrow arrays or lists)."""
+        group_labels, group = _encode_objects(g)
+        event_labels, event = _encode_objects(e)
         return cls(
-            group=_objects(g),
+            group=group,
+            group_labels=group_labels,
             time=_floats(t),
             bad=np.asarray(np.ma.filled(np.ma.asarray(_numpy(bad)), False), dtype=bool),
-            event=_objects(e),
+            event=event,
+            event_labels=event_labels,
             n=_floats(n),
         )
 
     @classmethod
     def from_arrow(cls, table: Any) -> DistinctRows:
-        """From a pyarrow Table with columns ``g, t, bad, e, n``."""
-        return cls.from_columns(*(table.column(c) for c in ("g", "t", "bad", "e", "n")))
+        """From a pyarrow Table with columns ``g, t, bad, e`` and ``n`` (1 per row if absent);
+        the labels are dictionary-encoded by Arrow, never turned into Python objects per row."""
+        import pyarrow.compute as pc
+
+        group_labels, group = _encode_arrow(table.column("g"))
+        event_labels, event = _encode_arrow(table.column("e"))
+        bad = pc.fill_null(table.column("bad"), False).to_numpy()
+        n = (
+            _arrow_floats(table.column("n"))
+            if "n" in table.column_names
+            else np.broadcast_to(1.0, (table.num_rows,))  # every row once, no memory
+        )
+        return cls(
+            group=group,
+            group_labels=group_labels,
+            time=_arrow_floats(table.column("t")),
+            bad=np.asarray(bad, dtype=bool),
+            event=event,
+            event_labels=event_labels,
+            n=n,
+        )
 
 
 @dataclass(frozen=True)
 class _Checked:
     findings: list[Finding]
     absent: list[Problem]
-    verdict: dict[str, bool | None]
+    is_event: NDArray[np.bool_]  # per event label
     usable_time: NDArray[np.bool_]
 
 
 def _check(rows: DistinctRows, time: str, event: EventSpec, source: str | None) -> _Checked:
     t, n = rows.time, rows.n
-    usable = ~rows.bad & ~np.isnan(t)
+    with np.errstate(invalid="ignore"):
+        usable = ~rows.bad & ~np.isnan(t)
+        negative = usable & (t < 0)
+        infinite = usable & np.isinf(t)
     findings: list[Finding] = []
     if rows.bad.any():
         findings.append(Finding("time_text", time, "time is not a number", int(n[rows.bad].sum())))
-    negative = usable & (np.nan_to_num(t) < 0)
     if negative.any():
         findings.append(
             Finding(
@@ -141,18 +231,17 @@ def _check(rows: DistinctRows, time: str, event: EventSpec, source: str | None) 
                 int(n[negative].sum()),
             )
         )
-    infinite = usable & np.isinf(t)
     if infinite.any():
         findings.append(
             Finding("time_infinite", time, "time is not finite", int(n[infinite].sum()))
         )
-    present = rows.event[rows.event != None]  # noqa: E711 (elementwise on an object array)
-    codes = sorted({str(v) for v in present})
-    verdict = {c: event.classify(c) for c in codes}
-    unknown = [c for c, v in verdict.items() if v is None]
+    codes = list(rows.event_labels)  # sorted text of the codes present
+    verdict = [event.classify(c) for c in codes]
+    unknown = [c for c, v in zip(codes, verdict, strict=True) if v is None]
     if unknown:
         listed = ", ".join(f"'{c}'" for c in unknown)
-        affected = np.isin(rows.event.astype(str), unknown) & (rows.event != None)  # noqa: E711
+        which = np.array([v is None for v in verdict] + [False], dtype=bool)
+        affected = which[rows.event]  # code -1 (missing) reads the appended False
         findings.append(
             Finding(
                 "event_code",
@@ -175,7 +264,8 @@ def _check(rows: DistinctRows, time: str, event: EventSpec, source: str | None) 
                 column=event.column,
             )
         )
-    return _Checked(findings, absent, verdict, usable)
+    is_event = np.array([bool(v) for v in verdict], dtype=bool)
+    return _Checked(findings, absent, is_event, usable)
 
 
 def _report(finding: Finding, source: str | None, locate: Locator | None) -> list[Problem]:
@@ -221,19 +311,31 @@ def distinct_counts(
     if problems:
         raise InputError(problems)
 
-    keep = checked.usable_time & (rows.event != None) & (rows.group != None)  # noqa: E711
+    keep = checked.usable_time & (rows.event >= 0) & (rows.group >= 0)
     if not keep.any():
         what = "time, event or group" if group is not None else "time or event"
         raise InputError(
             Problem(f"every row has a missing {what}; there is nothing to analyse", file=source)
         )
-    codes, inverse = np.unique(rows.event[keep].astype(str), return_inverse=True)
-    is_event = np.array([bool(checked.verdict[str(c)]) for c in codes], dtype=bool)[inverse]
-    return count_table(
-        rows.time[keep],
-        is_event,
-        None if group is None else rows.group[keep].astype(str),
-        weight=n[keep],
-        groups=groups,
+    present = [rows.group_labels[i] for i in np.flatnonzero(np.bincount(
+        rows.group[keep], minlength=len(rows.group_labels)))]  # fmt: skip
+    if group is None:
+        labels = ["all"]
+        lookup = np.zeros(len(rows.group_labels) + 1, dtype=np.int32)
+    else:
+        labels = [str(g) for g in groups] if groups is not None else order_labels(present)
+        missing = set(present) - set(labels)
+        if missing:
+            raise ValueError(f"groups {sorted(missing)} are not in the stated group order")
+        position = {label: i for i, label in enumerate(labels)}
+        lookup = np.array([position.get(g, -1) for g in rows.group_labels] + [-1], np.int32)
+    all_ones = bool(n.size) and bool(np.all(n == 1.0))
+    full = bool(keep.all())
+    return count_codes(
+        rows.time if full else rows.time[keep],
+        checked.is_event[rows.event if full else rows.event[keep]],
+        lookup[rows.group if full else rows.group[keep]],
+        tuple(labels),
+        weight=None if all_ones else (n if full else n[keep]),
         excluded=int(n[~keep].sum()),
     )

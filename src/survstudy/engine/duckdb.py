@@ -16,7 +16,7 @@ from typing import Any
 from survstudy.engine.counts import CountTable
 from survstudy.engine.distinct import ROWS_SHOWN, DistinctRows, Finding, distinct_counts
 from survstudy.engine.events import EventSpec
-from survstudy.engine.sources import Source
+from survstudy.engine.sources import NULL_STRINGS, Source
 from survstudy.errors import InputError, Problem
 
 __all__ = [
@@ -52,13 +52,23 @@ def connect(database: str = ":memory:") -> Any:
     return con
 
 
-def scan(con: Any, sql: str, what: str, *, after: float = PROGRESS_AFTER) -> Any:
-    """Run ``sql`` and fetch it as NumPy arrays; on a terminal, a scan that lasts longer than
-    ``after`` seconds shows "what: 42%" on standard error, then clears the line."""
+def scan(
+    con: Any, sql: str, what: str, *, after: float = PROGRESS_AFTER, arrow: bool = False
+) -> Any:
+    """Run ``sql`` and fetch it as NumPy arrays (or a pyarrow Table with ``arrow``); on a
+    terminal, a scan that lasts longer than ``after`` seconds shows "what: 42%" on standard
+    error, then clears the line."""
     import sys
 
+    def fetch() -> Any:
+        result = con.sql(sql)
+        if not arrow:
+            return result.fetchnumpy()
+        to_arrow = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+        return to_arrow()
+
     if not sys.stderr.isatty():
-        return con.sql(sql).fetchnumpy()
+        return fetch()
     done = threading.Event()
     shown = False
 
@@ -76,7 +86,7 @@ def scan(con: Any, sql: str, what: str, *, after: float = PROGRESS_AFTER) -> Any
     watcher = threading.Thread(target=report, daemon=True)
     watcher.start()
     try:
-        return con.sql(sql).fetchnumpy()
+        return fetch()
     finally:
         done.set()
         watcher.join()
@@ -139,6 +149,94 @@ def _rows(con: Any, relation: str, source: Source, column: str, where: str) -> l
     ]
 
 
+#: Rows read to decide how to count: when most of their times are distinct, every row is
+#: fetched and counted by sorting (a hash GROUP BY would return nearly as many rows, slowly).
+SAMPLE_ROWS = 65_536
+#: Share of distinct times in the sample above which rows are counted by sorting.
+DISTINCT_SHARE = 0.5
+
+_NUMERIC = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT",
+            "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "UHUGEINT")  # fmt: skip
+
+
+def _relation(con: Any, source: Source, used: Sequence[str], time: str, typed: bool) -> str:
+    """The FROM clause reading the ``used`` columns with their stated types, never a sniffed
+    sample's guess: in a CSV the time as DOUBLE (``typed``) or as text, the others as text;
+    in a data frame, columns of mixed Python objects as text."""
+    if source.kind == "csv":
+        nulls = ", ".join(_sql_text(s) for s in NULL_STRINGS)
+        types = ", ".join(
+            f"{_sql_text(c)}: '{'DOUBLE' if typed and c == time else 'VARCHAR'}'" for c in used
+        )
+        path = _sql_text(str(source.path))
+        # RFC 4180 quoting stated, not sniffed: a quoted "1,5" may first appear past the sample
+        return (
+            f"read_csv({path}, header=true, quote='\"', escape='\"', nullstr=[{nulls}], "
+            f"types={{{types}}})"
+        )
+    if source.kind in ("frame", "xlsx") and source.frame is not None:
+        frame = _as_text(source.frame, used)
+        return Source(source.name, source.kind, source.path, frame).relation(con)
+    return source.relation(con)
+
+
+def _as_text(frame: Any, used: Sequence[str]) -> Any:
+    """The ``used`` columns of ``frame``, those holding Python objects as text (None missing).
+
+    DuckDB types an object column from a sample of its rows; a value of another type past the
+    sample would then be read as missing or fail. Text is read by the same casts as a CSV's.
+    """
+    import pandas as pd
+
+    out = frame.loc[:, list(used)].copy()
+    for column in out.columns[out.dtypes.eq(object).to_numpy()]:
+        values = out[column]
+        out[column] = values.map(lambda v: None if v is None or pd.isna(v) else str(v)).astype(
+            object
+        )
+    return out
+
+
+def _names(con: Any, source: Source) -> list[str]:
+    """The column names of ``source`` (DuckDB reads only the header and a sample)."""
+    import duckdb
+
+    for all_text in (False, True):
+        try:
+            relation = source.relation(con, all_text=all_text)
+            return [str(r[0]) for r in con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+        except duckdb.Error as e:
+            error = e
+    raise InputError(Problem(f"cannot read the file: {_first_line(error)}", file=source.name))
+
+
+def _count_rows(con: Any, relation: str, g: str, t: str, e: str, what: str) -> DistinctRows:
+    """The distinct (group, time, text time, event) rows with their counts: by a hash GROUP BY
+    when times repeat, every row (count 1) when most times in the first rows are distinct."""
+    kind = str(con.sql(f"DESCRIBE SELECT {t} FROM {relation}").fetchall()[0][1])
+    numeric = kind.split("(")[0] in _NUMERIC
+    tnum = f"CAST({t} AS DOUBLE)" if numeric else f"TRY_CAST({t} AS DOUBLE)"
+    bad = "false" if numeric else f"({t} IS NOT NULL AND {tnum} IS NULL)"
+    # distinct values as stored: DuckDB 2.0 pushes a lone TRY_CAST into the CSV reader as a
+    # strict cast, which would fail on a text value
+    rows, distinct = con.sql(
+        f"SELECT count(*), count(DISTINCT v) FROM (SELECT {t} AS v FROM {relation} "
+        f"LIMIT {SAMPLE_ROWS})"
+    ).fetchall()[0]
+    if rows and distinct > DISTINCT_SHARE * rows:
+        sql = (
+            f"SELECT {g} AS g, {tnum} AS t, {bad} AS bad, CAST({e} AS VARCHAR) AS e "
+            f"FROM {relation}"
+        )
+    else:  # group by the columns as stored and turn only the distinct values into text
+        sql = (
+            "SELECT CAST(g AS VARCHAR) AS g, t, bad, CAST(e AS VARCHAR) AS e, sum(n) AS n FROM ("
+            f"SELECT {g} AS g, {tnum} AS t, {bad} AS bad, "
+            f"{e} AS e, count(*) AS n FROM {relation} GROUP BY ALL) GROUP BY ALL"
+        )
+    return DistinctRows.from_arrow(scan(con, sql, what, arrow=True))
+
+
 def duckdb_counts(
     source: Source,
     time: str,
@@ -150,26 +248,32 @@ def duckdb_counts(
 
     Rows with a missing time, event or group are left out and counted in ``excluded``.
     Raises :class:`InputError` listing every problem (with rows) when the data are unusable.
+    A CSV's time column is read as DOUBLE; only if some value is not one is it read again as
+    text, so that every such value is found and named (the clean scan stays one pass).
     """
+    import duckdb
+
     con = connect()
-    relation, names = source_columns(con, source)
+    names = _names(con, source)
     wanted = {time: "time", event.column: "event"}
     if group is not None:
         wanted[group] = "group"
     check_columns(source, names, wanted)
-    if source.kind == "csv" and "all_varchar" not in relation:  # labels as the user wrote them
-        relation = source.relation(con, text_columns=[c for c in (group, event.column) if c])
+    used = list(dict.fromkeys(c for c in (time, event.column, group) if c))
 
     t, e = quote_ident(time), quote_ident(event.column)
-    g = quote_ident(group) if group else "'all'"
+    g = f"CAST({quote_ident(group)} AS VARCHAR)" if group else "'all'"
+    for typed in (True, False) if source.kind == "csv" else (False,):
+        relation = _relation(con, source, used, time, typed)
+        try:
+            rows = _count_rows(con, relation, g, t, e, f"counting {source.name}")
+            break
+        except duckdb.Error as error:
+            if typed and isinstance(error, duckdb.ConversionException):
+                continue  # a time that is not a number: read it as text to name each one
+            problem = Problem(f"cannot read the file: {_first_line(error)}", file=source.name)
+            raise InputError(problem) from None
     tnum = f"TRY_CAST({t} AS DOUBLE)"
-    # group by the columns as stored and turn only the distinct values into text
-    sql = (
-        "SELECT CAST(g AS VARCHAR) AS g, t, bad, CAST(e AS VARCHAR) AS e, sum(n) AS n FROM ("
-        f"SELECT {g} AS g, {tnum} AS t, ({t} IS NOT NULL AND {tnum} IS NULL) AS bad, "
-        f"{e} AS e, count(*) AS n FROM {relation} GROUP BY ALL) GROUP BY ALL"
-    )
-    rows = DistinctRows.from_columns(**scan(con, sql, f"counting {source.name}"))
     where = {
         "time_text": f"{t} IS NOT NULL AND {tnum} IS NULL",
         "time_negative": f"{tnum} < 0",
@@ -179,7 +283,8 @@ def duckdb_counts(
     def locate(finding: Finding) -> list[Problem]:
         codes = ", ".join(_sql_text(c) for c in finding.codes)
         condition = where.get(finding.kind, f"CAST({e} AS VARCHAR) IN ({codes})")
-        return _rows(con, relation, source, finding.column, condition)
+        as_written = _relation(con, source, used, time, False) if typed else relation
+        return _rows(con, as_written, source, finding.column, condition)
 
     return distinct_counts(
         rows, time, event, group, source=source.name, locate=locate, groups=groups

@@ -67,9 +67,11 @@ def confidence_interval(
             upper = np.minimum(np.exp(np.log(x) + z * se), 1.0)
         elif conf_type == "log-log":
             x = np.where((p == 0) | (p == 1), np.nan, p)
-            shift = z * se / np.log(x)
-            lower = np.exp(-np.exp(np.log(-np.log(x)) - shift))
-            upper = np.exp(-np.exp(np.log(-np.log(x)) + shift))
+            log_x = np.log(x)
+            shift = z * se / log_x
+            log_log = np.log(-log_x)
+            lower = np.exp(-np.exp(log_log - shift))
+            upper = np.exp(-np.exp(log_log + shift))
         else:
             raise ValueError(f"unknown conf_type {conf_type!r}; use one of {CONF_TYPES}")
     return lower, upper
@@ -221,11 +223,19 @@ class SurvivalCurve:
 
     def quantile(self, probability: float) -> Quantile:
         """Time where the curve falls to ``1 - probability``, with Brookmeyer-Crowley CI."""
+        return self.quantiles([probability])[0]
+
+    def quantiles(self, probabilities: Sequence[float]) -> list[Quantile]:
+        """:meth:`quantile` at each probability; each curve's steps are found once."""
         x = np.r_[0.0, self.time]
-        est = _find_quantile(x, np.r_[0.0, 1 - self.survival], probability)
-        lower = _find_quantile(x, np.r_[0.0, 1 - self.ci_lower], probability)
-        upper = _find_quantile(x, np.r_[0.0, 1 - self.ci_upper], probability)
-        return Quantile(probability, est, lower, upper)
+        found = [
+            _find_quantiles(x, np.r_[0.0, 1 - values], probabilities)
+            for values in (self.survival, self.ci_lower, self.ci_upper)
+        ]
+        return [
+            Quantile(p, est, lower, upper)
+            for p, est, lower, upper in zip(probabilities, *found, strict=True)
+        ]
 
     @property
     def median(self) -> Quantile:
@@ -263,42 +273,69 @@ class SurvivalCurve:
         }
 
 
-def _find_quantile(x: FloatArray, y: FloatArray, p: float) -> float | None:
-    """Where the step function ``y`` (1 - survival, rising) reaches ``p``; R's ``findq``.
+def _first_of_each_value(y: FloatArray) -> NDArray[np.bool_]:
+    """Where each distinct value of ``y`` first occurs (all NaN count as one value).
+
+    A curve's values rise (or fall) step by step, so where they are monotone that is where a
+    value differs from the one before: linear, not a sort of every distinct time.
+    """
+    nan = np.isnan(y)
+    where = np.flatnonzero(~nan)
+    steps = np.diff(y[where])
+    keep = np.zeros(y.size, dtype=bool)
+    if np.all(steps >= 0) or np.all(steps <= 0):
+        keep[where[np.r_[True, steps != 0]] if where.size else where] = True
+        if nan.any():
+            keep[int(np.argmax(nan))] = True
+        return keep
+    _, first = np.unique(y, return_index=True, equal_nan=True)
+    keep[first] = True
+    return keep
+
+
+def _find_quantiles(x: FloatArray, y: FloatArray, ps: Sequence[float]) -> list[float | None]:
+    """Where the step function ``y`` (1 - survival, rising) reaches each p; R's ``findq``.
 
     A flat exactly at ``p`` (within tolerance) gives the midpoint of the flat.
     """
     tol = QUANTILE_TOLERANCE
     xmax = x[-1]
-    if not np.any(np.isfinite(y)) or np.nanmax(y) < p:
-        return None
+    if not np.any(np.isfinite(y)):
+        return [None for _ in ps]
+    top = np.nanmax(y)
     # drop repeated y values (censorings), keeping the first; NaN repeats NaN, as in R
-    _, first = np.unique(y, return_index=True, equal_nan=True)
-    keep = np.zeros(y.size, dtype=bool)
-    keep[first] = True
+    keep = _first_of_each_value(y)
     x, y = x[keep], y[keep]
     usable = np.flatnonzero(np.isfinite(y))
     if usable.size == 0:
-        return None
-    if p == 0:
-        return float(x[0])
+        return [None for _ in ps]
+    high, low = (y + tol)[usable], (y - tol)[usable]
+    last = y[usable[-1]]
 
-    def first_reaching(values: FloatArray) -> int | None:
-        v = values[usable]
+    def first_reaching(v: FloatArray, p: float) -> int | None:
         if p < v[0] or p > v[-1]:
             return None
         return int(usable[np.searchsorted(v, p, side="left")])
 
-    i1 = first_reaching(y + tol)
-    i2 = first_reaching(y - tol)
-    if i1 is None:
-        return None
-    last = y[usable[-1]]
-    if abs(p - last) < tol:
-        return float((x[i1] + xmax) / 2)
-    if i2 is None:
-        return None
-    return float((x[i1] + x[i2]) / 2)
+    out: list[float | None] = []
+    for p in ps:
+        if top < p:
+            out.append(None)
+            continue
+        if p == 0:
+            out.append(float(x[0]))
+            continue
+        i1 = first_reaching(high, p)
+        i2 = first_reaching(low, p)
+        if i1 is None:
+            out.append(None)
+        elif abs(p - last) < tol:
+            out.append(float((x[i1] + xmax) / 2))
+        elif i2 is None:
+            out.append(None)
+        else:
+            out.append(float((x[i1] + x[i2]) / 2))
+    return out
 
 
 def _curve(stratum: Stratum, conf_type: ConfType, conf_level: float) -> SurvivalCurve:
@@ -356,8 +393,7 @@ class KaplanMeier:
         """Per group: n, events, quantiles with CI and the curve at ``at`` (plain numbers)."""
         rows: list[dict[str, object]] = []
         for c in self.curves:
-            qs = [c.quantile(p) for p in quantiles]
-            median = c.median
+            *qs, median = c.quantiles([*quantiles, 0.5])
             rows.append(
                 {
                     "group": c.label,

@@ -185,20 +185,22 @@ def log_rank_weights(
 
 def _score(counts: CountTable, method: Method, rho: float, gamma: float) -> _Score:
     """U and V of one table, summed over its pooled distinct event times."""
-    _, at_risk, events = counts.pooled()
-    n = at_risk.sum(axis=1)
-    d = events.sum(axis=1)
+    _, at_risk_tk, events_tk = counts.pooled()
+    at_risk, events = at_risk_tk.T, events_tk.T  # (group, time): each group's row contiguous
+    n = at_risk.sum(axis=0)
+    d = events.sum(axis=0)
     w, label = log_rank_weights(method, n, d, rho, gamma)
-    use = d > 0
-    n, d, w, at_risk, events = n[use], d[use], w[use], at_risk[use], events[use]
-    share = at_risk / n[:, None]
-    expected = share * d[:, None]
-    u = (w[:, None] * (events - expected)).sum(axis=0)
+    use = np.flatnonzero(d > 0)
+    n, d, w, at_risk, events = n[use], d[use], w[use], at_risk[:, use], events[:, use]
+    share = at_risk / n
+    expected = share * d
+    u = (events - expected) @ w
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(n > 1, w**2 * d * (n - d) / (n - 1), 0.0)
     # V_kl = sum_t factor * share_k (delta_kl - share_l)
-    v = np.diag(factor @ share) - np.einsum("t,tk,tl->kl", factor, share, share)
-    return _Score(u, v, events.sum(axis=0), expected.sum(axis=0), label)
+    weighted = share * factor
+    v = np.diag(weighted.sum(axis=1)) - weighted @ share.T
+    return _Score(u, v, events.sum(axis=1), expected.sum(axis=1), label)
 
 
 def _chi_square(score: _Score) -> tuple[float, int, float]:
