@@ -266,10 +266,33 @@ def _draw_medians(ax: Axes, km: KaplanMeier, colours: Sequence[str], end: float)
 # ---------------------------------------------------------------------------------- layout
 
 
+_FONTS_CHECKED: list[bool] = []
+
+
+def _register_fonts() -> None:
+    """Make Liberation Sans known to matplotlib when its font cache predates the font.
+
+    matplotlib caches the system fonts once (fontlist-v*.json) and does not rescan when fonts
+    are installed later; the figure then falls back to DejaVu Sans, about 10% wider, and
+    every measured layout (summary block, labels) changes. Checked once per process.
+    """
+    if _FONTS_CHECKED:
+        return
+    _FONTS_CHECKED.append(True)
+    from matplotlib import font_manager
+
+    if any(f.name == "Liberation Sans" for f in font_manager.fontManager.ttflist):
+        return
+    for path in font_manager.findSystemFonts():
+        if Path(path).name.startswith("LiberationSans-"):
+            font_manager.fontManager.addfont(path)
+
+
 @contextmanager
 def _style() -> Iterator[None]:
     import matplotlib
 
+    _register_fonts()
     with matplotlib.rc_context(_RC):
         yield
 
@@ -419,8 +442,11 @@ class _Layout:
         if ax_head is not None:
             ax_head.set_axis_off()
             ax_head.set_label("summary")
-            ab = AnnotationBbox(table(), (0, 1), xycoords="axes fraction", box_alignment=(0, 1),
-                                frameon=False, pad=0)  # fmt: skip
+            # from the figure's left edge, like the at-risk names, and out of the layout: a
+            # wide table must not squeeze the plot into a strip
+            ab = AnnotationBbox(table(), (0.01, 1), xycoords=("figure fraction", "axes fraction"),
+                                box_alignment=(0, 1), frameon=False, pad=0)  # fmt: skip
+            ab.set_in_layout(False)
             ab.set_gid("km-summary")
             ax_head.add_artist(ab)
         if self.title:
