@@ -232,9 +232,11 @@ def _draw_curve(
     ax.plot(s.x, s.y, drawstyle="steps-post", color=colour, linestyle=style, linewidth=1.6,
             solid_joinstyle="miter", clip_on=False, zorder=3, gid=gid)  # fmt: skip
     many = s.censor_x.size > MAX_CENSOR_MARKS  # thousands of ticks would draw a solid bar
+    # out of the layout: a group without censorings has an empty marks line, which matplotlib
+    # measures as a marker at the figure's corner, and the layout then shrinks the plot to a strip
     ax.plot(s.censor_x, s.censor_y, linestyle="none", marker="|", markersize=6.5,
             markeredgewidth=1.1, color=colour, clip_on=False, zorder=4, visible=not many,
-            gid=gid.replace("curve", "censor"))  # fmt: skip
+            gid=gid.replace("curve", "censor"))[0].set_in_layout(False)  # fmt: skip
     if not ci:
         return
     bx, lo = _band(s.x, s.lower)
