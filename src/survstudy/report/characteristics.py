@@ -54,7 +54,7 @@ def _test_notes(rows: Sequence[Row]) -> tuple[dict[str, str], list[str]]:
 
 def _p_cell(p: float | None, mark: str) -> Cell:
     text = "not testable" if p is None else format_p(p)
-    return _right(f"{text} {mark}")
+    return Cell(f"{text} {mark}", align="right", mark=mark)
 
 
 def characteristics_block(
