@@ -168,3 +168,12 @@ def test_headings_keep_with_next(tmp_path: Path) -> None:
     body = list(d.element.body)
     sect_breaks = [i for i, el in enumerate(body) if el.find(f"{W}pPr/{W}sectPr") is not None]
     assert body.index(listing_heading._p) > sect_breaks[0]
+
+
+def test_html_marks_are_superscript() -> None:
+    from survstudy.report.html import render_html
+
+    html = render_html(_document())
+    assert "&lt; 0.001<sup>b</sup></td>" in html
+    assert "<li><sup>b</sup> Fisher" in html
+    assert "<li>IQR: interquartile range.</li>" in html
