@@ -216,10 +216,6 @@ def _table(document: Any, table: Table, paper: str) -> None:
             if c.colspan > 1:
                 target = target.merge(cells[col + c.colspan - 1])
             _fill(target, c, header, points)
-            if header or r < len(table.rows) + len(table.header) - 1:
-                # keep the table's rows together with the next on the page where short
-                for p in target.paragraphs:
-                    p.paragraph_format.keep_with_next = len(grid) <= 25
             col += c.colspan
         tcs.append(list(dict.fromkeys(added._tr.tc_lst)))
     # three-line journal style: rule above and below the header, rule under the last row
