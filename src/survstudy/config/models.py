@@ -212,6 +212,7 @@ class ReportSection(_Model):
     exact_below: int = 30
     tick_every: float | None = None
     firth: Literal["auto", "always", "never"] = "auto"
+    paper: Literal["a4", "letter"] = "a4"
 
 
 class PublishedValue(_Model):

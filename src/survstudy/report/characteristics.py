@@ -54,7 +54,7 @@ def _test_notes(rows: Sequence[Row]) -> tuple[dict[str, str], list[str]]:
 
 def _p_cell(p: float | None, mark: str) -> Cell:
     text = "not testable" if p is None else format_p(p)
-    return _right(f"{text} {mark}")
+    return Cell(f"{text} {mark}", align="right", mark=mark)
 
 
 def characteristics_block(
@@ -89,7 +89,8 @@ def characteristics_block(
         label = variable_labels.get(row.variable, row.variable)
         if isinstance(row, ContinuousRow):
             unit = units.get(row.variable)
-            head = f"{label}, {unit}" if unit else label
+            # no doubled unit: "Positive lymph nodes" with unit "nodes" is not "…, nodes"
+            head = f"{label}, {unit}" if unit and unit.lower() not in label.lower() else label
             every = [*row.summaries, row.overall]
             rows.append((Cell(head, bold=True), *blank,
                          _p_cell(row.test.p_value, marks[row.variable]), *extra))
@@ -100,7 +101,7 @@ def characteristics_block(
                          *[_right(_median_iqr(s.median, s.q1, s.q3)) for s in every],
                          _right(""), *extra))
             rows.append((Cell("Range", indent=1),
-                         *[_right(format_range(s.min, s.max)) for s in every], _right(""),
+                         *[_right(_whole_range(s.min, s.max)) for s in every], _right(""),
                          *extra))
             if row.overall.missing:
                 rows.append((Cell("Missing", indent=1),
@@ -146,3 +147,9 @@ def _median_iqr(median: float | None, q1: float | None, q3: float | None) -> str
     if median is None:
         return "NA"
     return f"{format_number(median)} ({format_range(q1, q3)})"
+
+
+def _whole_range(lo: float | None, hi: float | None) -> str:
+    """A range of whole values (counts, ages in years) without decimals: "0–5004"."""
+    whole = all(v is not None and float(v).is_integer() for v in (lo, hi))
+    return format_range(lo, hi, 0 if whole else 1)

@@ -17,13 +17,18 @@ Align = Literal["left", "right", "center"]
 
 @dataclass(frozen=True)
 class Cell:
-    """One table cell: its text, and how to show it."""
+    """One table cell: its text, and how to show it.
+
+    ``mark`` is a footnote letter that ``text`` ends with ("0.071 b"): formats that can, set it
+    superscript; plain-text outputs keep it as written.
+    """
 
     text: str
     bold: bool = False
     align: Align = "left"
     colspan: int = 1
     indent: int = 0
+    mark: str = ""
 
 
 def cell(value: str | Cell, align: Align = "left") -> Cell:

@@ -232,9 +232,11 @@ def _draw_curve(
     ax.plot(s.x, s.y, drawstyle="steps-post", color=colour, linestyle=style, linewidth=1.6,
             solid_joinstyle="miter", clip_on=False, zorder=3, gid=gid)  # fmt: skip
     many = s.censor_x.size > MAX_CENSOR_MARKS  # thousands of ticks would draw a solid bar
+    # out of the layout: a group without censorings has an empty marks line, which matplotlib
+    # measures as a marker at the figure's corner, and the layout then shrinks the plot to a strip
     ax.plot(s.censor_x, s.censor_y, linestyle="none", marker="|", markersize=6.5,
             markeredgewidth=1.1, color=colour, clip_on=False, zorder=4, visible=not many,
-            gid=gid.replace("curve", "censor"))  # fmt: skip
+            gid=gid.replace("curve", "censor"))[0].set_in_layout(False)  # fmt: skip
     if not ci:
         return
     bx, lo = _band(s.x, s.lower)
@@ -266,10 +268,33 @@ def _draw_medians(ax: Axes, km: KaplanMeier, colours: Sequence[str], end: float)
 # ---------------------------------------------------------------------------------- layout
 
 
+_FONTS_CHECKED: list[bool] = []
+
+
+def _register_fonts() -> None:
+    """Make Liberation Sans known to matplotlib when its font cache predates the font.
+
+    matplotlib caches the system fonts once (fontlist-v*.json) and does not rescan when fonts
+    are installed later; the figure then falls back to DejaVu Sans, about 10% wider, and
+    every measured layout (summary block, labels) changes. Checked once per process.
+    """
+    if _FONTS_CHECKED:
+        return
+    _FONTS_CHECKED.append(True)
+    from matplotlib import font_manager
+
+    if any(f.name == "Liberation Sans" for f in font_manager.fontManager.ttflist):
+        return
+    for path in font_manager.findSystemFonts():
+        if Path(path).name.startswith("LiberationSans-"):
+            font_manager.fontManager.addfont(path)
+
+
 @contextmanager
 def _style() -> Iterator[None]:
     import matplotlib
 
+    _register_fonts()
     with matplotlib.rc_context(_RC):
         yield
 
@@ -419,8 +444,11 @@ class _Layout:
         if ax_head is not None:
             ax_head.set_axis_off()
             ax_head.set_label("summary")
-            ab = AnnotationBbox(table(), (0, 1), xycoords="axes fraction", box_alignment=(0, 1),
-                                frameon=False, pad=0)  # fmt: skip
+            # from the figure's left edge, like the at-risk names, and out of the layout: a
+            # wide table must not squeeze the plot into a strip
+            ab = AnnotationBbox(table(), (0.01, 1), xycoords=("figure fraction", "axes fraction"),
+                                box_alignment=(0, 1), frameon=False, pad=0)  # fmt: skip
+            ab.set_in_layout(False)
             ab.set_gid("km-summary")
             ax_head.add_artist(ab)
         if self.title:

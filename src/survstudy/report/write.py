@@ -137,7 +137,7 @@ def write_report(results: StudyResults, out: str | Path) -> ReportFiles:
     def build(folder: Path) -> None:
         outputs = ["report.html", "report.docx", "results.json", "derivation_log.csv"]
         (folder / "report.html").write_text(render_html(doc), encoding="utf-8")
-        write_docx(doc, folder / "report.docx")
+        write_docx(doc, folder / "report.docx", paper=results.study.config.report.paper)
         outputs += _write_figures(doc, folder)
         outputs += _write_tables(doc, folder)
         _dump(results.to_dict(), folder / "results.json")
