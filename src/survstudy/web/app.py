@@ -18,7 +18,7 @@ from htmltools import Tag, Tagifiable, TagList, tags
 from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
 from survstudy.config.models import StudyConfig
-from survstudy.errors import InputError
+from survstudy.errors import InputError, Problem
 from survstudy.report.document import Table
 from survstudy.report.format import (
     format_ci,
@@ -41,6 +41,7 @@ from survstudy.web.forms import derived_columns_of, example_study, fill_forms
 from survstudy.web.pipeline import Cancelled, Outcome, report_zip, run_analysis
 from survstudy.web.preview import DataPreview, read_preview
 from survstudy.web.render import figure_tag, problems_tag, table_tag
+from survstudy.web.sanity import choice_notes, left_out_notes, without_group_characteristic
 from survstudy.web.security import DEFAULT_MAX_UPLOAD_BYTES, LOCAL_HOSTS, secure_app
 from survstudy.web.session import SessionFolder, StoredData, Workspace
 
@@ -81,13 +82,18 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
         # ---- reading a registry ---------------------------------------------------------
 
+        def _shown_name() -> str:
+            with reactive.isolate():
+                data = stored()
+            return data.display_name if data is not None else "the file"
+
         @reactive.extended_task
         async def load_task(
             data: StoredData, sheet: str | None, example: StudyConfig | None
         ) -> tuple[StoredData, DataPreview, StudyConfig | None]:
             bar, _ = progress_bar(f"Reading {data.display_name}")
             try:
-                found = await asyncio.to_thread(read_preview, data.path, sheet)
+                found = await asyncio.to_thread(read_preview, data.path, sheet, data.display_name)
             finally:
                 bar.close()
             return data, found, example
@@ -139,7 +145,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 load_error.set(
                     "\n".join(p.message for p in error.problems)
                     if isinstance(error, InputError)
-                    else f"Cannot read the file: {error}"
+                    else f"Cannot read '{_shown_name()}' as a table ({type(error).__name__})."
                 )
                 preview.set(None)
                 has_data.set(False)
@@ -219,14 +225,26 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
             return [u for u in used if u and u not in known]
 
         @reactive.calc
-        def config() -> StudyConfig | None:
+        def checked() -> tuple[Choices, list[Problem]] | None:
+            """The complete choices (the group dropped from the characteristics) and the
+            app's own checks of them; None while something is still to choose."""
             c, pv, data = choices(), preview(), stored()
             if c is None or pv is None or data is None or c.missing() or _unknown_columns(c, pv):
                 return None
-            return build_config(c, source=data.display_name, base=base(), preview=pv)
+            c, notes = without_group_characteristic(c)
+            return c, [*notes, *choice_notes(c, pv)]
+
+        @reactive.calc
+        def config() -> StudyConfig | None:
+            done, pv, data = checked(), preview(), stored()
+            if done is None or pv is None or data is None:
+                return None
+            return build_config(done[0], source=data.display_name, base=base(), preview=pv)
 
         @reactive.extended_task
-        async def analysis(cfg: StudyConfig, data: StoredData, run: int) -> Outcome:
+        async def analysis(
+            cfg: StudyConfig, data: StoredData, run: int, c: Choices, notes: list[Problem]
+        ) -> Outcome:
             await asyncio.sleep(SETTLE_SECONDS)
             bar, update = progress_bar("Checking the data")
             try:
@@ -237,6 +255,8 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                     data,
                     progress=update,
                     cancelled=lambda: run != generation[0],
+                    notes=notes,
+                    after=lambda results: left_out_notes(results, c),
                 )
             finally:
                 bar.close()
@@ -245,24 +265,31 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
         def _start_analysis() -> None:
             cfg = config()
             data = stored()
-            if cfg is None or data is None or cfg == last_config[0]:
+            done = checked()
+            if cfg is None or data is None or done is None or cfg == last_config[0]:
                 return
             last_config[0] = cfg
             generation[0] += 1
             analysis.cancel()
-            analysis(cfg, data, generation[0])
+            analysis(cfg, data, generation[0], *done)
 
         @reactive.calc
         def outcome() -> Outcome | None:
+            """The analysis of the current choices; None while they are incomplete (no
+            stale results are shown or downloaded)."""
+            cfg = config()
+            if cfg is None:
+                return None
             if analysis.status() == "error":
                 error = analysis.error.get()
                 if not isinstance(error, Cancelled):
                     log.error("analysis failed", exc_info=error)
                     raise error
             try:
-                return analysis.result()
+                found = analysis.result()
             except Cancelled:
                 return None
+            return found if found.config == cfg else None
 
         # ---- outputs --------------------------------------------------------------------
 

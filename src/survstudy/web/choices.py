@@ -372,7 +372,7 @@ def build_config(
             "analysis": Analysis(
                 groups=choices.group or None,
                 also_by=[v for v in base.analysis.also_by if v != choices.group],
-                characteristics=list(choices.characteristics),
+                characteristics=[v for v in choices.characteristics if v != choices.group],
                 endpoints=[name, *analysed],
                 landmark_years=sorted(set(choices.landmark_years)),
                 covariates=list(base.analysis.covariates),
