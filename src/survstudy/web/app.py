@@ -209,6 +209,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 time_unit=input.time_unit(),
                 group=input.group() or "",
                 characteristics=tuple(input.characteristics() or ()),
+                covariates=tuple(input.covariates() or ()),
                 landmark_years=landmarks,
                 endpoint=endpoint(),
                 sheet=pv.sheet,
@@ -216,7 +217,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
         def _unknown_columns(c: Choices, pv: DataPreview) -> list[str]:
             known = set(pv.names) | set(derived_columns_of(base()))
-            used = [c.id_column, c.group, *c.characteristics]
+            used = [c.id_column, c.group, *c.characteristics, *c.covariates]
             used += (
                 [c.origin, *c.event_dates, c.last_contact]
                 if c.mode == "dates"
@@ -456,26 +457,48 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 "The results appear here once steps 1 and 2 are complete.", class_="report-note"
             )
 
-        @render.ui
-        def km_figure() -> Tag | None:
-            o = outcome()
-            ep = _main_endpoint(o) if o else None
-            if o is None or o.document is None or ep is None:
-                return None
+        def _figure_of(o: Outcome, ep: Any) -> Tag | None:
+            assert o.document is not None
             figures = {f.id: f for f in o.document.figures()}
             main = ep.main
             wanted = f"{ep.name}-by-{main.variable}" if main else f"{ep.name}-overall"
             figure = figures.get(wanted) or figures.get(f"{ep.name}-overall")
             return figure_tag(figure) if figure else None
 
+        def _tables_of(o: Outcome, ep: Any) -> list[Tag]:
+            assert o.document is not None
+            return [table_tag(t) for t in o.document.tables() if t.id == f"survival-{ep.name}"]
+
         @render.ui
-        def survival_table() -> TagList | None:
+        def km_figure() -> Tag | None:
             o = outcome()
             ep = _main_endpoint(o) if o else None
             if o is None or o.document is None or ep is None:
                 return None
-            tables = [t for t in o.document.tables() if t.id == f"survival-{ep.name}"]
-            return TagList(*[table_tag(t) for t in tables]) if tables else None
+            return _figure_of(o, ep)
+
+        @render.ui
+        def survival_table() -> TagList | None:
+            """The first endpoint's table, then every other endpoint: test, figure, table."""
+            o = outcome()
+            ep = _main_endpoint(o) if o else None
+            if o is None or o.document is None or o.results is None or ep is None:
+                return None
+            out: list[Tag | None] = list(_tables_of(o, ep))
+            for other in o.results.endpoints[1:]:
+                main = other.main
+                test = (
+                    format_test_p(main.test.method, main.test.p_value, main.test.df)
+                    if main is not None
+                    else None
+                )
+                out += [
+                    tags.h3(other.label, class_="endpoint-heading", id=f"endpoint-{other.name}"),
+                    tags.p(tags.strong(test), class_="mb-2") if test else None,
+                    _figure_of(o, other),
+                    *_tables_of(o, other),
+                ]
+            return TagList(*out) if out else None
 
         @render.ui
         def characteristics_table() -> Tag | TagList:
@@ -502,6 +525,22 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 "the report's patient listing.",
                 class_="report-note",
             )
+
+        @render.ui
+        def cox_tables() -> Tag | TagList:
+            o = outcome()
+            if o is None or o.document is None:
+                return _waiting(o)
+            found = [b for s in o.document.sections if s.id == "prognostic" for b in s.blocks]
+            tables = [table_tag(b) for b in found if isinstance(b, Table)]
+            if tables:
+                return TagList(*tables)
+            if not o.config.analysis.covariates:
+                return tags.p(
+                    "Choose prognostic factors in step 3 for a Cox regression.",
+                    class_="report-note",
+                )
+            return tags.p("No Cox model for these choices.", class_="report-note")
 
         @render.ui
         def checks() -> Tag | TagList:

@@ -90,6 +90,7 @@ class Choices:
     time_unit: TimeUnit = "months"
     group: str = ""
     characteristics: tuple[str, ...] = ()
+    covariates: tuple[str, ...] = ()
     landmark_years: tuple[float, ...] = (1.0, 3.0, 5.0)
     endpoint: str = ""
     sheet: str | None = None
@@ -254,6 +255,7 @@ def choices_from_config(
         endpoint=name,
         group=a.groups or "",
         characteristics=tuple(a.characteristics),
+        covariates=tuple(a.covariates),
         landmark_years=tuple(a.landmark_years),
         date_format=config.data.date_format or "",
         cutoff=config.follow_up.cutoff,
@@ -296,7 +298,7 @@ def _with_labels(
     every chosen registry column the base does not describe."""
     out = dict(base.variables)
     derived = derived_columns(base)
-    used = [choices.group, *choices.characteristics]
+    used = [choices.group, *choices.characteristics, *choices.covariates]
     if choices.mode == "dates":
         used += [choices.origin, *choices.event_dates, choices.last_contact]
     for column in dict.fromkeys(c for c in used if c):
@@ -375,7 +377,7 @@ def build_config(
                 characteristics=[v for v in choices.characteristics if v != choices.group],
                 endpoints=[name, *analysed],
                 landmark_years=sorted(set(choices.landmark_years)),
-                covariates=list(base.analysis.covariates),
+                covariates=list(choices.covariates),
             ),
         }
     )

@@ -111,6 +111,11 @@ def fill_forms(c: Choices, pv: DataPreview, example: StudyConfig | None) -> None
         choices={n: all_labels[n] for n in [*names, *derived] if n != c.id_column},
         selected=list(c.characteristics),
     )
+    ui.update_selectize(
+        "covariates",
+        choices={n: all_labels[n] for n in [*names, *derived] if n != c.id_column},
+        selected=list(c.covariates),
+    )
     landmarks = dict(layout.LANDMARK_CHOICES)
     for t in c.landmark_years:
         landmarks.setdefault(f"{t:g}", f"{t:g} years")
