@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from survstudy.errors import InputError
-from survstudy.web.choices import Choices, build_config, guess_choices
+from survstudy.web.choices import (
+    Choices,
+    build_config,
+    fit_levels,
+    guess_choices,
+    levels_text,
+    parse_levels,
+)
 from survstudy.web.pipeline import run_analysis
 from survstudy.web.preview import read_preview
 from survstudy.web.sanity import (
@@ -194,3 +201,40 @@ def test_bad_uploads_are_refused_naming_the_file(tmp_path: Path, content: bytes,
     assert says in problem.message
     assert "data-1234" not in problem.message
     assert "Line" not in problem.message
+
+
+# ---- item 13: level order and labels, Cox covariates ----------------------------------------
+
+
+def test_group_levels_text_round_trip_and_fit() -> None:
+    levels = parse_levels(" well = Well differentiated, moderate,poor = Poor ,well = again, ")
+    assert levels == (("well", "Well differentiated"), ("moderate", "moderate"), ("poor", "Poor"))
+    assert parse_levels(levels_text(levels)) == levels
+    assert fit_levels((("poor", "P"), ("typo", "T")), ("moderate", "poor", "well")) == (
+        ("poor", "P"),
+        ("moderate", "moderate"),
+        ("well", "well"),
+    )
+
+
+def test_chosen_group_order_and_labels_reach_the_results(folder: SessionFolder) -> None:
+    order = (("well", "Well"), ("moderate", "Moderate"), ("poor", "Poor"))
+    c = _liver(group="histologic_grade", group_levels=order)
+    config = build_config(c, source="registry.csv")
+    grade = config.variables["histologic_grade"]
+    assert grade.levels == ["well", "moderate", "poor"]
+    assert grade.labels == {"well": "Well", "moderate": "Moderate", "poor": "Poor"}
+    outcome = _run(folder, c)
+    assert outcome.results is not None
+    main = outcome.results.endpoints[0].main
+    assert main is not None
+    assert list(main.levels) == ["well", "moderate", "poor"]
+
+
+def test_cox_covariates_are_chosen_in_the_forms(folder: SessionFolder) -> None:
+    c = _liver(covariates=("age_years",))
+    assert build_config(c, source="registry.csv").analysis.covariates == ["age_years"]
+    outcome = _run(folder, c)
+    assert outcome.document is not None
+    ids = {t.id for s in outcome.document.sections if s.id == "prognostic" for t in s.blocks}
+    assert ids, "a Cox table for the chosen covariate"

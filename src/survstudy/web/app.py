@@ -32,10 +32,14 @@ from survstudy.report.format import (
 from survstudy.web import layout
 from survstudy.web.choices import (
     Choices,
+    base_levels,
     build_config,
     choices_from_config,
+    fit_levels,
     guess_choices,
+    levels_text,
     likely_event_codes,
+    parse_levels,
 )
 from survstudy.web.forms import derived_columns_of, example_study, fill_forms
 from survstudy.web.pipeline import Cancelled, Outcome, report_zip, run_analysis
@@ -208,12 +212,33 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 outcome=input.outcome(),
                 time_unit=input.time_unit(),
                 group=input.group() or "",
+                group_levels=_group_levels(pv, input.group() or "", input.group_levels()),
                 characteristics=tuple(input.characteristics() or ()),
                 covariates=tuple(input.covariates() or ()),
                 landmark_years=landmarks,
                 endpoint=endpoint(),
                 sheet=pv.sheet,
             )
+
+        def _group_levels(pv: DataPreview, group: str, text: str) -> tuple[tuple[str, str], ...]:
+            info = pv.column(group)
+            if info is None or info.n_distinct > len(info.values) or not text.strip():
+                return ()
+            return fit_levels(parse_levels(text), info.values)
+
+        @reactive.effect
+        @reactive.event(input.group, preview, ignore_init=True)
+        def _group_changed() -> None:
+            pv, group = preview(), input.group() or ""
+            info = pv.column(group) if pv is not None else None
+            if info is None:
+                ui.update_text("group_levels", value="")
+                return
+            with reactive.isolate():
+                b = base()
+            known = base_levels(b.variables.get(group)) if b is not None else ()
+            levels = fit_levels(known, info.values) if known else fit_levels((), info.values)
+            ui.update_text("group_levels", value=levels_text(levels))
 
         def _unknown_columns(c: Choices, pv: DataPreview) -> list[str]:
             known = set(pv.names) | set(derived_columns_of(base()))

@@ -165,6 +165,12 @@ def _step_compare() -> ui.AccordionPanel:
         ui.input_select(
             "group", "Compare survival between", {"": "No comparison (all patients together)"}
         ),
+        ui.input_text("group_levels", "Order and names of the groups", ""),
+        _help(
+            "Values of the column in the order to show them, separated by commas; name "
+            "one with =, e.g. well = Well differentiated, moderate, poor. Values not listed "
+            "come last."
+        ),
         ui.input_selectize(
             "characteristics", "Patient characteristics to describe", {}, multiple=True
         ),
