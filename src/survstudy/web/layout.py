@@ -67,12 +67,7 @@ body { color: var(--ss-ink); }
 .figure-links a { margin-right: .5rem; }
 .figure-wrap { overflow-x: auto; }
 .endpoint-heading { font-size: 1.05rem; font-weight: 600; margin: 1.2rem 0 .4rem; }
-@media (max-width: 767.98px) {
-  /* a phone: the steps first, then the results; figures keep a readable size and scroll */
-  .bslib-sidebar-layout { display: flex !important; flex-direction: column; }
-  .bslib-sidebar-layout > .sidebar { order: 0; width: 100% !important; }
-  .bslib-sidebar-layout > .main { order: 1; }
-  .bslib-sidebar-layout > .collapse-toggle { display: none; }
+@media (max-width: 575.98px) {  /* a phone: figures keep a readable size and scroll */
   .report-figure { min-width: 560px; }
 }
 iframe.report-preview { width: 100%; height: 75vh; border: 1px solid var(--ss-line);
@@ -261,7 +256,8 @@ def page() -> Tag:
     sidebar = ui.sidebar(
         ui.accordion(_step_data(), _step_time(), _step_compare(), id="steps", open=["data"]),
         width=390,
-        open="always",
+        open={"desktop": "always", "mobile": "always-above"},  # a phone: steps first
+        max_height_mobile="none",
     )
     main = tags.div(
         ui.output_ui("status"),
