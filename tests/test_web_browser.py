@@ -114,7 +114,7 @@ def test_upload_map_analyse_and_download(page: Any, app: RunningApp, tmp_path: P
     _shot(page, "web-1-start", height=800)
 
     page.set_input_files("#upload", str(REGISTRY))
-    expect(page.locator("#data_summary")).to_contain_text("13 rows")
+    expect(page.locator("#data_summary")).to_contain_text("13 rows", timeout=60_000)
     _map_columns_like_the_bundled_study(page)
     expect(page.locator("#logrank")).to_contain_text("choose a grouping", timeout=60_000)
     _shot(page, "web-2-columns")
@@ -212,7 +212,7 @@ def test_example_and_data_problems_are_listed_with_row_and_column(
 
     page.goto(app.url)
     page.set_input_files("#upload", str(broken))
-    expect(page.locator("#data_summary")).to_contain_text("broken registry.csv")
+    expect(page.locator("#data_summary")).to_contain_text("broken registry.csv", timeout=60_000)
     _map_columns_like_the_bundled_study(page)
     expect(page.locator("#status")).to_contain_text("must be fixed", timeout=60_000)
     page.get_by_role("tab", name="Data checks").click()
