@@ -89,7 +89,7 @@ def test_build_config_never_lists_the_group_as_a_characteristic() -> None:
 def test_dates_ids_and_outcome_columns_are_not_offered_as_groups() -> None:
     pv = read_preview(LIVER / "registry.csv")
     offered = group_candidates(pv, _liver())
-    for column in ["patient_id", "case", "death_date", "last_contact_date", "age_years"]:
+    for column in ["patient_id", "case", "death_date", "last_contact_date", "age_years", "died"]:
         assert column not in offered
     for column in ["group", "histologic_grade", "t_stage", "er"]:
         assert column in offered
@@ -238,3 +238,18 @@ def test_cox_covariates_are_chosen_in_the_forms(folder: SessionFolder) -> None:
     assert outcome.document is not None
     ids = {t.id for s in outcome.document.sections if s.id == "prognostic" for t in s.blocks}
     assert ids, "a Cox table for the chosen covariate"
+
+
+@pytest.mark.parametrize("example", ["liver_resection", "rotterdam"])
+def test_the_bundled_examples_raise_no_false_alarm(example: str) -> None:
+    from survstudy.config.parse import load_config
+    from survstudy.web.choices import choices_from_config
+
+    folder = LIVER.parent / example
+    config = load_config(folder / "study.toml").config
+    pv = read_preview(folder / "registry.csv")
+    c = choices_from_config(config, {col.name: col.values for col in pv.columns})
+    assert choice_notes(c, pv) == []
+    offered = group_candidates(pv, c)
+    assert offered
+    assert all(group_refusal(col) is None for col in pv.columns if col.name in offered)

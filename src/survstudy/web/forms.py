@@ -102,7 +102,7 @@ def fill_forms(c: Choices, pv: DataPreview, example: StudyConfig | None) -> None
         "group",
         choices={
             "": "No comparison (all patients together)",
-            **{n: all_labels[n] for n in group_names},
+            **{n: all_labels.get(n, n) for n in group_names},
         },
         selected=c.group,
     )

@@ -37,6 +37,9 @@ MAX_GROUPS = 10
 _ID = re.compile(
     r"(^|_)(id|pid|mrn|nr|no|number|case|code|key)$|^patient$|^(patient|case)_?id", re.I
 )
+_OUTCOME = re.compile(
+    r"died|dead|death|deceased|status|event|recur|relapse|progress|vital|censor|alive", re.I
+)
 _AGE = re.compile(r"(^|_)age(_|$)|^age", re.I)
 _BIRTH = re.compile(r"birth|(^|_)dob($|_)|born", re.I)
 _CONTACT = re.compile(r"last|contact|follow|(^|_)fu($|_)|alive|censor|seen|visit", re.I)
@@ -75,12 +78,16 @@ def group_refusal(info: ColumnInfo) -> str | None:
 
 def group_candidates(pv: DataPreview, c: Choices, derived: Sequence[str] = ()) -> list[str]:
     """Columns offered as comparison groups: not the id, not a date, not a column used for
-    the follow-up time or the event, and fit to be a group (:func:`group_refusal`)."""
+    the follow-up time or the event or named like an outcome (died, status, recurrence), and
+    fit to be a group (:func:`group_refusal`)."""
     skip = _mapped(c) | {c.id_column}
     out = [
         col.name
         for col in pv.columns
-        if col.name not in skip and not _ID.search(col.name) and group_refusal(col) is None
+        if col.name not in skip
+        and not _ID.search(col.name)
+        and not _OUTCOME.search(col.name)
+        and group_refusal(col) is None
     ]
     return [*out, *[d for d in derived if d not in out]]
 
