@@ -253,3 +253,32 @@ def test_the_bundled_examples_raise_no_false_alarm(example: str) -> None:
     offered = group_candidates(pv, c)
     assert offered
     assert all(group_refusal(col) is None for col in pv.columns if col.name in offered)
+
+
+def test_every_endpoint_is_shown_with_its_figure_and_table(folder: SessionFolder) -> None:
+    from survstudy.config.models import Endpoint
+    from survstudy.config.parse import load_config
+    from survstudy.web import panels
+
+    base = load_config(LIVER / "study.toml").config
+    rfs = Endpoint(
+        label="Recurrence-free survival",
+        origin="liver_resection_date",
+        events=["recurrence_date", "death_date"],
+    )
+    base = base.model_copy(
+        update={
+            "endpoints": {**base.endpoints, "rfs": rfs},
+            "analysis": base.analysis.model_copy(update={"endpoints": ["os", "rfs"]}),
+        }
+    )
+    c = _liver(endpoint="os", group="group", outcome="Overall survival")
+    stored = folder.store_copy(LIVER / "registry.csv", "registry.csv")
+    outcome = run_analysis(folder, build_config(c, source="registry.csv", base=base), stored)
+    assert outcome.errors == ()
+    html = str(panels.survival_table(outcome))
+    assert 'id="endpoint-rfs"' in html
+    assert 'id="figure-rfs-by-group"' in html
+    assert 'id="table-survival-rfs"' in html
+    assert 'download="rfs-by-group.svg"' in html
+    assert 'id="endpoint-os"' not in html  # the first endpoint is shown above, once

@@ -19,17 +19,7 @@ from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
 from survstudy.config.models import StudyConfig
 from survstudy.errors import InputError, Problem
-from survstudy.report.document import Table
-from survstudy.report.format import (
-    format_ci,
-    format_count,
-    format_exact_p,
-    format_number,
-    format_p,
-    format_test_p,
-    name_of_test,
-)
-from survstudy.web import layout
+from survstudy.web import layout, panels
 from survstudy.web.choices import (
     Choices,
     base_levels,
@@ -44,7 +34,7 @@ from survstudy.web.choices import (
 from survstudy.web.forms import derived_columns_of, example_study, fill_forms
 from survstudy.web.pipeline import Cancelled, Outcome, report_zip, run_analysis
 from survstudy.web.preview import DataPreview, read_preview
-from survstudy.web.render import figure_tag, problems_tag, table_tag
+from survstudy.web.render import problems_tag
 from survstudy.web.sanity import choice_notes, left_out_notes, without_group_characteristic
 from survstudy.web.security import DEFAULT_MAX_UPLOAD_BYTES, LOCAL_HOSTS, secure_app
 from survstudy.web.session import SessionFolder, StoredData, Workspace
@@ -383,48 +373,6 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 class_="alert alert-success py-2 status-line",
             )
 
-        def _main_endpoint(o: Outcome) -> Any:
-            return o.results.endpoints[0] if o.results and o.results.endpoints else None
-
-        @render.ui
-        def summary_boxes() -> Tag | None:
-            o = outcome()
-            ep = _main_endpoint(o) if o else None
-            if o is None or ep is None or o.study is None:
-                return None
-            curve = ep.overall.curves[0]
-            median = curve.median
-            unit = o.study.time_unit
-            main = ep.main
-            if main is None:
-                test_box = ui.value_box("Groups compared", "None", "Choose groups in step 3")
-            else:
-                test = main.test
-                exact = (
-                    format_exact_p(main.exact.p_value, main.exact.method)
-                    if main.exact is not None
-                    else f"{len(main.levels)} groups"
-                )
-                test_box = ui.value_box(
-                    f"{name_of_test(test.method)} test", format_p(test.p_value, prefix=True), exact
-                )
-            return ui.layout_columns(
-                ui.value_box(
-                    "Patients analysed",
-                    format_count(curve.n),
-                    f"of {format_count(o.study.flow.n_registry)} in the registry",
-                ),
-                ui.value_box("Events", format_count(curve.events), ep.label),
-                ui.value_box(
-                    f"Median survival, {unit}",
-                    format_number(median.estimate, 1, missing="not reached"),
-                    "95% CI " + format_ci(median.ci_lower, median.ci_upper, missing="NR"),
-                ),
-                test_box,
-                fill=False,
-                class_="summary-boxes",
-            )
-
         @render.ui
         def downloads() -> Tag | None:
             o = outcome()
@@ -452,133 +400,41 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
             return tags.div(report, study, class_="downloads")
 
         @render.ui
-        def logrank() -> Tag | None:
-            o = outcome()
-            ep = _main_endpoint(o) if o else None
-            if ep is None:
-                return _waiting(o)
-            main = ep.main
-            if main is None:
-                return tags.p(
-                    "All patients together: choose a grouping in step 3 to compare "
-                    "survival between groups.",
-                    class_="report-note",
-                )
-            text = format_test_p(main.test.method, main.test.p_value, main.test.df)
-            extra = (
-                f"; {format_exact_p(main.exact.p_value, main.exact.method)} (small groups)"
-                if main.exact is not None
-                else ""
-            )
-            return tags.p(tags.strong(text), extra, class_="fs-5 mb-2", id="logrank-text")
-
-        def _waiting(o: Outcome | None) -> Tag:
-            if o is not None and o.errors:
-                return tags.p(
-                    "The results appear once the problems under Data checks are fixed.",
-                    class_="text-danger",
-                )
-            return tags.p(
-                "The results appear here once steps 1 and 2 are complete.", class_="report-note"
-            )
-
-        def _figure_of(o: Outcome, ep: Any) -> Tag | None:
-            assert o.document is not None
-            figures = {f.id: f for f in o.document.figures()}
-            main = ep.main
-            wanted = f"{ep.name}-by-{main.variable}" if main else f"{ep.name}-overall"
-            figure = figures.get(wanted) or figures.get(f"{ep.name}-overall")
-            return figure_tag(figure) if figure else None
-
-        def _tables_of(o: Outcome, ep: Any) -> list[Tag]:
-            assert o.document is not None
-            return [table_tag(t) for t in o.document.tables() if t.id == f"survival-{ep.name}"]
+        def summary_boxes() -> Any:
+            return panels.summary_boxes(outcome())
 
         @render.ui
-        def km_figure() -> Tag | None:
-            o = outcome()
-            ep = _main_endpoint(o) if o else None
-            if o is None or o.document is None or ep is None:
-                return None
-            return _figure_of(o, ep)
+        def logrank() -> Any:
+            return panels.logrank(outcome())
 
         @render.ui
-        def survival_table() -> TagList | None:
-            """The first endpoint's table, then every other endpoint: test, figure, table."""
-            o = outcome()
-            ep = _main_endpoint(o) if o else None
-            if o is None or o.document is None or o.results is None or ep is None:
-                return None
-            out: list[Tag | None] = list(_tables_of(o, ep))
-            for other in o.results.endpoints[1:]:
-                main = other.main
-                test = (
-                    format_test_p(main.test.method, main.test.p_value, main.test.df)
-                    if main is not None
-                    else None
-                )
-                out += [
-                    tags.h3(other.label, class_="endpoint-heading", id=f"endpoint-{other.name}"),
-                    tags.p(tags.strong(test), class_="mb-2") if test else None,
-                    _figure_of(o, other),
-                    *_tables_of(o, other),
-                ]
-            return TagList(*out) if out else None
+        def km_figure() -> Any:
+            return panels.km_figure(outcome())
 
         @render.ui
-        def characteristics_table() -> Tag | TagList:
-            o = outcome()
-            if o is None or o.document is None:
-                return _waiting(o)
-            found = [b for s in o.document.sections if s.id == "characteristics" for b in s.blocks]
-            tables = [table_tag(b) for b in found if isinstance(b, Table)]
-            if tables:
-                return TagList(*tables)
-            if not o.config.analysis.characteristics:
-                return tags.p(
-                    "Choose the patient characteristics to describe in step 3.",
-                    class_="report-note",
-                )
-            if not o.config.analysis.groups:
-                return tags.p(
-                    "The characteristics table compares groups: choose them in step 3 "
-                    "(Compare survival between).",
-                    class_="report-note",
-                )
-            return tags.p(
-                "No characteristics table for these choices; the characteristics are in "
-                "the report's patient listing.",
-                class_="report-note",
-            )
+        def survival_table() -> Any:
+            return panels.survival_table(outcome())
 
         @render.ui
-        def cox_tables() -> Tag | TagList:
-            o = outcome()
-            if o is None or o.document is None:
-                return _waiting(o)
-            found = [b for s in o.document.sections if s.id == "prognostic" for b in s.blocks]
-            tables = [table_tag(b) for b in found if isinstance(b, Table)]
-            if tables:
-                return TagList(*tables)
-            if not o.config.analysis.covariates:
-                return tags.p(
-                    "Choose prognostic factors in step 3 for a Cox regression.",
-                    class_="report-note",
-                )
-            return tags.p("No Cox model for these choices.", class_="report-note")
+        def characteristics_table() -> Any:
+            return panels.characteristics_table(outcome())
+
+        @render.ui
+        def cox_tables() -> Any:
+            return panels.cox_tables(outcome())
 
         @render.ui
         def checks() -> Tag | TagList:
             o = outcome()
             if o is None:
-                return _waiting(o)
+                return panels.waiting(o)
             return problems_tag(o.problems)
 
         @render.ui
         def study_file() -> Tag | None:
             o = outcome()
             if o is None:
-                return _waiting(o)
+                return panels.waiting(o)
             return tags.div(
                 tags.p(
                     "The study file records every choice. Keep it with your registry: "
@@ -594,7 +450,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
             o = outcome()
             if o is None or o.document is None:
-                return _waiting(o)
+                return panels.waiting(o)
             return tags.iframe(
                 srcdoc=render_html(o.document),
                 sandbox="",
