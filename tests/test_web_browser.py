@@ -114,7 +114,7 @@ def test_upload_map_analyse_and_download(page: Any, app: RunningApp, tmp_path: P
     _shot(page, "web-1-start", height=800)
 
     page.set_input_files("#upload", str(REGISTRY))
-    expect(page.locator("#data_summary")).to_contain_text("13 rows")
+    expect(page.locator("#data_summary")).to_contain_text("13 rows", timeout=60_000)
     _map_columns_like_the_bundled_study(page)
     expect(page.locator("#logrank")).to_contain_text("choose a grouping", timeout=60_000)
     _shot(page, "web-2-columns")
@@ -212,7 +212,7 @@ def test_example_and_data_problems_are_listed_with_row_and_column(
 
     page.goto(app.url)
     page.set_input_files("#upload", str(broken))
-    expect(page.locator("#data_summary")).to_contain_text("broken registry.csv")
+    expect(page.locator("#data_summary")).to_contain_text("broken registry.csv", timeout=60_000)
     _map_columns_like_the_bundled_study(page)
     expect(page.locator("#status")).to_contain_text("must be fixed", timeout=60_000)
     page.get_by_role("tab", name="Data checks").click()
@@ -259,3 +259,39 @@ def test_long_analysis_shows_progress_and_the_server_keeps_answering(
         "Rotterdam", timeout=30_000
     )
     _shot(page, "web-8-full-report")
+
+
+def test_group_characteristic_stale_results_and_a_bad_upload(
+    page: Any, app: RunningApp, tmp_path: Path
+) -> None:
+    """Issue 14: grouping by a listed characteristic works (with a note); incomplete choices
+    clear the results and the download; a binary file gets a plain message naming it."""
+    from playwright.sync_api import expect
+
+    page.goto(app.url)
+    controller.InputSelect(page, "example").set("liver_resection")
+    page.locator("#open_example").click()
+    expect(page.locator("#status")).to_contain_text("up to date", timeout=60_000)
+    controller.InputSelect(page, "group").set("histologic_grade")
+    expect(page.locator("#logrank-text")).to_contain_text("Log-rank", timeout=60_000)
+    expect(page.locator("#status")).to_contain_text("up to date")
+    page.get_by_role("tab", name="Data checks").click()
+    expect(page.locator("#checks")).to_contain_text(
+        "not also listed as a characteristic", timeout=90_000
+    )
+    page.get_by_role("tab", name="Survival").click()
+    expect(page.locator("#km_figure img")).to_have_count(1)
+    expect(page.locator("#km_figure a[download$='.svg']")).to_have_count(1)
+
+    controller.InputSelect(page, "origin").set("")  # a choice undone: nothing stale stays
+    expect(page.locator("#status")).to_contain_text("Still to choose", timeout=30_000)
+    expect(page.locator("#km_figure img")).to_have_count(0)
+    expect(page.locator("#download_zip")).to_have_count(0)
+    expect(page.locator("#logrank-text")).to_have_count(0)
+
+    binary = tmp_path / "scan.csv"
+    binary.write_bytes(bytes(range(256)) * 16)
+    page.set_input_files("#upload", str(binary))
+    alert = page.locator("#data_summary .alert-danger")
+    expect(alert).to_contain_text("'scan.csv' is not a text (CSV) file")
+    expect(alert).not_to_contain_text("Line")

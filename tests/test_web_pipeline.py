@@ -105,10 +105,10 @@ def test_upload_is_stored_under_a_random_private_name(
 def test_an_unreadable_file_type_is_refused_and_deleted(
     folder: SessionFolder, tmp_path: Path
 ) -> None:
-    upload = tmp_path / "0.sav"
-    upload.write_bytes(b"spss")
+    upload = tmp_path / "0.pdf"
+    upload.write_bytes(b"%PDF")
     with pytest.raises(ValueError, match="not a CSV or Excel"):
-        folder.store_upload(upload, "study.sav")
+        folder.store_upload(upload, "study.pdf")
     assert not upload.exists()
     assert list(folder.path.iterdir()) == []
 

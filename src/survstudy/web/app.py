@@ -18,29 +18,24 @@ from htmltools import Tag, Tagifiable, TagList, tags
 from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
 from survstudy.config.models import StudyConfig
-from survstudy.errors import InputError
-from survstudy.report.document import Table
-from survstudy.report.format import (
-    format_ci,
-    format_count,
-    format_exact_p,
-    format_number,
-    format_p,
-    format_test_p,
-    name_of_test,
-)
-from survstudy.web import layout
+from survstudy.errors import InputError, Problem
+from survstudy.web import layout, panels
 from survstudy.web.choices import (
     Choices,
+    base_levels,
     build_config,
     choices_from_config,
+    fit_levels,
     guess_choices,
+    levels_text,
     likely_event_codes,
+    parse_levels,
 )
 from survstudy.web.forms import derived_columns_of, example_study, fill_forms
 from survstudy.web.pipeline import Cancelled, Outcome, report_zip, run_analysis
 from survstudy.web.preview import DataPreview, read_preview
-from survstudy.web.render import figure_tag, problems_tag, table_tag
+from survstudy.web.render import problems_tag
+from survstudy.web.sanity import choice_notes, left_out_notes, without_group_characteristic
 from survstudy.web.security import DEFAULT_MAX_UPLOAD_BYTES, LOCAL_HOSTS, secure_app
 from survstudy.web.session import SessionFolder, StoredData, Workspace
 
@@ -81,13 +76,18 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
         # ---- reading a registry ---------------------------------------------------------
 
+        def _shown_name() -> str:
+            with reactive.isolate():
+                data = stored()
+            return data.display_name if data is not None else "the file"
+
         @reactive.extended_task
         async def load_task(
             data: StoredData, sheet: str | None, example: StudyConfig | None
         ) -> tuple[StoredData, DataPreview, StudyConfig | None]:
             bar, _ = progress_bar(f"Reading {data.display_name}")
             try:
-                found = await asyncio.to_thread(read_preview, data.path, sheet)
+                found = await asyncio.to_thread(read_preview, data.path, sheet, data.display_name)
             finally:
                 bar.close()
             return data, found, example
@@ -139,7 +139,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 load_error.set(
                     "\n".join(p.message for p in error.problems)
                     if isinstance(error, InputError)
-                    else f"Cannot read the file: {error}"
+                    else f"Cannot read '{_shown_name()}' as a table ({type(error).__name__})."
                 )
                 preview.set(None)
                 has_data.set(False)
@@ -202,15 +202,37 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 outcome=input.outcome(),
                 time_unit=input.time_unit(),
                 group=input.group() or "",
+                group_levels=_group_levels(pv, input.group() or "", input.group_levels()),
                 characteristics=tuple(input.characteristics() or ()),
+                covariates=tuple(input.covariates() or ()),
                 landmark_years=landmarks,
                 endpoint=endpoint(),
                 sheet=pv.sheet,
             )
 
+        def _group_levels(pv: DataPreview, group: str, text: str) -> tuple[tuple[str, str], ...]:
+            info = pv.column(group)
+            if info is None or info.n_distinct > len(info.values) or not text.strip():
+                return ()
+            return fit_levels(parse_levels(text), info.values)
+
+        @reactive.effect
+        @reactive.event(input.group, preview, ignore_init=True)
+        def _group_changed() -> None:
+            pv, group = preview(), input.group() or ""
+            info = pv.column(group) if pv is not None else None
+            if info is None:
+                ui.update_text("group_levels", value="")
+                return
+            with reactive.isolate():
+                b = base()
+            known = base_levels(b.variables.get(group)) if b is not None else ()
+            levels = fit_levels(known, info.values) if known else fit_levels((), info.values)
+            ui.update_text("group_levels", value=levels_text(levels))
+
         def _unknown_columns(c: Choices, pv: DataPreview) -> list[str]:
             known = set(pv.names) | set(derived_columns_of(base()))
-            used = [c.id_column, c.group, *c.characteristics]
+            used = [c.id_column, c.group, *c.characteristics, *c.covariates]
             used += (
                 [c.origin, *c.event_dates, c.last_contact]
                 if c.mode == "dates"
@@ -219,14 +241,26 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
             return [u for u in used if u and u not in known]
 
         @reactive.calc
-        def config() -> StudyConfig | None:
+        def checked() -> tuple[Choices, list[Problem]] | None:
+            """The complete choices (the group dropped from the characteristics) and the
+            app's own checks of them; None while something is still to choose."""
             c, pv, data = choices(), preview(), stored()
             if c is None or pv is None or data is None or c.missing() or _unknown_columns(c, pv):
                 return None
-            return build_config(c, source=data.display_name, base=base(), preview=pv)
+            c, notes = without_group_characteristic(c)
+            return c, [*notes, *choice_notes(c, pv)]
+
+        @reactive.calc
+        def config() -> StudyConfig | None:
+            done, pv, data = checked(), preview(), stored()
+            if done is None or pv is None or data is None:
+                return None
+            return build_config(done[0], source=data.display_name, base=base(), preview=pv)
 
         @reactive.extended_task
-        async def analysis(cfg: StudyConfig, data: StoredData, run: int) -> Outcome:
+        async def analysis(
+            cfg: StudyConfig, data: StoredData, run: int, c: Choices, notes: list[Problem]
+        ) -> Outcome:
             await asyncio.sleep(SETTLE_SECONDS)
             bar, update = progress_bar("Checking the data")
             try:
@@ -237,6 +271,8 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                     data,
                     progress=update,
                     cancelled=lambda: run != generation[0],
+                    notes=notes,
+                    after=lambda results: left_out_notes(results, c),
                 )
             finally:
                 bar.close()
@@ -245,24 +281,31 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
         def _start_analysis() -> None:
             cfg = config()
             data = stored()
-            if cfg is None or data is None or cfg == last_config[0]:
+            done = checked()
+            if cfg is None or data is None or done is None or cfg == last_config[0]:
                 return
             last_config[0] = cfg
             generation[0] += 1
             analysis.cancel()
-            analysis(cfg, data, generation[0])
+            analysis(cfg, data, generation[0], *done)
 
         @reactive.calc
         def outcome() -> Outcome | None:
+            """The analysis of the current choices; None while they are incomplete (no
+            stale results are shown or downloaded)."""
+            cfg = config()
+            if cfg is None:
+                return None
             if analysis.status() == "error":
                 error = analysis.error.get()
                 if not isinstance(error, Cancelled):
                     log.error("analysis failed", exc_info=error)
                     raise error
             try:
-                return analysis.result()
+                found = analysis.result()
             except Cancelled:
                 return None
+            return found if found.config == cfg else None
 
         # ---- outputs --------------------------------------------------------------------
 
@@ -330,48 +373,6 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 class_="alert alert-success py-2 status-line",
             )
 
-        def _main_endpoint(o: Outcome) -> Any:
-            return o.results.endpoints[0] if o.results and o.results.endpoints else None
-
-        @render.ui
-        def summary_boxes() -> Tag | None:
-            o = outcome()
-            ep = _main_endpoint(o) if o else None
-            if o is None or ep is None or o.study is None:
-                return None
-            curve = ep.overall.curves[0]
-            median = curve.median
-            unit = o.study.time_unit
-            main = ep.main
-            if main is None:
-                test_box = ui.value_box("Groups compared", "None", "Choose groups in step 3")
-            else:
-                test = main.test
-                exact = (
-                    format_exact_p(main.exact.p_value, main.exact.method)
-                    if main.exact is not None
-                    else f"{len(main.levels)} groups"
-                )
-                test_box = ui.value_box(
-                    f"{name_of_test(test.method)} test", format_p(test.p_value, prefix=True), exact
-                )
-            return ui.layout_columns(
-                ui.value_box(
-                    "Patients analysed",
-                    format_count(curve.n),
-                    f"of {format_count(o.study.flow.n_registry)} in the registry",
-                ),
-                ui.value_box("Events", format_count(curve.events), ep.label),
-                ui.value_box(
-                    f"Median survival, {unit}",
-                    format_number(median.estimate, 1, missing="not reached"),
-                    "95% CI " + format_ci(median.ci_lower, median.ci_upper, missing="NR"),
-                ),
-                test_box,
-                fill=False,
-                class_="summary-boxes",
-            )
-
         @render.ui
         def downloads() -> Tag | None:
             o = outcome()
@@ -399,95 +400,41 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
             return tags.div(report, study, class_="downloads")
 
         @render.ui
-        def logrank() -> Tag | None:
-            o = outcome()
-            ep = _main_endpoint(o) if o else None
-            if ep is None:
-                return _waiting(o)
-            main = ep.main
-            if main is None:
-                return tags.p(
-                    "All patients together: choose a grouping in step 3 to compare "
-                    "survival between groups.",
-                    class_="report-note",
-                )
-            text = format_test_p(main.test.method, main.test.p_value, main.test.df)
-            extra = (
-                f"; {format_exact_p(main.exact.p_value, main.exact.method)} (small groups)"
-                if main.exact is not None
-                else ""
-            )
-            return tags.p(tags.strong(text), extra, class_="fs-5 mb-2", id="logrank-text")
-
-        def _waiting(o: Outcome | None) -> Tag:
-            if o is not None and o.errors:
-                return tags.p(
-                    "The results appear once the problems under Data checks are fixed.",
-                    class_="text-danger",
-                )
-            return tags.p(
-                "The results appear here once steps 1 and 2 are complete.", class_="report-note"
-            )
+        def summary_boxes() -> Any:
+            return panels.summary_boxes(outcome())
 
         @render.ui
-        def km_figure() -> Tag | None:
-            o = outcome()
-            ep = _main_endpoint(o) if o else None
-            if o is None or o.document is None or ep is None:
-                return None
-            figures = {f.id: f for f in o.document.figures()}
-            main = ep.main
-            wanted = f"{ep.name}-by-{main.variable}" if main else f"{ep.name}-overall"
-            figure = figures.get(wanted) or figures.get(f"{ep.name}-overall")
-            return figure_tag(figure) if figure else None
+        def logrank() -> Any:
+            return panels.logrank(outcome())
 
         @render.ui
-        def survival_table() -> TagList | None:
-            o = outcome()
-            ep = _main_endpoint(o) if o else None
-            if o is None or o.document is None or ep is None:
-                return None
-            tables = [t for t in o.document.tables() if t.id == f"survival-{ep.name}"]
-            return TagList(*[table_tag(t) for t in tables]) if tables else None
+        def km_figure() -> Any:
+            return panels.km_figure(outcome())
 
         @render.ui
-        def characteristics_table() -> Tag | TagList:
-            o = outcome()
-            if o is None or o.document is None:
-                return _waiting(o)
-            found = [b for s in o.document.sections if s.id == "characteristics" for b in s.blocks]
-            tables = [table_tag(b) for b in found if isinstance(b, Table)]
-            if tables:
-                return TagList(*tables)
-            if not o.config.analysis.characteristics:
-                return tags.p(
-                    "Choose the patient characteristics to describe in step 3.",
-                    class_="report-note",
-                )
-            if not o.config.analysis.groups:
-                return tags.p(
-                    "The characteristics table compares groups: choose them in step 3 "
-                    "(Compare survival between).",
-                    class_="report-note",
-                )
-            return tags.p(
-                "No characteristics table for these choices; the characteristics are in "
-                "the report's patient listing.",
-                class_="report-note",
-            )
+        def survival_table() -> Any:
+            return panels.survival_table(outcome())
+
+        @render.ui
+        def characteristics_table() -> Any:
+            return panels.characteristics_table(outcome())
+
+        @render.ui
+        def cox_tables() -> Any:
+            return panels.cox_tables(outcome())
 
         @render.ui
         def checks() -> Tag | TagList:
             o = outcome()
             if o is None:
-                return _waiting(o)
+                return panels.waiting(o)
             return problems_tag(o.problems)
 
         @render.ui
         def study_file() -> Tag | None:
             o = outcome()
             if o is None:
-                return _waiting(o)
+                return panels.waiting(o)
             return tags.div(
                 tags.p(
                     "The study file records every choice. Keep it with your registry: "
@@ -503,7 +450,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
             o = outcome()
             if o is None or o.document is None:
-                return _waiting(o)
+                return panels.waiting(o)
             return tags.iframe(
                 srcdoc=render_html(o.document),
                 sandbox="",

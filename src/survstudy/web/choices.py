@@ -33,12 +33,16 @@ __all__ = [
     "DATE_FORMATS",
     "Choices",
     "Mode",
+    "base_levels",
     "build_config",
     "choices_from_config",
     "derived_columns",
     "endpoint_name",
+    "fit_levels",
     "guess_choices",
+    "levels_text",
     "likely_event_codes",
+    "parse_levels",
     "readable_label",
 ]
 
@@ -90,6 +94,9 @@ class Choices:
     time_unit: TimeUnit = "months"
     group: str = ""
     characteristics: tuple[str, ...] = ()
+    covariates: tuple[str, ...] = ()
+    #: The comparison groups in the order to show them: (value in the registry, label).
+    group_levels: tuple[tuple[str, str], ...] = ()
     landmark_years: tuple[float, ...] = (1.0, 3.0, 5.0)
     endpoint: str = ""
     sheet: str | None = None
@@ -141,6 +148,40 @@ def readable_label(column: str) -> str:
     else:
         text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+def parse_levels(text: str) -> tuple[tuple[str, str], ...]:
+    """The groups' order and names from the form's text: ``well = Well differentiated,
+    moderate, poor = Poorly differentiated`` (a value without ``=`` keeps its own name)."""
+    out: list[tuple[str, str]] = []
+    for part in text.split(","):
+        code, _, label = part.partition("=")
+        code, label = code.strip(), label.strip()
+        if code and code not in (c for c, _ in out):
+            out.append((code, label or code))
+    return tuple(out)
+
+
+def base_levels(var: Variable | None) -> tuple[tuple[str, str], ...]:
+    """A study file's levels of a variable with their labels, () when it lists none."""
+    if var is None or not var.levels:
+        return ()
+    labels = var.labels or {}
+    return tuple((code, labels.get(code, code)) for code in var.levels)
+
+
+def fit_levels(
+    levels: Sequence[tuple[str, str]], values: Sequence[str]
+) -> tuple[tuple[str, str], ...]:
+    """``levels`` kept to the column's ``values``; values not listed follow, in their order."""
+    kept = [(c, label) for c, label in levels if c in values]
+    listed = {c for c, _ in kept}
+    return tuple(kept + [(v, v) for v in values if v not in listed])
+
+
+def levels_text(levels: Sequence[tuple[str, str]]) -> str:
+    """The form's text for ``levels`` (the inverse of :func:`parse_levels`)."""
+    return ", ".join(code if label == code else f"{code} = {label}" for code, label in levels)
 
 
 def endpoint_name(outcome: str, taken: Sequence[str] = ()) -> str:
@@ -254,6 +295,8 @@ def choices_from_config(
         endpoint=name,
         group=a.groups or "",
         characteristics=tuple(a.characteristics),
+        covariates=tuple(a.covariates),
+        group_levels=base_levels(config.variables.get(a.groups or "")),
         landmark_years=tuple(a.landmark_years),
         date_format=config.data.date_format or "",
         cutoff=config.follow_up.cutoff,
@@ -296,7 +339,17 @@ def _with_labels(
     every chosen registry column the base does not describe."""
     out = dict(base.variables)
     derived = derived_columns(base)
-    used = [choices.group, *choices.characteristics]
+    known = out.get(choices.group)
+    if choices.group_levels and choices.group_levels != base_levels(known):
+        known = known or Variable(label=readable_label(choices.group), type="categorical")
+        out[choices.group] = known.model_copy(
+            update={
+                "levels": [code for code, _ in choices.group_levels],
+                "labels": {code: label for code, label in choices.group_levels if label != code}
+                or None,
+            }
+        )
+    used = [choices.group, *choices.characteristics, *choices.covariates]
     if choices.mode == "dates":
         used += [choices.origin, *choices.event_dates, choices.last_contact]
     for column in dict.fromkeys(c for c in used if c):
@@ -372,10 +425,10 @@ def build_config(
             "analysis": Analysis(
                 groups=choices.group or None,
                 also_by=[v for v in base.analysis.also_by if v != choices.group],
-                characteristics=list(choices.characteristics),
+                characteristics=[v for v in choices.characteristics if v != choices.group],
                 endpoints=[name, *analysed],
                 landmark_years=sorted(set(choices.landmark_years)),
-                covariates=list(base.analysis.covariates),
+                covariates=list(choices.covariates),
             ),
         }
     )

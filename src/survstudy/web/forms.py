@@ -17,6 +17,7 @@ from survstudy.config.parse import load_config
 from survstudy.web import layout
 from survstudy.web.choices import Choices, derived_columns
 from survstudy.web.preview import DataPreview
+from survstudy.web.sanity import group_candidates
 
 __all__ = ["derived_columns_of", "example_study", "fill_forms"]
 
@@ -93,13 +94,15 @@ def fill_forms(c: Choices, pv: DataPreview, example: StudyConfig | None) -> None
     ui.update_text("outcome", value=c.outcome)
     ui.update_radio_buttons("time_unit", selected=c.time_unit)
     derived = derived_columns_of(example)
-    group_names = [n for n in [*few, *derived] if n != c.id_column]
+    group_names = group_candidates(pv, c, list(derived))
+    if c.group and c.group not in group_names:
+        group_names.append(c.group)  # an example's own grouping (a derived flag) stays
     all_labels = _labelled([*names, *derived], example)
     ui.update_select(
         "group",
         choices={
             "": "No comparison (all patients together)",
-            **{n: all_labels[n] for n in group_names},
+            **{n: all_labels.get(n, n) for n in group_names},
         },
         selected=c.group,
     )
@@ -107,6 +110,11 @@ def fill_forms(c: Choices, pv: DataPreview, example: StudyConfig | None) -> None
         "characteristics",
         choices={n: all_labels[n] for n in [*names, *derived] if n != c.id_column},
         selected=list(c.characteristics),
+    )
+    ui.update_selectize(
+        "covariates",
+        choices={n: all_labels[n] for n in [*names, *derived] if n != c.id_column},
+        selected=list(c.covariates),
     )
     landmarks = dict(layout.LANDMARK_CHOICES)
     for t in c.landmark_years:

@@ -64,6 +64,12 @@ body { color: var(--ss-ink); }
   color: var(--ss-ink); line-height: 1.2; }
 .study-file { font-size: .8rem; background: #f6f8fa; border: 1px solid var(--ss-line);
   border-radius: .4rem; padding: .8rem; max-height: 36rem; overflow: auto; }
+.figure-links a { margin-right: .5rem; }
+.figure-wrap { overflow-x: auto; }
+.endpoint-heading { font-size: 1.05rem; font-weight: 600; margin: 1.2rem 0 .4rem; }
+@media (max-width: 575.98px) {  /* a phone: figures keep a readable size and scroll */
+  .report-figure { min-width: 560px; }
+}
 iframe.report-preview { width: 100%; height: 75vh; border: 1px solid var(--ss-line);
   border-radius: .4rem; }
 """
@@ -154,8 +160,25 @@ def _step_compare() -> ui.AccordionPanel:
         ui.input_select(
             "group", "Compare survival between", {"": "No comparison (all patients together)"}
         ),
+        ui.input_text("group_levels", "Order and names of the groups", ""),
+        _help(
+            "Values of the column in the order to show them, separated by commas; name "
+            "one with =, e.g. well = Well differentiated, moderate, poor. Values not listed "
+            "come last."
+        ),
         ui.input_selectize(
             "characteristics", "Patient characteristics to describe", {}, multiple=True
+        ),
+        ui.input_selectize(
+            "covariates",
+            "Prognostic factors (Cox regression)",
+            {},
+            multiple=True,
+            options={"placeholder": "None: no Cox model"},
+        ),
+        _help(
+            "Each factor gets a hazard ratio, alone and adjusted for the others. Keep about "
+            "one factor per ten events."
         ),
         ui.input_checkbox_group(
             "landmarks",
@@ -210,6 +233,7 @@ def results_tabs() -> Tagifiable:
             ui.output_ui("characteristics_table"),
             value="characteristics",
         ),
+        ui.nav_panel("Prognostic factors", ui.output_ui("cox_tables"), value="cox"),
         ui.nav_panel("Data checks", ui.output_ui("checks"), value="checks"),
         ui.nav_panel("Study file", ui.output_ui("study_file"), value="study_file"),
         ui.nav_panel("Full report", ui.output_ui("report_preview"), value="report"),
@@ -232,7 +256,8 @@ def page() -> Tag:
     sidebar = ui.sidebar(
         ui.accordion(_step_data(), _step_time(), _step_compare(), id="steps", open=["data"]),
         width=390,
-        open="always",
+        open={"desktop": "always", "mobile": "always-above"},  # a phone: steps first
+        max_height_mobile="none",
     )
     main = tags.div(
         ui.output_ui("status"),

@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,9 +90,13 @@ def run_analysis(
     *,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    notes: Sequence[Problem] = (),
+    after: Callable[[StudyResults], Sequence[Problem]] | None = None,
 ) -> Outcome:
     """Check and analyse ``config`` on the stored registry; errors become listed problems.
 
+    ``notes`` are the app's own checks of the choices, listed first (an error among them
+    stops the run); ``after`` adds checks of the results (patients a comparison left out).
     Raises :class:`Cancelled` between steps when ``cancelled()`` says a newer run is wanted.
     """
     from survstudy.report.build import build_document
@@ -111,18 +115,23 @@ def run_analysis(
     study_path = run / "study.toml"
     study_path.write_text(dump_study_config(internal), encoding="utf-8")
     text = study_file_text(config, stored.display_name)
+    notes = tuple(notes)
+    if any(p.severity == "error" for p in notes):
+        return Outcome(config, text, notes)
     step(0.1, "Reading and checking the data")
     try:
         try:
             study = load_study(study_path, strict=False)
         except InputError as e:
             shown = tuple(_shown(p, stored, study_path, source) for p in e.problems)
-            return Outcome(config, text, shown)
-        problems = tuple(_shown(p, stored, study_path, source) for p in study.problems)
+            return Outcome(config, text, notes + shown)
+        problems = notes + tuple(_shown(p, stored, study_path, source) for p in study.problems)
         if not study.ok:
             return Outcome(config, text, problems, study)
         step(0.4, "Estimating survival")
         results = analyse_study(study)
+        if after is not None:
+            problems += tuple(after(results))
         step(0.7, "Drawing the figures")
         document = build_document(results)
     except Cancelled:

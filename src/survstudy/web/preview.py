@@ -17,6 +17,7 @@ import numpy as np
 from survstudy.config.models import DataSection, StudyConfig, StudyFile
 from survstudy.data.dates import ISSUES, parse_dates
 from survstudy.data.registry import read_table, text_values
+from survstudy.errors import InputError, Problem
 
 __all__ = ["MAX_VALUES", "ColumnInfo", "DataPreview", "read_preview", "sheet_names"]
 
@@ -115,11 +116,49 @@ def _info(name: str, raw: Any) -> ColumnInfo:
     )
 
 
-def read_preview(path: Path, sheet: str | None = None) -> DataPreview:
-    """Read ``path`` (CSV or XLSX) and describe every column.
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+_SAVE_AS = "Save the registry from your spreadsheet as CSV or Excel (.xlsx) and choose it again."
 
-    Raises :class:`survstudy.InputError` when the file cannot be read.
+
+def _refuse(name: str, why: str) -> InputError:
+    return InputError([Problem(f"'{name}' {why}. {_SAVE_AS}", file=name)])
+
+
+def read_preview(
+    path: Path, sheet: str | None = None, display_name: str | None = None
+) -> DataPreview:
+    """Read ``path`` (CSV, Excel, SPSS, Stata, SAS) and describe every column.
+
+    Raises :class:`survstudy.InputError`, naming the file as ``display_name`` (the name the
+    user knows), when the file cannot be read or is not a registry table: binary data under
+    a text name, no rows below the header, a single column (a text note).
     """
+    name = display_name or path.name
+    if path.suffix.lower() in _TEXT_SUFFIXES:
+        with path.open("rb") as f:
+            head = f.read(8192)
+        if b"\x00" in head:
+            raise _refuse(name, "is not a text (CSV) file: it holds binary data")
+    try:
+        found = _read_preview(path, sheet)
+    except InputError as e:
+        problems = [p for p in e.problems if p.severity == "error"]
+        first = problems[0].message if problems else "cannot be read"
+        raise _refuse(name, f"cannot be read as a table ({first.split(': ', 1)[0]})") from e
+    except Exception as e:  # a reader's own error: say it plainly, naming the file
+        raise _refuse(name, f"cannot be read as a table ({type(e).__name__})") from e
+    if len(found.columns) < 2:
+        raise _refuse(
+            name,
+            "has a single column, so it is not a registry table (one row per patient, one "
+            "column per item, separated by commas or semicolons)",
+        )
+    if found.n_rows == 0:
+        raise _refuse(name, "has column names but no rows of patients below them")
+    return found
+
+
+def _read_preview(path: Path, sheet: str | None) -> DataPreview:
     sheets = sheet_names(path) if path.suffix.lower() in (".xlsx", ".xlsm") else ()
     if sheets and sheet not in sheets:
         sheet = sheets[0]

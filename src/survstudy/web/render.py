@@ -61,12 +61,32 @@ def table_tag(table: Table, *, show_title: bool = True) -> Tag:
     )
 
 
+def _data_url(kind: str, content: bytes) -> str:
+    return f"data:{kind};base64," + base64.b64encode(content).decode("ascii")
+
+
 def figure_tag(figure: Figure) -> Tag:
-    """A report figure inlined as a PNG ``data:`` URL, with its caption."""
-    src = "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
+    """A report figure inlined as a PNG ``data:`` URL, with its caption and links saving
+    this one figure as PNG (slides) or SVG (journals; editable text)."""
+    png = _data_url("image/png", figure.png)
+    links = [
+        tags.a("PNG", href=png, download=f"{figure.id}.png", class_="figure-download"),
+        tags.a(
+            "SVG",
+            href=_data_url("image/svg+xml", figure.svg),
+            download=f"{figure.id}.svg",
+            class_="figure-download",
+        )
+        if figure.svg
+        else None,
+    ]
     return tags.figure(
-        tags.img(src=src, alt=figure.alt, class_="report-figure"),
-        tags.figcaption(figure.caption, class_="report-note"),
+        tags.div(tags.img(src=png, alt=figure.alt, class_="report-figure"), class_="figure-wrap"),
+        tags.figcaption(
+            figure.caption,
+            tags.span(" Save this figure: ", *links, class_="figure-links"),
+            class_="report-note",
+        ),
         id=f"figure-{figure.id}",
     )
 
