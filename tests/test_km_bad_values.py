@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from survstudy.api.survival import survival_counts
 
+from survstudy.api.survival import survival_counts
 from survstudy.engine.counts import CountTable
 from survstudy.engine.duckdb import duckdb_counts
 from survstudy.engine.events import EventSpec
