@@ -163,6 +163,8 @@ def _relation(con: Any, source: Source, used: Sequence[str], time: str, typed: b
     """The FROM clause reading the ``used`` columns with their stated types, never a sniffed
     sample's guess: in a CSV the time as DOUBLE (``typed``) or as text, the others as text;
     in a data frame, columns of mixed Python objects as text."""
+    if source.kind == "csv" and source.scan is not None:  # a CSV dialect, already as text
+        return source.relation(con, all_text=True)
     if source.kind == "csv":
         nulls = ", ".join(_sql_text(s) for s in NULL_STRINGS)
         types = ", ".join(
