@@ -7,15 +7,16 @@ Brookmeyer-Crowley intervals (R's ``quantile.survfit``) and the restricted mean 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.counts import CountTable, Stratum
+from survstudy.stats.survival.curves import CurveSet, count_list, count_value
 
 __all__ = [
     "CONF_TYPES",
@@ -80,8 +81,8 @@ class SurvivalAt:
     """The curve read at one time. ``survival`` is None where it is not estimable."""
 
     time: float
-    n_risk: float
-    cumulative_events: float
+    n_risk: int | float  # int unless case weights make it fractional
+    cumulative_events: int | float
     survival: float | None
     std_err: float | None
     ci_lower: float | None
@@ -94,8 +95,8 @@ class SurvivalAt:
     def to_dict(self) -> dict[str, float | None]:
         return {
             "time": self.time,
-            "n_risk": count_value(self.n_risk),
-            "cumulative_events": count_value(self.cumulative_events),
+            "n_risk": self.n_risk,
+            "cumulative_events": self.cumulative_events,
             "survival": self.survival,
             "std_err": self.std_err,
             "ci_lower": self.ci_lower,
@@ -145,11 +146,6 @@ def _none_if_nan(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
 
-def count_value(x: float) -> int | float:
-    """A count as an int when whole (unweighted data), else the float (case weights)."""
-    return int(x) if float(x).is_integer() else float(x)
-
-
 @dataclass(frozen=True)
 class SurvivalCurve:
     """Kaplan-Meier estimate for one group, at every distinct time of its count table."""
@@ -197,14 +193,14 @@ class SurvivalCurve:
             t = float(t)
             i = int(np.searchsorted(self.time, t, side="right")) - 1
             j = int(np.searchsorted(self.time, t, side="left"))  # first time >= t
-            n_risk = float(self.n_risk[j]) if j < self.time.size else 0.0
-            n_event = float(self.n_event[: i + 1].sum())
+            n_risk = count_value(self.n_risk[j]) if j < self.time.size else 0
+            n_event = count_value(self.n_event[: i + 1].sum())
             if i < 0:
-                out.append(SurvivalAt(t, n_risk, 0.0, 1.0, 0.0, 1.0, 1.0))
+                out.append(SurvivalAt(t, n_risk, 0, 1.0, 0.0, 1.0, 1.0))
                 continue
             s = float(self.survival[i])
             if t > self.last_time and s > 0:
-                out.append(SurvivalAt(t, 0.0, n_event, None, None, None, None))
+                out.append(SurvivalAt(t, 0, n_event, None, None, None, None))
                 continue
             out.append(
                 SurvivalAt(
@@ -253,9 +249,9 @@ class SurvivalCurve:
         return {
             "group": self.label,
             "time": self.time.tolist(),
-            "n_risk": self.n_risk.tolist(),
-            "n_event": self.n_event.tolist(),
-            "n_censor": self.n_censor.tolist(),
+            "n_risk": count_list(self.n_risk),
+            "n_event": count_list(self.n_event),
+            "n_censor": count_list(self.n_censor),
             "survival": self.survival.tolist(),
             "std_err": [_none_if_nan(v) for v in self.std_err],
             "ci_lower": [_none_if_nan(v) for v in self.ci_lower],
@@ -324,8 +320,12 @@ def _curve(stratum: Stratum, conf_type: ConfType, conf_level: float) -> Survival
 
 
 @dataclass(frozen=True)
-class KaplanMeier:
-    """Kaplan-Meier curves of every group, with the count table they came from."""
+class KaplanMeier(CurveSet[SurvivalCurve]):
+    """Kaplan-Meier curves of every group, with the count table they came from.
+
+    Iterate or index by group label; ``to_frame()`` has one row per group and distinct time
+    (time, n_risk, n_event, n_censor, survival, std_err, ci_lower, ci_upper).
+    """
 
     curves: tuple[SurvivalCurve, ...]
     counts: CountTable
@@ -334,21 +334,15 @@ class KaplanMeier:
     #: how the standard errors were computed: "greenwood" or "infinitesimal jackknife"
     variance: str = "greenwood"
 
-    def __iter__(self) -> Iterator[SurvivalCurve]:
-        return iter(self.curves)
-
-    def __len__(self) -> int:
-        return len(self.curves)
-
-    def __getitem__(self, label: str) -> SurvivalCurve:
-        for c in self.curves:
-            if c.label == label:
-                return c
-        raise KeyError(label)
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        return tuple(c.label for c in self.curves)
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conf_type": self.conf_type,
+            "conf_level": self.conf_level,
+            "variance": self.variance,
+            "curves": [c.to_dict() for c in self.curves],
+            "excluded": {"rows": self.counts.excluded},
+            "ties_merged": self.counts.ties_merged,
+        }
 
     def summary(
         self, at: Sequence[float] = (), quantiles: Sequence[float] = (0.5,)
