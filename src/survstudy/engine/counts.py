@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "CountTable",
@@ -20,6 +24,7 @@ __all__ = [
     "count_table",
     "merge_near_ties",
     "order_labels",
+    "whole_counts",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -126,12 +131,29 @@ class CountTable:
             "groups": list(self.groups),
             "stratum": self.stratum.tolist(),
             "time": self.time.tolist(),
-            "n_event": self.n_event.tolist(),
-            "n_censor": self.n_censor.tolist(),
-            "n_risk": self.n_risk.tolist(),
+            "n_event": whole_counts(self.n_event).tolist(),
+            "n_censor": whole_counts(self.n_censor).tolist(),
+            "n_risk": whole_counts(self.n_risk).tolist(),
             "ties_merged": self.ties_merged,
             "excluded": self.excluded,
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group and distinct time: n_risk, n_event, n_censor."""
+        import pandas as pd
+
+        return pd.DataFrame({
+            "group": np.asarray(self.groups, dtype=object)[self.stratum],
+            "time": self.time,
+            "n_risk": whole_counts(self.n_risk),
+            "n_event": whole_counts(self.n_event),
+            "n_censor": whole_counts(self.n_censor),
+        })
+
+
+def whole_counts(values: FloatArray) -> NDArray[np.int64] | FloatArray:
+    """Counts as integers when all are whole (unweighted data), else unchanged (weights)."""
+    return values.astype(np.int64) if np.all(np.mod(values, 1) == 0) else values
 
 
 def order_labels(labels: Sequence[str]) -> list[str]:

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.cause_counts import CauseCountTable, CauseStratum
-from survstudy.stats.survival.curves import CurveSet, count_list, count_value
+from survstudy.stats.survival.curves import CurveSet, count_list, count_value, one_row_frame
 from survstudy.stats.survival.distributions import chi2_sf
 
 if TYPE_CHECKING:
@@ -235,10 +235,7 @@ class GrayTest:
 
     def to_frame(self) -> pd.DataFrame:
         """One row: the test's statistic, degrees of freedom and p-value."""
-        import pandas as pd
-
-        row = {k: v for k, v in self.to_dict().items() if k not in ("groups", "strata")}
-        return pd.DataFrame([row])
+        return one_row_frame(self.to_dict())
 
 
 def _gray_parts(table: CauseCountTable, rho: float) -> tuple[FloatArray, FloatArray]:

@@ -13,10 +13,19 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.engine.counts import whole_counts
+
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CurveSet", "LabelledCurve", "count_list", "count_value", "curves_frame"]
+__all__ = [
+    "CurveSet",
+    "LabelledCurve",
+    "count_list",
+    "count_value",
+    "curves_frame",
+    "one_row_frame",
+]
 
 
 def count_value(x: float) -> int | float:
@@ -26,9 +35,8 @@ def count_value(x: float) -> int | float:
 
 def count_list(values: NDArray[np.float64]) -> list[int] | list[float]:
     """Counts as ints when all are whole (unweighted data), else floats (case weights)."""
-    if np.all(np.mod(values, 1) == 0):
-        return [int(v) for v in values]
-    return [float(v) for v in values]
+    out: list[int] | list[float] = whole_counts(values).tolist()
+    return out
 
 
 class LabelledCurve(Protocol):
@@ -78,3 +86,10 @@ def curves_frame(curves: tuple[LabelledCurve, ...] | Any) -> pd.DataFrame:
         for c in curves
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def one_row_frame(fields: dict[str, object]) -> pd.DataFrame:
+    """A test's ``to_dict`` as a one-row frame: its scalar fields (lists and tuples left out)."""
+    import pandas as pd
+
+    return pd.DataFrame([{k: v for k, v in fields.items() if not isinstance(v, (list, tuple))}])
