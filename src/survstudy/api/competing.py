@@ -136,7 +136,7 @@ def fine_gray(
         raise InputError(
             Problem(f"competing event value is not 0/1 or true/false (found "
                     f"{', '.join(repr(u) for u in unknown)}); say which codes mean the competing "
-                    f"event, e.g. --competing {comp.column}=CODE", file=prepared.source,
+                    f'event, e.g. competing="{comp.column}=CODE"', file=prepared.source,
                     column=comp.column)
         )
     flags = np.array([bool(v) for v in verdict], dtype=bool)[prepared.stratum]

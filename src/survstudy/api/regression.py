@@ -106,7 +106,7 @@ def cox_regression(
         weights=weights,
     )
     if firth and weights is not None:
-        raise ValueError("Firth's method does not take case weights; drop --weights or --firth")
+        raise ValueError("Firth's method does not take case weights; drop weights= or firth=True")
     if weights is not None or robust:
         return fit_cox(
             prepared,

@@ -63,8 +63,10 @@ R = TypeVar("R")
 
 
 def fail(problems: InputError) -> None:
-    """Print every problem to stderr and exit with status 2."""
-    for p in problems.problems:
+    """Print every problem to stderr, in the words of the CLI, and exit with status 2."""
+    from survstudy.cli.wording import cli_error
+
+    for p in cli_error(problems).problems:
         label = "error" if p.severity == "error" else p.severity
         typer.echo(f"{label}: {p}", err=True)
     raise typer.Exit(2)
@@ -80,7 +82,9 @@ def handles_input_errors(command: Callable[P, R]) -> Callable[P, R]:
         except InputError as e:
             fail(e)
         except ValueError as e:
-            typer.echo(f"error: {e}", err=True)
+            from survstudy.cli.wording import cli_wording
+
+            typer.echo(f"error: {cli_wording(str(e))}", err=True)
             raise typer.Exit(2) from None
         raise AssertionError("unreachable")
 

@@ -16,6 +16,7 @@ from survstudy.cli import (
     split_list,
 )
 from survstudy.cli.dialect import reads_csv_dialect
+from survstudy.cli.wording import warning_lines
 
 if TYPE_CHECKING:
     from survstudy.stats.regression.cox_result import Ties
@@ -88,8 +89,7 @@ def render_cox(payload: dict[str, Any]) -> str:
                 f"  {t['term']:<22} chi-square = {t['chisq']:.3f}, df = {t['df']}, "
                 f"p = {t['p_value']:.4g}"
             )
-    for w in payload["warnings"]:
-        lines.append(f"{w['severity']}: {w['message']}")
+    lines += warning_lines(payload["warnings"])
     return "\n".join(lines)
 
 

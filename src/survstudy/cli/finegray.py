@@ -16,6 +16,7 @@ from survstudy.cli import (
     split_list,
 )
 from survstudy.cli.cif import CompetingOption
+from survstudy.cli.wording import warning_lines
 
 __all__ = ["finegray", "render_finegray"]
 
@@ -41,8 +42,7 @@ def render_finegray(payload: dict[str, Any]) -> str:
     lines.append(f"sHR: subdistribution hazard ratio; SE: {payload['variance_method']}")
     if not payload["converged"]:
         lines.append(f"did not converge in {payload['iterations']} iterations")
-    for w in payload["warnings"]:
-        lines.append(f"{w['severity']}: {w['message']}")
+    lines += warning_lines(payload["warnings"])
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from survstudy.cli import (
     handles_input_errors,
     split_list,
 )
+from survstudy.cli.wording import warning_lines
 
 __all__ = ["iptw", "parse_trim", "render_iptw"]
 
@@ -85,8 +86,7 @@ def render_iptw(payload: dict[str, Any]) -> str:
         f"{t['method']} test: chi-square = {t['statistic']:.3f}, df = {t['df']}, "
         f"p = {t['p_value']:.4g}",
     ]
-    for w in p["warnings"]:
-        lines.append(f"{w['severity']}: {w['message']}")
+    lines += warning_lines(p["warnings"])
     return "\n".join(lines)
 
 

@@ -266,7 +266,7 @@ def propensity_warnings(
             Problem(
                 f"positivity: {int(near.sum())} patients have a propensity score below "
                 f"{EXTREME_PS} or above {1 - EXTREME_PS} (range {ps.min():.3g} to "
-                f"{ps.max():.3g}); their weights dominate: consider trimming (--trim) or "
+                f"{ps.max():.3g}); their weights dominate: consider trimming (trim=) or "
                 "restricting the cohort",
                 file=source,
                 severity="warning",

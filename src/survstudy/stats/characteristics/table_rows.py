@@ -75,7 +75,7 @@ def parse_tests(items: Sequence[str] | Mapping[str, str] | None) -> dict[str, st
         for item in items:
             variable, sep, test = item.rpartition("=")
             if not sep or not variable.strip() or not test.strip():
-                raise ValueError(f"--test {item!r}: write VARIABLE=TEST, e.g. age=welch")
+                raise ValueError(f"tests= entry {item!r}: write VARIABLE=TEST, e.g. age=welch")
             pairs.append((variable.strip(), test.strip()))
     out: dict[str, str] = {}
     for variable, test in pairs:
@@ -103,7 +103,7 @@ def check_request(
         raise ValueError(f"'{group}' is the group column; it cannot also be a variable")
     for variable, test in tests.items():
         if variable not in seen:
-            raise ValueError(f"--test names '{variable}', which is not among the variables")
+            raise ValueError(f"tests= names '{variable}', which is not among the variables")
         if variable in categorical and test not in CATEGORICAL_TESTS:
             raise ValueError(
                 f"'{variable}' is categorical: use {', '.join(CATEGORICAL_TESTS)}, not {test}"
