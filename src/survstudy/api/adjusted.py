@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.api.inputs import Data, open_data
 from survstudy.engine.events import EventSpec
-from survstudy.engine.sources import open_source, read_frame
+from survstudy.engine.sources import read_frame
 from survstudy.errors import InputError, Problem
 from survstudy.stats.adjustment.balance import BalanceTable, balance_table
 from survstudy.stats.adjustment.propensity import (
@@ -150,7 +150,7 @@ def _split_treatment(treatment: str, treated: str | None) -> tuple[str, str]:
 
 
 def iptw(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     treatment: str,
     covariates: Sequence[str],
     time: str,
@@ -187,7 +187,7 @@ def iptw(
     if column in covs:
         raise ValueError(f"the treatment '{column}' cannot also be a covariate")
     cats = [categorical] if isinstance(categorical, str) else list(categorical)
-    src = open_source(data)
+    src = open_data(data)
     wanted = list(dict.fromkeys([time, spec.column, column, *covs]))
     frame = read_frame(src, wanted, as_text=True)
     md = frame_model_data(

@@ -7,24 +7,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from survstudy.api.inputs import Data, as_study, open_data, typed_levels
 from survstudy.engine.events import EventSpec
-from survstudy.engine.sources import open_source, read_frame
+from survstudy.engine.sources import read_frame
 from survstudy.stats.regression.cox import fit_cox
 from survstudy.stats.regression.cox_result import CoxResult, Ties
 from survstudy.stats.regression.design import ModelData, frame_model_data, parse_reference
 from survstudy.stats.regression.prognostic import PrognosticTables, prognostic_tables
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 __all__ = ["cox_regression", "model_data", "prognostic_factors"]
 
 
 def model_data(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     covariates: Sequence[str],
@@ -38,7 +38,9 @@ def model_data(
 
     ``event`` is a 0/1 column name or ``"column=code,..."``. Categorical covariates are
     dummy coded against ``reference[column]`` (default: the first level, numeric order when
-    the levels are numbers). Raises :class:`InputError` listing every problem found.
+    the levels are numbers). From a :class:`Study`, its categorical variables are categorical
+    and their first declared level is the reference unless stated. Raises
+    :class:`InputError` listing every problem found.
     """
     spec = event if isinstance(event, EventSpec) else EventSpec.parse(event)
     covariates = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
@@ -48,7 +50,12 @@ def model_data(
     unknown = [c for c in categorical if c not in covariates]
     if unknown:
         raise ValueError(f"categorical column(s) {', '.join(unknown)} are not among the covariates")
-    src = open_source(data)
+    study_levels = typed_levels(data, covariates) if as_study(data) is not None else {}
+    if study_levels and not categorical:  # a Study: its categorical variables, first level
+        categorical = [c for c in covariates if c in study_levels]
+    if study_levels and reference is None:
+        reference = {c: study_levels[c][0] for c in categorical if study_levels.get(c)}
+    src = open_data(data)
     wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else []),
                                  *([weights] if weights else [])]))
     frame = read_frame(src, wanted, as_text=True)  # yes/no stays yes/no, 01 stays 01
@@ -67,7 +74,7 @@ def model_data(
 
 
 def cox_regression(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     covariates: Sequence[str],
@@ -124,7 +131,7 @@ def cox_regression(
 
 
 def prognostic_factors(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     covariates: Sequence[str],
@@ -147,7 +154,12 @@ def prognostic_factors(
     covariates = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
     categorical = [categorical] if isinstance(categorical, str) else list(categorical)
     refs = parse_reference(reference)
-    src = open_source(data)
+    study_levels = typed_levels(data, covariates) if as_study(data) is not None else {}
+    if study_levels and not categorical:  # a Study: its categorical variables, first level
+        categorical = [c for c in covariates if c in study_levels]
+    if study_levels and reference is None:
+        reference = {c: study_levels[c][0] for c in categorical if study_levels.get(c)}
+    src = open_data(data)
     wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else [])]))
     frame = read_frame(src, wanted)
     return prognostic_tables(

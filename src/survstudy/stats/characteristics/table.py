@@ -236,6 +236,7 @@ def characteristics_table_rows(
     tests: Mapping[str, str] | Sequence[str] | None = None,
     groups: Sequence[str] | None = None,
     levels: Mapping[str, Sequence[str]] | None = None,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
     conf_level: float = 0.95,
     fisher_limits: NetworkLimits | None = None,
 ) -> CharacteristicsTable:
@@ -243,7 +244,8 @@ def characteristics_table_rows(
     their :class:`Source` once the request has been checked."""
 
     def load(names: Sequence[str], numbers: Sequence[str]) -> Table1Input:
-        data_ = load_table1_data(read, group, names, numbers, groups=groups, levels=levels)
+        data_ = load_table1_data(read, group, names, numbers, groups=groups, levels=levels,
+                                 labels=labels)
         codes = data_.group.codes
         k = len(data_.group.labels)
 
