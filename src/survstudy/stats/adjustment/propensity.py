@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.errors import InputError, Problem
+from survstudy.jsonsafe import Record
 
 __all__ = [
     "EXTREME_PS",
@@ -219,7 +220,7 @@ def iptw_weights(
 
 
 @dataclass(frozen=True)
-class WeightSummary:
+class WeightSummary(Record):
     """The weights of one arm: n, sum, min, max, mean, effective sample size (Σw)²/Σw²."""
 
     group: str
@@ -229,17 +230,6 @@ class WeightSummary:
     max: float
     mean: float
     ess: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "group": self.group,
-            "n": self.n,
-            "sum": self.sum,
-            "min": self.min,
-            "max": self.max,
-            "mean": self.mean,
-            "ess": self.ess,
-        }
 
 
 def weight_summary(weights: FloatArray, group: str) -> WeightSummary:

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.counts import CountTable, Stratum
+from survstudy.jsonsafe import Record
 from survstudy.stats.survival.curves import CurveSet, count_list, count_value
 
 __all__ = [
@@ -77,7 +78,7 @@ def confidence_interval(
 
 
 @dataclass(frozen=True)
-class SurvivalAt:
+class SurvivalAt(Record):
     """The curve read at one time. ``survival`` is None where it is not estimable."""
 
     time: float
@@ -92,20 +93,9 @@ class SurvivalAt:
     def estimable(self) -> bool:
         return self.survival is not None
 
-    def to_dict(self) -> dict[str, float | None]:
-        return {
-            "time": self.time,
-            "n_risk": self.n_risk,
-            "cumulative_events": self.cumulative_events,
-            "survival": self.survival,
-            "std_err": self.std_err,
-            "ci_lower": self.ci_lower,
-            "ci_upper": self.ci_upper,
-        }
-
 
 @dataclass(frozen=True)
-class Quantile:
+class Quantile(Record):
     """Time by which a fraction ``probability`` has had the event; None where not reached."""
 
     probability: float
@@ -113,17 +103,9 @@ class Quantile:
     ci_lower: float | None
     ci_upper: float | None
 
-    def to_dict(self) -> dict[str, float | None]:
-        return {
-            "probability": self.probability,
-            "estimate": self.estimate,
-            "ci_lower": self.ci_lower,
-            "ci_upper": self.ci_upper,
-        }
-
 
 @dataclass(frozen=True)
-class RestrictedMean:
+class RestrictedMean(Record):
     """Restricted mean survival time up to ``horizon`` (area under the curve) and its SE."""
 
     horizon: float
@@ -131,15 +113,6 @@ class RestrictedMean:
     std_err: float
     ci_lower: float
     ci_upper: float
-
-    def to_dict(self) -> dict[str, float]:
-        return {
-            "horizon": self.horizon,
-            "estimate": self.estimate,
-            "std_err": self.std_err,
-            "ci_lower": self.ci_lower,
-            "ci_upper": self.ci_upper,
-        }
 
 
 def _none_if_nan(x: float) -> float | None:

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from survstudy.engine.counts import CountTable
+from survstudy.jsonsafe import Record
 from survstudy.stats.survival.curves import one_row_frame
 from survstudy.stats.survival.distributions import chi2_sf
 from survstudy.stats.survival.multiplicity import Adjust, adjust_p_values
@@ -103,7 +104,7 @@ class SurvivalTest:
 
 
 @dataclass(frozen=True)
-class PairwiseTest:
+class PairwiseTest(Record):
     """One pair of groups tested on their own data, with the raw and adjusted p-value."""
 
     group_a: str
@@ -112,16 +113,6 @@ class PairwiseTest:
     df: int
     p_value: float
     p_adjusted: float
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "group_a": self.group_a,
-            "group_b": self.group_b,
-            "statistic": self.statistic,
-            "df": self.df,
-            "p_value": self.p_value,
-            "p_adjusted": self.p_adjusted,
-        }
 
 
 @dataclass(frozen=True)
