@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from survstudy.engine.counts import merge_near_ties, order_labels
+from survstudy.engine.counts import (
+    Totals,
+    at_risk,
+    merge_near_ties,
+    order_labels,
+    stratum_bounds,
+)
 
 __all__ = [
     "CENSORED",
@@ -34,7 +40,7 @@ CENSORED, EVENT, COMPETING = 0, 1, 2
 
 
 @dataclass(frozen=True)
-class CauseStratum:
+class CauseStratum(Totals):
     """The counts of one group: distinct times ascending, with the number at risk."""
 
     label: str
@@ -43,14 +49,6 @@ class CauseStratum:
     n_competing: FloatArray
     n_censor: FloatArray
     n_risk: FloatArray
-
-    @property
-    def n(self) -> float:
-        return float(self.n_risk[0]) if self.n_risk.size else 0.0
-
-    @property
-    def events(self) -> float:
-        return float(self.n_event.sum())
 
     @property
     def competing(self) -> float:
@@ -77,19 +75,12 @@ class CauseCountTable:
     n_risk: FloatArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        starts, ends = stratum_bounds(self.stratum, len(self.groups))
         exits = self.n_event + self.n_competing + self.n_censor
-        rev = np.cumsum(exits[::-1])[::-1]
-        starts = self._starts()
-        ends = np.r_[starts[1:], exits.size].astype(np.intp)
-        after = np.r_[rev, 0.0][ends]  # subjects of later strata, to subtract
-        object.__setattr__(self, "n_risk", rev - np.repeat(after, ends - starts))
-
-    def _starts(self) -> IntArray:
-        return np.searchsorted(self.stratum, np.arange(len(self.groups))).astype(np.intp)
+        object.__setattr__(self, "n_risk", at_risk(exits, starts, ends))
 
     def __iter__(self) -> Iterator[CauseStratum]:
-        starts = self._starts()
-        ends = np.r_[starts[1:], self.time.size]
+        starts, ends = stratum_bounds(self.stratum, len(self.groups))
         for label, s, e in zip(self.groups, starts, ends, strict=True):
             yield CauseStratum(
                 label,

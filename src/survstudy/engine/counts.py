@@ -21,9 +21,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CountTable",
     "Stratum",
+    "Totals",
+    "at_risk",
     "count_table",
     "merge_near_ties",
     "order_labels",
+    "stratum_bounds",
     "whole_counts",
 ]
 
@@ -34,15 +37,11 @@ IntArray = NDArray[np.intp]
 TIE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 
 
-@dataclass(frozen=True)
-class Stratum:
-    """The counts of one group: distinct times ascending, with the number at risk."""
+class Totals:
+    """Mixin for the counts of one group: subjects (at risk at the first time) and events."""
 
-    label: str
-    time: FloatArray
-    n_event: FloatArray
-    n_censor: FloatArray
     n_risk: FloatArray
+    n_event: FloatArray
 
     @property
     def n(self) -> float:
@@ -52,6 +51,33 @@ class Stratum:
     @property
     def events(self) -> float:
         return float(self.n_event.sum())
+
+
+def stratum_bounds(stratum: IntArray, k: int) -> tuple[IntArray, IntArray]:
+    """Start and end (exclusive) of each of ``k`` strata in rows sorted by ``stratum``."""
+    starts = np.searchsorted(stratum, np.arange(k)).astype(np.intp)
+    return starts, np.r_[starts[1:], stratum.size].astype(np.intp)
+
+
+def at_risk(exits: FloatArray, starts: IntArray, ends: IntArray) -> FloatArray:
+    """Number at risk at each row: subjects of the row's stratum whose time is >= its time
+    (a reverse cumulative sum of ``exits``, less the subjects of later strata)."""
+    rev = np.cumsum(exits[::-1])[::-1]
+    after = np.r_[rev, 0.0][ends]
+    result: FloatArray = rev - np.repeat(after, ends - starts)
+    return result
+
+
+@dataclass(frozen=True)
+class Stratum(Totals):
+    """The counts of one group: distinct times ascending, with the number at risk."""
+
+    label: str
+    time: FloatArray
+    n_event: FloatArray
+    n_censor: FloatArray
+    n_risk: FloatArray
+
 
 
 @dataclass(frozen=True)
@@ -73,21 +99,11 @@ class CountTable:
     n_risk: FloatArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        exits = self.n_event + self.n_censor
-        # number at risk = subjects whose time is >= t within the stratum: reverse cumsum
-        rev = np.cumsum(exits[::-1])[::-1]
-        starts = self._starts()
-        ends = np.r_[starts[1:], exits.size]
-        after = np.r_[rev, 0.0][ends]  # subjects of later strata, to subtract
-        offsets = np.repeat(after, ends - starts)
-        object.__setattr__(self, "n_risk", rev - offsets)
-
-    def _starts(self) -> IntArray:
-        return np.searchsorted(self.stratum, np.arange(len(self.groups))).astype(np.intp)
+        starts, ends = stratum_bounds(self.stratum, len(self.groups))
+        object.__setattr__(self, "n_risk", at_risk(self.n_event + self.n_censor, starts, ends))
 
     def __iter__(self) -> Iterator[Stratum]:
-        starts = self._starts()
-        ends = np.r_[starts[1:], self.time.size]
+        starts, ends = stratum_bounds(self.stratum, len(self.groups))
         for label, s, e in zip(self.groups, starts, ends, strict=True):
             yield Stratum(
                 label,

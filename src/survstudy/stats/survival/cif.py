@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.cause_counts import CauseCountTable, CauseStratum
+from survstudy.engine.counts import Totals
 from survstudy.stats.survival.curves import CurveSet, count_list, count_value, one_row_frame
 from survstudy.stats.survival.distributions import chi2_sf
 
@@ -94,7 +95,7 @@ class IncidenceAt:
 
 
 @dataclass(frozen=True)
-class IncidenceCurve:
+class IncidenceCurve(Totals):
     """The cumulative incidence of the cause of interest for one group, at its distinct times."""
 
     label: str
@@ -108,14 +109,6 @@ class IncidenceCurve:
     ci_lower: FloatArray
     ci_upper: FloatArray
     conf_level: float
-
-    @property
-    def n(self) -> float:
-        return float(self.n_risk[0]) if self.n_risk.size else 0.0
-
-    @property
-    def events(self) -> float:
-        return float(self.n_event.sum())
 
     @property
     def competing(self) -> float:

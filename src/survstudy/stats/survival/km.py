@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from survstudy.engine.counts import CountTable, Stratum
+from survstudy.engine.counts import CountTable, Stratum, Totals
 from survstudy.jsonsafe import Record
 from survstudy.stats.survival.curves import CurveSet, count_list, count_value
 
@@ -120,7 +120,7 @@ def _none_if_nan(x: float) -> float | None:
 
 
 @dataclass(frozen=True)
-class SurvivalCurve:
+class SurvivalCurve(Totals):
     """Kaplan-Meier estimate for one group, at every distinct time of its count table."""
 
     label: str
@@ -134,14 +134,6 @@ class SurvivalCurve:
     ci_upper: FloatArray
     conf_type: ConfType
     conf_level: float
-
-    @property
-    def n(self) -> float:
-        return float(self.n_risk[0]) if self.n_risk.size else 0.0
-
-    @property
-    def events(self) -> float:
-        return float(self.n_event.sum())
 
     @property
     def std_err(self) -> FloatArray:
