@@ -155,3 +155,9 @@ def test_a_study_is_data_for_every_analysis(study: ss.Study) -> None:
                                  categorical=["group"], reference={"group": "solitary"})
     assert cox.to_frame()["coef"].to_numpy() == pytest.approx(
         explicit.to_frame()["coef"].to_numpy(), rel=1e-12)
+
+
+def test_prognostic_factors_from_a_study(study: ss.Study) -> None:
+    tables = ss.prognostic_factors(study, "os_time", "os_event", ["group", "age_years"])
+    frame = tables.to_frame()
+    assert frame["term"].astype(str).str.startswith("group").any()

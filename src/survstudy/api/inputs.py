@@ -27,6 +27,7 @@ __all__ = [
     "merged",
     "open_data",
     "plain",
+    "study_coding",
     "typed_labels",
     "typed_levels",
 ]
@@ -87,6 +88,26 @@ def typed_labels(data: Data) -> dict[str, dict[str, str]]:
     if study is None:
         return {}
     return {name: dict(v.labels) for name, v in study.config.variables.items() if v.labels}
+
+
+def study_coding(
+    data: Data,
+    covariates: Sequence[str],
+    categorical: Sequence[str],
+    reference: Mapping[str, str] | Sequence[str] | None,
+) -> tuple[list[str], Mapping[str, str] | Sequence[str] | None]:
+    """For a Study: its categorical variables among ``covariates`` are categorical (unless
+    ``categorical`` is given), each against its first declared level (unless ``reference``
+    is given). Anything else: as given."""
+    categorical = list(categorical)
+    if as_study(data) is None:
+        return categorical, reference
+    levels = typed_levels(data, covariates)
+    if not categorical:
+        categorical = [c for c in covariates if c in levels]
+    if reference is None:
+        reference = {c: levels[c][0] for c in categorical if levels.get(c)}
+    return categorical, reference
 
 
 def merged(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from survstudy.api.inputs import Data, as_study, open_data, typed_levels
+from survstudy.api.inputs import Data, open_data, study_coding
 from survstudy.engine.events import EventSpec
 from survstudy.engine.sources import read_frame
 from survstudy.stats.regression.cox import fit_cox
@@ -50,11 +50,7 @@ def model_data(
     unknown = [c for c in categorical if c not in covariates]
     if unknown:
         raise ValueError(f"categorical column(s) {', '.join(unknown)} are not among the covariates")
-    study_levels = typed_levels(data, covariates) if as_study(data) is not None else {}
-    if study_levels and not categorical:  # a Study: its categorical variables, first level
-        categorical = [c for c in covariates if c in study_levels]
-    if study_levels and reference is None:
-        reference = {c: study_levels[c][0] for c in categorical if study_levels.get(c)}
+    categorical, reference = study_coding(data, covariates, categorical, reference)
     src = open_data(data)
     wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else []),
                                  *([weights] if weights else [])]))
@@ -153,12 +149,8 @@ def prognostic_factors(
     spec = event if isinstance(event, EventSpec) else EventSpec.parse(event)
     covariates = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
     categorical = [categorical] if isinstance(categorical, str) else list(categorical)
+    categorical, reference = study_coding(data, covariates, categorical, reference)
     refs = parse_reference(reference)
-    study_levels = typed_levels(data, covariates) if as_study(data) is not None else {}
-    if study_levels and not categorical:  # a Study: its categorical variables, first level
-        categorical = [c for c in covariates if c in study_levels]
-    if study_levels and reference is None:
-        reference = {c: study_levels[c][0] for c in categorical if study_levels.get(c)}
     src = open_data(data)
     wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else [])]))
     frame = read_frame(src, wanted)
