@@ -18,9 +18,10 @@ from numpy.typing import ArrayLike, NDArray
 from survstudy.engine.counts import (
     Totals,
     at_risk,
+    group_codes,
     merge_near_ties,
-    order_labels,
     stratum_bounds,
+    time_slots,
 )
 
 __all__ = [
@@ -144,23 +145,10 @@ def cause_count_table(
     if c.size and (c.min() < 0 or c.max() > 2):
         raise ValueError("cause must be 0 (censored), 1 (event) or 2 (competing event)")
     w = np.ones(t.size) if weight is None else np.asarray(weight, dtype=np.float64)
-    if group is None:
-        labels = ["all"]
-        codes = np.zeros(t.size, dtype=np.intp)
-    else:
-        uniques, inverse = np.unique(np.asarray(group).astype(str), return_inverse=True)
-        present = [str(u) for u in uniques]
-        labels = [str(g) for g in groups] if groups is not None else order_labels(present)
-        missing = set(present) - set(labels)
-        if missing:
-            raise ValueError(f"groups {sorted(missing)} are not in the stated group order")
-        position = {label: i for i, label in enumerate(labels)}
-        codes = np.array([position[p] for p in present], dtype=np.intp)[inverse]
+    labels, codes = group_codes(group, t.size, groups)
     t, merged = merge_near_ties(t)
-    order = np.lexsort((t, codes))
+    order, first, slot = time_slots(t, codes)
     t_sorted, s_sorted = t[order], codes[order]
-    first = np.r_[True, (np.diff(s_sorted) != 0) | (np.diff(t_sorted) != 0)][: t.size]
-    slot = np.cumsum(first) - 1
     size = int(first.sum())
     # one bincount over (slot, cause) gives the three columns at once
     sums = np.bincount(slot * 3 + c[order], weights=w[order], minlength=3 * size)

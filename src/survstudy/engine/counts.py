@@ -24,9 +24,11 @@ __all__ = [
     "Totals",
     "at_risk",
     "count_table",
+    "group_codes",
     "merge_near_ties",
     "order_labels",
     "stratum_bounds",
+    "time_slots",
     "whole_counts",
 ]
 
@@ -200,6 +202,32 @@ def merge_near_ties(time: FloatArray, tolerance: float = TIE_TOLERANCE) -> tuple
     return merged, int(tied.sum())
 
 
+def group_codes(
+    group: ArrayLike | None, size: int, groups: Sequence[str] | None
+) -> tuple[list[str], IntArray]:
+    """The group labels in display order (``groups`` when stated, else :func:`order_labels`)
+    and each row's index into them; one group "all" when ``group`` is None."""
+    if group is None:
+        return ["all"], np.zeros(size, dtype=np.intp)
+    uniques, inverse = np.unique(np.asarray(group).astype(str), return_inverse=True)
+    present = [str(u) for u in uniques]
+    labels = [str(g) for g in groups] if groups is not None else order_labels(present)
+    missing = set(present) - set(labels)
+    if missing:
+        raise ValueError(f"groups {sorted(missing)} are not in the stated group order")
+    position = {label: i for i, label in enumerate(labels)}
+    return labels, np.array([position[p] for p in present], dtype=np.intp)[inverse]
+
+
+def time_slots(time: FloatArray, codes: IntArray) -> tuple[IntArray, NDArray[np.bool_], IntArray]:
+    """Rows sorted by (group, time): the sort ``order``, whether each sorted row is the
+    ``first`` of its distinct (group, time) pair, and the pair's index (``slot``)."""
+    order = np.lexsort((time, codes))
+    t_sorted, s_sorted = time[order], codes[order]
+    first = np.r_[True, (np.diff(s_sorted) != 0) | (np.diff(t_sorted) != 0)][: time.size]
+    return order, first, np.cumsum(first) - 1
+
+
 def count_table(
     time: ArrayLike,
     event: ArrayLike,
@@ -219,25 +247,10 @@ def count_table(
     t = np.asarray(time, dtype=np.float64)
     e = np.asarray(event, dtype=bool)
     w = np.ones(t.size) if weight is None else np.asarray(weight, dtype=np.float64)
-    if group is None:
-        labels = ["all"]
-        codes = np.zeros(t.size, dtype=np.intp)
-    else:
-        raw = np.asarray(group).astype(str)
-        uniques, inverse = np.unique(raw, return_inverse=True)
-        present = [str(u) for u in uniques]
-        labels = [str(g) for g in groups] if groups is not None else order_labels(present)
-        missing = set(present) - set(labels)
-        if missing:
-            raise ValueError(f"groups {sorted(missing)} are not in the stated group order")
-        position = {label: i for i, label in enumerate(labels)}
-        codes = np.array([position[p] for p in present], dtype=np.intp)[inverse]
+    labels, codes = group_codes(group, t.size, groups)
     t, merged = merge_near_ties(t)
-    # distinct (stratum, time) pairs, sorted by stratum then time
-    order = np.lexsort((t, codes))
+    order, first, slot = time_slots(t, codes)
     t_sorted, s_sorted = t[order], codes[order]
-    first = np.r_[True, (np.diff(s_sorted) != 0) | (np.diff(t_sorted) != 0)][: t.size]
-    slot = np.cumsum(first) - 1
     weights = w[order]
     n_event = np.bincount(slot, weights=weights * e[order], minlength=int(first.sum()))
     n_censor = np.bincount(slot, weights=weights * ~e[order], minlength=int(first.sum()))
