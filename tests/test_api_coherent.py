@@ -48,13 +48,15 @@ def test_kaplan_meier_to_frame_hand_worked() -> None:
     assert frame["n_risk"].dtype.kind == "i"
     assert len(frame) == sum(c.time.size for c in km)
     doc = km.to_dict()
-    assert doc["conf_type"] == "log-log" and len(doc["curves"]) == 2
+    assert doc["conf_type"] == "log-log"
+    assert len(doc["curves"]) == 2
 
 
 def test_counts_are_integers_unweighted_and_floats_weighted() -> None:
     km = ss.kaplan_meier(pd.read_csv(SEED_COHORT), "survival_months", "died")
     at = km.curves[0].at([12.0, 1000.0])
-    assert isinstance(at[0].n_risk, int) and isinstance(at[0].cumulative_events, int)
+    assert isinstance(at[0].n_risk, int)
+    assert isinstance(at[0].cumulative_events, int)
     assert isinstance(at[1].n_risk, int)
     text = dumps(km.summary(at=[12.0]))
     doc = json.loads(text)
@@ -78,7 +80,8 @@ def test_characteristics_to_frame_is_numeric() -> None:
     assert (sex_f["level"], sex_f["n_x"], sex_f["n_y"], sex_f["n_overall"]) == ("f", 4, 4, 8)
     assert sex_f["percent_x"] == pytest.approx(400 / 6)
     age = frame.iloc[2]
-    assert age["mean_x"] == pytest.approx(5.0) and age["sd_x"] == pytest.approx(np.std(
+    assert age["mean_x"] == pytest.approx(5.0)
+    assert age["sd_x"] == pytest.approx(np.std(
         np.arange(0, 12, 2.0), ddof=1))
     assert age["p_value"] == pytest.approx(table.row("age").test.p_value)
     for column in frame.columns:  # numbers, or the names of things: never formatted numbers
@@ -115,7 +118,8 @@ def test_api_errors_name_arguments_and_the_cli_words_them_as_options() -> None:
     with pytest.raises(ss.InputError) as err:
         ss.cox_regression(bad, "t", "e", ["x"])
     message = err.value.problems[0].message
-    assert 'categorical=["x"]' in message and "--" not in message
+    assert 'categorical=["x"]' in message
+    assert "--" not in message
     assert "(--categorical x)" in cli_wording(message)
     assert cli_wording('e.g. event="status=CODE"') == "e.g. --event status=CODE"
     assert cli_wording("use firth=True; drop weights= or firth=True") == (
