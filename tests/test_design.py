@@ -120,7 +120,7 @@ def test_text_in_numeric_covariate_and_time_lists_rows() -> None:
     problems = {(p.column, p.row, p.value) for p in err.value.problems}
     assert ("age", 3, "old") in problems
     assert ("time", 5, "soon") in problems
-    assert any("--categorical" in p.message for p in err.value.problems)
+    assert any('categorical=["age"]' in p.message for p in err.value.problems)
 
 
 def test_event_codes_and_file_rows() -> None:

@@ -6,12 +6,25 @@ number that is not estimable reads the same (null) everywhere.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
 from typing import Any
 
-__all__ = ["dumps", "json_safe"]
+__all__ = ["Record", "dumps", "fields_dict", "json_safe"]
+
+
+def fields_dict(result: Any) -> dict[str, Any]:
+    """A result dataclass as {field: value} in field order (shallow: values as they are)."""
+    return {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+
+
+class Record:
+    """Mixin for a result dataclass whose ``to_dict()`` is its fields, in order."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return fields_dict(self)
 
 
 def json_safe(value: Any) -> Any:

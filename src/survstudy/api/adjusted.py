@@ -10,18 +10,18 @@ score test as the adjusted test. Every choice is recorded on the result.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from survstudy.api.inputs import Data, open_data
 from survstudy.engine.events import EventSpec
-from survstudy.engine.sources import open_source, read_frame
+from survstudy.engine.sources import read_frame
 from survstudy.stats.adjustment.iptw import IPTWResult, iptw_frame
 from survstudy.stats.adjustment.propensity import Estimand
 from survstudy.stats.regression.design import parse_reference
 from survstudy.stats.survival.km import ConfType
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 __all__ = ["IPTWResult", "iptw"]  # IPTWResult: from stats.adjustment.iptw
 
@@ -41,7 +41,7 @@ def _split_treatment(treatment: str, treated: str | None) -> tuple[str, str]:
 
 
 def iptw(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     treatment: str,
     covariates: Sequence[str],
     time: str,
@@ -78,7 +78,7 @@ def iptw(
     if column in covs:
         raise ValueError(f"the treatment '{column}' cannot also be a covariate")
     cats = [categorical] if isinstance(categorical, str) else list(categorical)
-    src = open_source(data)
+    src = open_data(data)
     wanted = list(dict.fromkeys([time, spec.column, column, *covs]))
     frame = read_frame(src, wanted, as_text=True)
     return iptw_frame(frame, column, code, covs, time, spec, categorical=cats,

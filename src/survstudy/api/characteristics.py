@@ -7,10 +7,10 @@ this module only resolves ``data`` (the study layer and the DuckDB path give row
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from survstudy.engine.sources import open_source, read_frame
+from survstudy.api.inputs import Data, merged, open_data, typed_labels, typed_levels
+from survstudy.engine.sources import read_frame
 from survstudy.stats.characteristics.fisher import NetworkLimits
 from survstudy.stats.characteristics.table import CharacteristicsTable, characteristics_table_rows
 
@@ -23,7 +23,7 @@ __all__ = ["characteristics_table"]
 
 
 def characteristics_table(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     group: str,
     categorical: Sequence[str] = (),
     continuous: Sequence[str] = (),
@@ -31,22 +31,31 @@ def characteristics_table(
     tests: Mapping[str, str] | Sequence[str] | None = None,
     groups: Sequence[str] | None = None,
     levels: Mapping[str, Sequence[str]] | None = None,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
     conf_level: float = 0.95,
     fisher_limits: NetworkLimits | None = None,
 ) -> CharacteristicsTable:
     """Patient characteristics of ``data`` by ``group``, with a test for each variable.
 
     ``tests`` forces a test per variable ({"age": "welch"} or ["age=welch"]); otherwise the
-    rule of DESIGN.md chooses and the reason is recorded. ``groups`` and ``levels`` state the
-    display order (default: numeric order when all values are numbers, else text order).
+    rule of DESIGN.md chooses and the reason is recorded. ``groups`` and ``levels``
+    ({variable: [value, ...]}) state the display order; by default a Study's declared levels
+    or a pandas categorical's categories, else numeric order when all values are numbers,
+    else text order. ``labels`` ({variable: {value: label}}, the group column too) renames
+    values in the table; a Study's level labels are the default.
     Rows with a missing group are left out and counted. Raises :class:`survstudy.InputError`
     listing every problem in the data, ValueError for an impossible request.
     (:func:`survstudy.stats.characteristics.table_sql.characteristics_table_sql` does the same
     inside DuckDB.)
     """
 
+    typed = typed_levels(data, [group, *categorical])
+    if groups is None and group in typed:
+        groups = typed.pop(group)
+    typed.pop(group, None)
+
     def read(columns: Sequence[str]) -> tuple[pd.DataFrame, Source]:
-        source = open_source(data)
+        source = open_data(data)
         return read_frame(source, columns, as_text=True), source
 
     return characteristics_table_rows(
@@ -56,7 +65,8 @@ def characteristics_table(
         continuous,
         tests=tests,
         groups=groups,
-        levels=levels,
+        levels=merged(levels, typed),
+        labels=merged(labels, typed_labels(data)),
         conf_level=conf_level,
         fisher_limits=fisher_limits,
     )

@@ -8,11 +8,11 @@ censored, and rows with a missing value are left out and counted.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from survstudy.api.inputs import Data, open_data
 from survstudy.engine.cause_counts import CauseCountTable
 from survstudy.engine.cause_scan import check_causes, duckdb_cause_counts
 from survstudy.engine.events import EventSpec
@@ -27,7 +27,6 @@ from survstudy.stats.survival.cif import (
 )
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from survstudy.stats.regression.cox_result import CoxResult
 
@@ -44,7 +43,7 @@ def _spec(spec: str | EventSpec) -> EventSpec:
 
 
 def competing_counts(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     competing: str | EventSpec,
@@ -56,12 +55,12 @@ def competing_counts(
 
     Raises :class:`survstudy.InputError` listing every problem found.
     """
-    return duckdb_cause_counts(open_source(data), time, _spec(event), _spec(competing), by,
+    return duckdb_cause_counts(open_data(data), time, _spec(event), _spec(competing), by,
                                groups=groups)
 
 
 def cumulative_incidence(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     competing: str | EventSpec,
@@ -76,7 +75,7 @@ def cumulative_incidence(
 
 
 def gray_test(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     competing: str | EventSpec,
@@ -94,7 +93,7 @@ def gray_test(
     counts = competing_counts(data, time, ev, comp, by)  # checks everything, rows named
     if strata is None:
         return gray_test_counts(counts, rho=rho)
-    source = open_source(data)
+    source = open_data(data)
     columns = list(dict.fromkeys([time, ev.column, comp.column, by, strata]))
     frame = read_frame(source, columns, as_text=True)
     tables, names = [], []
@@ -106,7 +105,7 @@ def gray_test(
 
 
 def fine_gray(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     competing: str | EventSpec,
@@ -136,7 +135,7 @@ def fine_gray(
         raise InputError(
             Problem(f"competing event value is not 0/1 or true/false (found "
                     f"{', '.join(repr(u) for u in unknown)}); say which codes mean the competing "
-                    f"event, e.g. --competing {comp.column}=CODE", file=prepared.source,
+                    f'event, e.g. competing="{comp.column}=CODE"', file=prepared.source,
                     column=comp.column)
         )
     flags = np.array([bool(v) for v in verdict], dtype=bool)[prepared.stratum]
@@ -151,7 +150,7 @@ def fine_gray(
 
 
 def cause_specific_cox(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     competing: str | EventSpec,

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from survstudy.api.inputs import Data, open_data, study_coding
 from survstudy.engine.events import EventSpec
-from survstudy.engine.sources import open_source, read_frame
+from survstudy.engine.sources import read_frame
 from survstudy.errors import Problem
 from survstudy.stats.regression.cox import fit_cox
 from survstudy.stats.regression.cox_result import CoxResult, Ties
@@ -22,13 +22,13 @@ from survstudy.stats.regression.design import ModelData, frame_model_data, parse
 from survstudy.stats.regression.prognostic import PrognosticTables, prognostic_tables
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 __all__ = ["cox_regression", "model_data", "prognostic_factors"]
 
 
 def model_data(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     covariates: Sequence[str],
@@ -42,7 +42,9 @@ def model_data(
 
     ``event`` is a 0/1 column name or ``"column=code,..."``. Categorical covariates are
     dummy coded against ``reference[column]`` (default: the first level, numeric order when
-    the levels are numbers). Raises :class:`InputError` listing every problem found.
+    the levels are numbers). From a :class:`Study`, its categorical variables are categorical
+    and their first declared level is the reference unless stated. Raises
+    :class:`InputError` listing every problem found.
     """
     spec = event if isinstance(event, EventSpec) else EventSpec.parse(event)
     covariates = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
@@ -52,7 +54,8 @@ def model_data(
     unknown = [c for c in categorical if c not in covariates]
     if unknown:
         raise ValueError(f"categorical column(s) {', '.join(unknown)} are not among the covariates")
-    src = open_source(data)
+    categorical, reference = study_coding(data, covariates, categorical, reference)
+    src = open_data(data)
     wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else []),
                                  *([weights] if weights else [])]))
     frame = read_frame(src, wanted, as_text=True)  # yes/no stays yes/no, 01 stays 01
@@ -99,7 +102,7 @@ def _looks_coded(prepared: ModelData, categorical: Sequence[str]) -> list[Proble
 
 
 def cox_regression(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     covariates: Sequence[str],
@@ -138,7 +141,7 @@ def cox_regression(
         weights=weights,
     )
     if firth and weights is not None:
-        raise ValueError("Firth's method does not take case weights; drop --weights or --firth")
+        raise ValueError("Firth's method does not take case weights; drop weights= or firth=True")
     if weights is not None or robust:
         return fit_cox(
             prepared,
@@ -156,7 +159,7 @@ def cox_regression(
 
 
 def prognostic_factors(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     covariates: Sequence[str],
@@ -178,8 +181,9 @@ def prognostic_factors(
     spec = event if isinstance(event, EventSpec) else EventSpec.parse(event)
     covariates = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
     categorical = [categorical] if isinstance(categorical, str) else list(categorical)
+    categorical, reference = study_coding(data, covariates, categorical, reference)
     refs = parse_reference(reference)
-    src = open_source(data)
+    src = open_data(data)
     wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else [])]))
     frame = read_frame(src, wanted)
     return prognostic_tables(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from survstudy.api.inputs import Data, open_data, plain, typed_levels
 from survstudy.engine.counts import CountTable, order_labels
 from survstudy.engine.duckdb import duckdb_counts
 from survstudy.engine.events import EventSpec
@@ -19,7 +19,7 @@ from survstudy.stats.survival.logrank import (
 )
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 __all__ = ["ENGINES", "Engine", "compare_survival", "kaplan_meier", "survival_counts"]
 
@@ -34,7 +34,7 @@ ENGINES: tuple[Engine, ...] = ("duckdb", "spark")
 
 
 def survival_counts(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     by: str | None = None,
@@ -51,17 +51,20 @@ def survival_counts(
     local session, or the cluster at ``spark_master`` / ``SPARK_REMOTE``); both give the same
     table. Raises :class:`survstudy.InputError` listing every problem found.
     """
+    if groups is None and by is not None:
+        groups = typed_levels(data, [by]).get(by)
     if engine == "spark":
         from survstudy.engine.spark import spark_counts
 
-        return spark_counts(data, time, _event(event), by, master=spark_master, groups=groups)
+        return spark_counts(plain(data), time, _event(event), by, master=spark_master,
+                            groups=groups)
     if engine != "duckdb":
         raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
-    return duckdb_counts(open_source(data), time, _event(event), by, groups=groups)
+    return duckdb_counts(open_data(data), time, _event(event), by, groups=groups)
 
 
 def kaplan_meier(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     by: str | None = None,
@@ -77,6 +80,8 @@ def kaplan_meier(
     and numbers at risk are weighted, and the standard errors are Greenwood's when every
     weight is whole, else the infinitesimal jackknife, as R's ``survfit(weights=)``.
     """
+    if groups is None and by is not None:
+        groups = typed_levels(data, [by]).get(by)
     if weights is not None:
         return _weighted_km(data, time, _event(event), by, weights, conf_type, conf_level, groups)
     counts = survival_counts(data, time, event, by, groups=groups)
@@ -84,7 +89,7 @@ def kaplan_meier(
 
 
 def _weighted_km(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: EventSpec,
     by: str | None,
@@ -99,7 +104,7 @@ def _weighted_km(
     from survstudy.stats.regression.design import frame_model_data
     from survstudy.stats.survival.weighted_km import weighted_kaplan_meier
 
-    source = open_source(data)
+    source = open_data(data)
     wanted = list(dict.fromkeys([time, event.column, *([by] if by else []), weights]))
     frame = read_frame(source, wanted, as_text=True)
     md = frame_model_data(frame, time, event, [], strata=by, weights=weights,
@@ -112,7 +117,7 @@ def _weighted_km(
 
 
 def compare_survival(
-    data: pd.DataFrame | str | Path,
+    data: Data,
     time: str,
     event: str | EventSpec,
     by: str,
@@ -132,7 +137,7 @@ def compare_survival(
     if strata is None:
         counts = survival_counts(data, time, spec, by)
         return weighted_log_rank(counts, method, rho=rho, gamma=gamma)
-    source = open_source(data)
+    source = open_data(data)
     frame = read_frame(source, [time, spec.column, by, strata])
     groups = order_labels(frame[by].dropna().astype(str).unique().tolist())
     tables, names = [], []

@@ -17,8 +17,13 @@ import typer
 from survstudy.errors import InputError
 
 __all__ = [
+    "CategoricalOption",
+    "ConfLevelOption",
+    "CovariatesOption",
     "DataArgument",
     "EventOption",
+    "JsonOption",
+    "ReferenceOption",
     "TimeOption",
     "app",
     "emit_json",
@@ -26,6 +31,7 @@ __all__ = [
     "handles_input_errors",
     "main",
     "split_list",
+    "split_repeated",
 ]
 
 app = typer.Typer(
@@ -58,13 +64,24 @@ SparkMasterOption = Annotated[
     typer.Option(help="Spark master URL or sc:// Connect URL (default: local, or SPARK_REMOTE)."),
 ]
 
+CovariatesOption = Annotated[str, typer.Option(help="Covariate columns: A,B,...")]
+CategoricalOption = Annotated[str | None, typer.Option(help="Covariates to dummy code: A,B,...")]
+ReferenceOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Reference level of a categorical covariate: COL=LEVEL (repeatable)."),
+]
+ConfLevelOption = Annotated[float, typer.Option(help="Confidence level.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def fail(problems: InputError) -> None:
-    """Print every problem to stderr and exit with status 2."""
-    for p in problems.problems:
+    """Print every problem to stderr, in the words of the CLI, and exit with status 2."""
+    from survstudy.cli.wording import cli_error
+
+    for p in cli_error(problems).problems:
         label = "error" if p.severity == "error" else p.severity
         typer.echo(f"{label}: {p}", err=True)
     raise typer.Exit(2)
@@ -80,7 +97,9 @@ def handles_input_errors(command: Callable[P, R]) -> Callable[P, R]:
         except InputError as e:
             fail(e)
         except ValueError as e:
-            typer.echo(f"error: {e}", err=True)
+            from survstudy.cli.wording import cli_wording
+
+            typer.echo(f"error: {cli_wording(str(e))}", err=True)
             raise typer.Exit(2) from None
         raise AssertionError("unreachable")
 
@@ -92,6 +111,11 @@ def emit_json(payload: Any) -> None:
     from survstudy.jsonsafe import dumps
 
     sys.stdout.write(dumps(payload) + "\n")
+
+
+def split_repeated(items: list[str] | None) -> list[str]:
+    """A repeatable option, each given as ``"a, b"`` → every item."""
+    return [item for text in (items or []) for item in split_list(text)]
 
 
 def split_list(text: str | None) -> list[str]:

@@ -7,14 +7,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from survstudy.cli import (
+    ConfLevelOption,
     DataArgument,
     EventOption,
+    JsonOption,
     TimeOption,
     app,
     emit_json,
     handles_input_errors,
 )
-from survstudy.cli.km import _times
+from survstudy.cli.km import _fmt, _times
 
 if TYPE_CHECKING:
     from survstudy.engine.cause_counts import CauseCountTable
@@ -55,10 +57,6 @@ def cif_payload(
         "excluded": {"rows": counts.excluded},
         "ties_merged": counts.ties_merged,
     }
-
-
-def _fmt(x: float | None, digits: int = 3) -> str:
-    return "NE" if x is None else f"{x:.{digits}f}"
 
 
 def render_cif(payload: dict[str, Any]) -> str:
@@ -105,8 +103,8 @@ def cif(
     strata: Annotated[
         str | None, typer.Option(help="Column whose values stratify Gray's test.")
     ] = None,
-    conf_level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    conf_level: ConfLevelOption = 0.95,
+    as_json: JsonOption = False,
 ) -> None:
     """Cumulative incidence of an event with competing events (Aalen-Johansen, cmprsk).
 

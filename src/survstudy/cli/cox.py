@@ -7,15 +7,22 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 from survstudy.cli import (
+    CategoricalOption,
+    ConfLevelOption,
+    CovariatesOption,
     DataArgument,
     EventOption,
+    JsonOption,
+    ReferenceOption,
     TimeOption,
     app,
     emit_json,
     handles_input_errors,
     split_list,
+    split_repeated,
 )
 from survstudy.cli.dialect import reads_csv_dialect
+from survstudy.cli.wording import warning_lines
 
 if TYPE_CHECKING:
     from survstudy.stats.regression.cox_result import Ties
@@ -88,8 +95,7 @@ def render_cox(payload: dict[str, Any]) -> str:
                 f"  {t['term']:<22} chi-square = {t['chisq']:.3f}, df = {t['df']}, "
                 f"p = {t['p_value']:.4g}"
             )
-    for w in payload["warnings"]:
-        lines.append(f"{w['severity']}: {w['message']}")
+    lines += warning_lines(payload["warnings"])
     return "\n".join(lines)
 
 
@@ -100,14 +106,9 @@ def cox(
     data: DataArgument,
     time: TimeOption,
     event: EventOption,
-    covariates: Annotated[str, typer.Option(help="Covariate columns: A,B,...")],
-    categorical: Annotated[
-        str | None, typer.Option(help="Covariates to dummy code: A,B,...")
-    ] = None,
-    reference: Annotated[
-        list[str] | None,
-        typer.Option(help="Reference level of a categorical covariate: COL=LEVEL (repeatable)."),
-    ] = None,
+    covariates: CovariatesOption,
+    categorical: CategoricalOption = None,
+    reference: ReferenceOption = None,
     strata: Annotated[str | None, typer.Option(help="Column whose values are strata.")] = None,
     ties: Annotated[
         str, typer.Option(help="Ties: efron (as R) or breslow (SAS, Stata).")
@@ -118,14 +119,14 @@ def cox(
     ph_test: Annotated[
         bool, typer.Option("--ph-test", help="Add the proportional-hazards test (cox.zph).")
     ] = False,
-    conf_level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    conf_level: ConfLevelOption = 0.95,
     weights: Annotated[
         str | None, typer.Option(help="Column of case weights (robust SE when not whole).")
     ] = None,
     robust: Annotated[
         bool, typer.Option("--robust", help="Robust (sandwich) standard errors.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Cox proportional hazards regression: hazard ratios, CIs, tests, concordance.
 
@@ -135,7 +136,7 @@ def cox(
 
     if ties not in ("efron", "breslow"):
         raise ValueError(f"--ties must be efron or breslow, not {ties!r}")
-    refs = [item for r in (reference or []) for item in split_list(r)]
+    refs = split_repeated(reference)
     result = cox_regression(
         str(data),
         time,

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from survstudy.cli import (
+    CategoricalOption,
+    ConfLevelOption,
+    CovariatesOption,
     DataArgument,
     EventOption,
+    JsonOption,
+    ReferenceOption,
     TimeOption,
     app,
     emit_json,
     handles_input_errors,
     split_list,
+    split_repeated,
 )
 from survstudy.cli.cif import CompetingOption
+from survstudy.cli.wording import warning_lines
 
 __all__ = ["finegray", "render_finegray"]
 
@@ -41,8 +48,7 @@ def render_finegray(payload: dict[str, Any]) -> str:
     lines.append(f"sHR: subdistribution hazard ratio; SE: {payload['variance_method']}")
     if not payload["converged"]:
         lines.append(f"did not converge in {payload['iterations']} iterations")
-    for w in payload["warnings"]:
-        lines.append(f"{w['severity']}: {w['message']}")
+    lines += warning_lines(payload["warnings"])
     return "\n".join(lines)
 
 
@@ -53,16 +59,11 @@ def finegray(
     time: TimeOption,
     event: EventOption,
     competing: CompetingOption,
-    covariates: Annotated[str, typer.Option(help="Covariate columns: A,B,...")],
-    categorical: Annotated[
-        str | None, typer.Option(help="Covariates to dummy code: A,B,...")
-    ] = None,
-    reference: Annotated[
-        list[str] | None,
-        typer.Option(help="Reference level of a categorical covariate: COL=LEVEL (repeatable)."),
-    ] = None,
-    conf_level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    covariates: CovariatesOption,
+    categorical: CategoricalOption = None,
+    reference: ReferenceOption = None,
+    conf_level: ConfLevelOption = 0.95,
+    as_json: JsonOption = False,
 ) -> None:
     """Fine-Gray regression of the subdistribution hazard of an event with competing events.
 
@@ -70,7 +71,7 @@ def finegray(
     """
     from survstudy.api.competing import fine_gray
 
-    refs = [item for r in (reference or []) for item in split_list(r)]
+    refs = split_repeated(reference)
     result = fine_gray(str(data), time, event, competing, split_list(covariates),
                        categorical=split_list(categorical), reference=refs,
                        conf_level=conf_level)

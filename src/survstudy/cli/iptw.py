@@ -8,14 +8,20 @@ from typing import Annotated, Any
 import typer
 
 from survstudy.cli import (
+    CategoricalOption,
+    ConfLevelOption,
     DataArgument,
     EventOption,
+    JsonOption,
+    ReferenceOption,
     TimeOption,
     app,
     emit_json,
     handles_input_errors,
     split_list,
+    split_repeated,
 )
+from survstudy.cli.wording import warning_lines
 
 __all__ = ["iptw", "parse_trim", "render_iptw"]
 
@@ -85,8 +91,7 @@ def render_iptw(payload: dict[str, Any]) -> str:
         f"{t['method']} test: chi-square = {t['statistic']:.3f}, df = {t['df']}, "
         f"p = {t['p_value']:.4g}",
     ]
-    for w in p["warnings"]:
-        lines.append(f"{w['severity']}: {w['message']}")
+    lines += warning_lines(p["warnings"])
     return "\n".join(lines)
 
 
@@ -100,13 +105,8 @@ def iptw(
     covariates: Annotated[str, typer.Option(help="Propensity-score covariates: A,B,...")],
     time: TimeOption,
     event: EventOption,
-    categorical: Annotated[
-        str | None, typer.Option(help="Covariates to dummy code: A,B,...")
-    ] = None,
-    reference: Annotated[
-        list[str] | None,
-        typer.Option(help="Reference level of a categorical covariate: COL=LEVEL (repeatable)."),
-    ] = None,
+    categorical: CategoricalOption = None,
+    reference: ReferenceOption = None,
     estimand: Annotated[str, typer.Option(help="ate (whole cohort) or att (the treated).")] = "ate",
     stabilize: Annotated[
         bool, typer.Option("--stabilize", help="Stabilised weights (x marginal probability).")
@@ -117,12 +117,12 @@ def iptw(
     ] = None,
     at: Annotated[str | None, typer.Option(help="Times to read the curves at: T1,T2,...")] = None,
     ties: Annotated[str, typer.Option(help="Cox ties: efron (as R) or breslow.")] = "efron",
-    conf_level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    conf_level: ConfLevelOption = 0.95,
     love_plot: Annotated[
         Path | None,
         typer.Option(help="Write the love plot (SMD before/after) as PATH.png and PATH.svg."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Adjusted comparison by IPTW: propensity score, weights, balance, weighted KM and Cox.
 
@@ -133,7 +133,7 @@ def iptw(
 
     if estimand not in ("ate", "att"):
         raise ValueError(f"--estimand must be ate or att, not {estimand!r}")
-    refs = [item for r in (reference or []) for item in split_list(r)]
+    refs = split_repeated(reference)
     result = run_iptw(
         str(data),
         treatment,

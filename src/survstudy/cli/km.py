@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from survstudy.cli import (
+    ConfLevelOption,
     DataArgument,
     EngineOption,
     EventOption,
+    JsonOption,
     SparkMasterOption,
     TimeOption,
     app,
@@ -120,7 +122,7 @@ def km(
     conf_type: Annotated[
         str, typer.Option(help="CI transform: log-log (default), log (R's default) or plain.")
     ] = "log-log",
-    conf_level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    conf_level: ConfLevelOption = 0.95,
     test: Annotated[
         str, typer.Option(help=f"Test between groups: {', '.join(TESTS)}.")
     ] = "log-rank",
@@ -129,7 +131,7 @@ def km(
     weights: Annotated[
         str | None, typer.Option(help="Column of case weights (e.g. IPTW weights).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Kaplan-Meier estimates by group, with survival at chosen times, medians and a test.
 

@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from survstudy.cli import DataArgument, app, emit_json, handles_input_errors, split_list
+from survstudy.cli import (
+    DataArgument,
+    JsonOption,
+    app,
+    emit_json,
+    handles_input_errors,
+    split_list,
+)
 from survstudy.cli.dialect import reads_csv_dialect
 
 __all__ = ["table1"]
@@ -28,7 +35,7 @@ def table1(
         ),
     ] = None,
     digits: Annotated[int, typer.Option(help="Decimals in the printed table.")] = 1,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Describe each variable by group and overall, and test the difference between groups.
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from survstudy.config.models import CohortStep, StudyFile, did_you_mean
 from survstudy.data.sql import lit, q, text_of
 from survstudy.errors import InputError, Problem
+from survstudy.jsonsafe import Record
 
 if TYPE_CHECKING:
     from survstudy.engine.sqlengine import Engine
@@ -30,7 +31,7 @@ STEP = "__step"
 
 
 @dataclass(frozen=True)
-class FlowStep:
+class FlowStep(Record):
     """One inclusion step: patients entering it, excluded by it (and why), remaining."""
 
     step: str
@@ -39,16 +40,6 @@ class FlowStep:
     n_excluded: int
     n_after: int
     reason: str
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "step": self.step,
-            "rule": self.rule,
-            "n_before": self.n_before,
-            "n_excluded": self.n_excluded,
-            "n_after": self.n_after,
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True)

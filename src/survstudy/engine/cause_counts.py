@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from survstudy.engine.counts import merge_near_ties, order_labels
+from survstudy.engine.counts import (
+    Totals,
+    at_risk,
+    group_codes,
+    merge_near_ties,
+    stratum_bounds,
+    time_slots,
+)
 
 __all__ = [
     "CENSORED",
@@ -34,7 +41,7 @@ CENSORED, EVENT, COMPETING = 0, 1, 2
 
 
 @dataclass(frozen=True)
-class CauseStratum:
+class CauseStratum(Totals):
     """The counts of one group: distinct times ascending, with the number at risk."""
 
     label: str
@@ -43,14 +50,6 @@ class CauseStratum:
     n_competing: FloatArray
     n_censor: FloatArray
     n_risk: FloatArray
-
-    @property
-    def n(self) -> float:
-        return float(self.n_risk[0]) if self.n_risk.size else 0.0
-
-    @property
-    def events(self) -> float:
-        return float(self.n_event.sum())
 
     @property
     def competing(self) -> float:
@@ -77,19 +76,12 @@ class CauseCountTable:
     n_risk: FloatArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        starts, ends = stratum_bounds(self.stratum, len(self.groups))
         exits = self.n_event + self.n_competing + self.n_censor
-        rev = np.cumsum(exits[::-1])[::-1]
-        starts = self._starts()
-        ends = np.r_[starts[1:], exits.size].astype(np.intp)
-        after = np.r_[rev, 0.0][ends]  # subjects of later strata, to subtract
-        object.__setattr__(self, "n_risk", rev - np.repeat(after, ends - starts))
-
-    def _starts(self) -> IntArray:
-        return np.searchsorted(self.stratum, np.arange(len(self.groups))).astype(np.intp)
+        object.__setattr__(self, "n_risk", at_risk(exits, starts, ends))
 
     def __iter__(self) -> Iterator[CauseStratum]:
-        starts = self._starts()
-        ends = np.r_[starts[1:], self.time.size]
+        starts, ends = stratum_bounds(self.stratum, len(self.groups))
         for label, s, e in zip(self.groups, starts, ends, strict=True):
             yield CauseStratum(
                 label,
@@ -153,23 +145,10 @@ def cause_count_table(
     if c.size and (c.min() < 0 or c.max() > 2):
         raise ValueError("cause must be 0 (censored), 1 (event) or 2 (competing event)")
     w = np.ones(t.size) if weight is None else np.asarray(weight, dtype=np.float64)
-    if group is None:
-        labels = ["all"]
-        codes = np.zeros(t.size, dtype=np.intp)
-    else:
-        uniques, inverse = np.unique(np.asarray(group).astype(str), return_inverse=True)
-        present = [str(u) for u in uniques]
-        labels = [str(g) for g in groups] if groups is not None else order_labels(present)
-        missing = set(present) - set(labels)
-        if missing:
-            raise ValueError(f"groups {sorted(missing)} are not in the stated group order")
-        position = {label: i for i, label in enumerate(labels)}
-        codes = np.array([position[p] for p in present], dtype=np.intp)[inverse]
+    labels, codes = group_codes(group, t.size, groups)
     t, merged = merge_near_ties(t)
-    order = np.lexsort((t, codes))
+    order, first, slot = time_slots(t, codes)
     t_sorted, s_sorted = t[order], codes[order]
-    first = np.r_[True, (np.diff(s_sorted) != 0) | (np.diff(t_sorted) != 0)][: t.size]
-    slot = np.cumsum(first) - 1
     size = int(first.sum())
     # one bincount over (slot, cause) gives the three columns at once
     sums = np.bincount(slot * 3 + c[order], weights=w[order], minlength=3 * size)

@@ -10,18 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "CountTable",
     "Stratum",
+    "Totals",
+    "at_risk",
     "count_codes",
     "count_table",
+    "group_codes",
     "merge_near_ties",
     "order_labels",
+    "stratum_bounds",
+    "time_slots",
+    "whole_counts",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -31,15 +40,11 @@ IntArray = NDArray[np.intp]
 TIE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 
 
-@dataclass(frozen=True)
-class Stratum:
-    """The counts of one group: distinct times ascending, with the number at risk."""
+class Totals:
+    """Mixin for the counts of one group: subjects (at risk at the first time) and events."""
 
-    label: str
-    time: FloatArray
-    n_event: FloatArray
-    n_censor: FloatArray
     n_risk: FloatArray
+    n_event: FloatArray
 
     @property
     def n(self) -> float:
@@ -49,6 +54,33 @@ class Stratum:
     @property
     def events(self) -> float:
         return float(self.n_event.sum())
+
+
+def stratum_bounds(stratum: IntArray, k: int) -> tuple[IntArray, IntArray]:
+    """Start and end (exclusive) of each of ``k`` strata in rows sorted by ``stratum``."""
+    starts = np.searchsorted(stratum, np.arange(k)).astype(np.intp)
+    return starts, np.r_[starts[1:], stratum.size].astype(np.intp)
+
+
+def at_risk(exits: FloatArray, starts: IntArray, ends: IntArray) -> FloatArray:
+    """Number at risk at each row: subjects of the row's stratum whose time is >= its time
+    (a reverse cumulative sum of ``exits``, less the subjects of later strata)."""
+    rev = np.cumsum(exits[::-1])[::-1]
+    after = np.r_[rev, 0.0][ends]
+    result: FloatArray = rev - np.repeat(after, ends - starts)
+    return result
+
+
+@dataclass(frozen=True)
+class Stratum(Totals):
+    """The counts of one group: distinct times ascending, with the number at risk."""
+
+    label: str
+    time: FloatArray
+    n_event: FloatArray
+    n_censor: FloatArray
+    n_risk: FloatArray
+
 
 
 @dataclass(frozen=True)
@@ -70,21 +102,11 @@ class CountTable:
     n_risk: FloatArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        exits = self.n_event + self.n_censor
-        # number at risk = subjects whose time is >= t within the stratum: reverse cumsum
-        rev = np.cumsum(exits[::-1])[::-1]
-        starts = self._starts()
-        ends = np.r_[starts[1:], exits.size]
-        after = np.r_[rev, 0.0][ends]  # subjects of later strata, to subtract
-        offsets = np.repeat(after, ends - starts)
-        object.__setattr__(self, "n_risk", rev - offsets)
-
-    def _starts(self) -> IntArray:
-        return np.searchsorted(self.stratum, np.arange(len(self.groups))).astype(np.intp)
+        starts, ends = stratum_bounds(self.stratum, len(self.groups))
+        object.__setattr__(self, "n_risk", at_risk(self.n_event + self.n_censor, starts, ends))
 
     def __iter__(self) -> Iterator[Stratum]:
-        starts = self._starts()
-        ends = np.r_[starts[1:], self.time.size]
+        starts, ends = stratum_bounds(self.stratum, len(self.groups))
         for label, s, e in zip(self.groups, starts, ends, strict=True):
             yield Stratum(
                 label,
@@ -133,12 +155,29 @@ class CountTable:
             "groups": list(self.groups),
             "stratum": self.stratum.tolist(),
             "time": self.time.tolist(),
-            "n_event": self.n_event.tolist(),
-            "n_censor": self.n_censor.tolist(),
-            "n_risk": self.n_risk.tolist(),
+            "n_event": whole_counts(self.n_event).tolist(),
+            "n_censor": whole_counts(self.n_censor).tolist(),
+            "n_risk": whole_counts(self.n_risk).tolist(),
             "ties_merged": self.ties_merged,
             "excluded": self.excluded,
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group and distinct time: n_risk, n_event, n_censor."""
+        import pandas as pd
+
+        return pd.DataFrame({
+            "group": np.asarray(self.groups, dtype=object)[self.stratum],
+            "time": self.time,
+            "n_risk": whole_counts(self.n_risk),
+            "n_event": whole_counts(self.n_event),
+            "n_censor": whole_counts(self.n_censor),
+        })
+
+
+def whole_counts(values: FloatArray) -> NDArray[np.int64] | FloatArray:
+    """Counts as integers when all are whole (unweighted data), else unchanged (weights)."""
+    return values.astype(np.int64) if np.all(np.mod(values, 1) == 0) else values
 
 
 def order_labels(labels: Sequence[str]) -> list[str]:
@@ -280,6 +319,32 @@ def count_codes(
     )
 
 
+def group_codes(
+    group: ArrayLike | None, size: int, groups: Sequence[str] | None
+) -> tuple[list[str], IntArray]:
+    """The group labels in display order (``groups`` when stated, else :func:`order_labels`)
+    and each row's index into them; one group "all" when ``group`` is None."""
+    if group is None:
+        return ["all"], np.zeros(size, dtype=np.intp)
+    uniques, inverse = np.unique(np.asarray(group).astype(str), return_inverse=True)
+    present = [str(u) for u in uniques]
+    labels = [str(g) for g in groups] if groups is not None else order_labels(present)
+    missing = set(present) - set(labels)
+    if missing:
+        raise ValueError(f"groups {sorted(missing)} are not in the stated group order")
+    position = {label: i for i, label in enumerate(labels)}
+    return labels, np.array([position[p] for p in present], dtype=np.intp)[inverse]
+
+
+def time_slots(time: FloatArray, codes: IntArray) -> tuple[IntArray, NDArray[np.bool_], IntArray]:
+    """Rows sorted by (group, time): the sort ``order``, whether each sorted row is the
+    ``first`` of its distinct (group, time) pair, and the pair's index (``slot``)."""
+    order = np.lexsort((time, codes))
+    t_sorted, s_sorted = time[order], codes[order]
+    first = np.r_[True, (np.diff(s_sorted) != 0) | (np.diff(t_sorted) != 0)][: time.size]
+    return order, first, np.cumsum(first) - 1
+
+
 def count_table(
     time: ArrayLike,
     event: ArrayLike,
@@ -299,17 +364,5 @@ def count_table(
     t = np.asarray(time, dtype=np.float64)
     e = np.asarray(event, dtype=bool)
     w = None if weight is None else np.asarray(weight, dtype=np.float64)
-    if group is None:
-        labels = ["all"]
-        codes = np.zeros(t.size, dtype=np.intp)
-    else:
-        raw = np.asarray(group).astype(str)
-        uniques, inverse = np.unique(raw, return_inverse=True)
-        present = [str(u) for u in uniques]
-        labels = [str(g) for g in groups] if groups is not None else order_labels(present)
-        missing = set(present) - set(labels)
-        if missing:
-            raise ValueError(f"groups {sorted(missing)} are not in the stated group order")
-        position = {label: i for i, label in enumerate(labels)}
-        codes = np.array([position[p] for p in present], dtype=np.intp)[inverse.ravel()]
+    labels, codes = group_codes(group, t.size, groups)
     return count_codes(t, e, codes, tuple(labels), weight=w, excluded=excluded)

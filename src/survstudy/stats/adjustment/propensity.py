@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.errors import InputError, Problem
+from survstudy.jsonsafe import Record
 
 __all__ = [
     "EXTREME_PS",
@@ -219,7 +220,7 @@ def iptw_weights(
 
 
 @dataclass(frozen=True)
-class WeightSummary:
+class WeightSummary(Record):
     """The weights of one arm: n, sum, min, max, mean, effective sample size (Σw)²/Σw²."""
 
     group: str
@@ -229,17 +230,6 @@ class WeightSummary:
     max: float
     mean: float
     ess: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "group": self.group,
-            "n": self.n,
-            "sum": self.sum,
-            "min": self.min,
-            "max": self.max,
-            "mean": self.mean,
-            "ess": self.ess,
-        }
 
 
 def weight_summary(weights: FloatArray, group: str) -> WeightSummary:
@@ -266,7 +256,7 @@ def propensity_warnings(
             Problem(
                 f"positivity: {int(near.sum())} patients have a propensity score below "
                 f"{EXTREME_PS} or above {1 - EXTREME_PS} (range {ps.min():.3g} to "
-                f"{ps.max():.3g}); their weights dominate: consider trimming (--trim) or "
+                f"{ps.max():.3g}); their weights dominate: consider trimming (trim=) or "
                 "restricting the cohort",
                 file=source,
                 severity="warning",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.jsonsafe import Record
 from survstudy.stats.characteristics.tests_common import finite
 
 __all__ = [
@@ -35,7 +36,7 @@ _GINV_TOL = float(np.sqrt(np.finfo(float).eps))
 
 
 @dataclass(frozen=True)
-class ContinuousSummary:
+class ContinuousSummary(Record):
     """n (known values), missing, mean, SD, median, quartiles (R type 7) and range."""
 
     n: int
@@ -47,19 +48,6 @@ class ContinuousSummary:
     q3: float | None
     min: float | None
     max: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "missing": self.missing,
-            "mean": self.mean,
-            "sd": self.sd,
-            "median": self.median,
-            "q1": self.q1,
-            "q3": self.q3,
-            "min": self.min,
-            "max": self.max,
-        }
 
 
 def summarise(values: FloatArray, missing: int) -> ContinuousSummary:

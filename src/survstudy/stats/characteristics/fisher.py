@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import brentq
 from scipy.special import gammaln
 
+from survstudy.jsonsafe import Record
 from survstudy.stats.characteristics.fisher_network import (
     LOG_TOLERANCE,
     Abandon,
@@ -50,7 +51,7 @@ Method = Literal["exact", "monte-carlo"]
 
 
 @dataclass(frozen=True)
-class OddsRatio:
+class OddsRatio(Record):
     """Conditional maximum likelihood odds ratio of a 2×2 table with its exact CI (as R).
 
     The odds ratio is ``(a·d)/(b·c)`` for the table ``[[a, b], [c, d]]`` as given: the odds of
@@ -63,32 +64,15 @@ class OddsRatio:
     conf_level: float
     method: str = "conditional maximum likelihood, exact CI (as R fisher.test)"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "estimate": self.estimate,
-            "ci_lower": self.ci_lower,
-            "ci_upper": self.ci_upper,
-            "conf_level": self.conf_level,
-            "method": self.method,
-        }
-
 
 @dataclass(frozen=True)
-class MonteCarlo:
+class MonteCarlo(Record):
     """How a Monte Carlo p-value was obtained, to be reported next to it."""
 
     replicates: int
     seed: int
     standard_error: float
     reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "replicates": self.replicates,
-            "seed": self.seed,
-            "standard_error": self.standard_error,
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True)

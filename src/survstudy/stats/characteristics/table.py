@@ -187,6 +187,45 @@ class CharacteristicsTable:
             "rows": [r.to_dict(self.groups) for r in self.rows],
         }
 
+    def to_frame(self) -> pd.DataFrame:
+        """Numbers only, one row per categorical level and per continuous variable.
+
+        Per group ``g`` and ``overall``: ``n_g``, ``percent_g`` (levels), ``mean_g``, ``sd_g``,
+        ``median_g`` (continuous), ``missing_g``; then the variable's test, statistic, p-value
+        and SMD (repeated on each level of a categorical variable).
+        """
+        import pandas as pd
+
+        names = [*self.groups, "overall"]
+        records: list[dict[str, Any]] = []
+        for r in self.rows:
+            common = {"test": r.test.test, "statistic": r.test.statistic,
+                      "p_value": r.test.p_value, "smd": r.smd.value}
+            if isinstance(r, CategoricalRow):
+                missed = (*r.missing, r.missing_overall)
+            else:
+                missed = (*(su.missing for su in r.summaries), r.overall.missing)
+            missing = {f"missing_{g}": m for g, m in zip(names, missed, strict=True)}
+            if isinstance(r, CategoricalRow):
+                for lv in r.levels:
+                    rec: dict[str, Any] = {"variable": r.variable, "type": r.type,
+                                           "level": lv.level}
+                    for g, n, pct in zip(names, (*lv.n, lv.n_overall),
+                                         (*lv.percent, lv.percent_overall), strict=True):
+                        rec[f"n_{g}"], rec[f"percent_{g}"] = n, pct
+                    records.append({**rec, **missing, **common})
+            else:
+                rec = {"variable": r.variable, "type": r.type, "level": None}
+                for g, su in zip(names, (*r.summaries, r.overall), strict=True):
+                    rec.update({f"n_{g}": su.n, f"mean_{g}": su.mean, f"sd_{g}": su.sd,
+                                f"median_{g}": su.median})
+                records.append({**rec, **missing, **common})
+        frame = pd.DataFrame.from_records(records)
+        last = ["test", "statistic", "p_value", "smd"]
+        frame = frame[[c for c in frame.columns if c not in last] + last]
+        counts = [c for c in frame.columns if c.startswith(("n_", "missing_"))]
+        return frame.astype({c: "Int64" for c in counts})
+
 
 def characteristics_table_rows(
     read: Callable[[Sequence[str]], tuple[pd.DataFrame, Source]],
@@ -197,6 +236,7 @@ def characteristics_table_rows(
     tests: Mapping[str, str] | Sequence[str] | None = None,
     groups: Sequence[str] | None = None,
     levels: Mapping[str, Sequence[str]] | None = None,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
     conf_level: float = 0.95,
     fisher_limits: NetworkLimits | None = None,
 ) -> CharacteristicsTable:
@@ -204,7 +244,8 @@ def characteristics_table_rows(
     their :class:`Source` once the request has been checked."""
 
     def load(names: Sequence[str], numbers: Sequence[str]) -> Table1Input:
-        data_ = load_table1_data(read, group, names, numbers, groups=groups, levels=levels)
+        data_ = load_table1_data(read, group, names, numbers, groups=groups, levels=levels,
+                                 labels=labels)
         codes = data_.group.codes
         k = len(data_.group.labels)
 

@@ -34,6 +34,7 @@ __all__ = [
     "load_table1_data",
     "order_levels",
     "parse_tests",
+    "relabel",
     "row_problems",
 ]
 
@@ -75,7 +76,7 @@ def parse_tests(items: Sequence[str] | Mapping[str, str] | None) -> dict[str, st
         for item in items:
             variable, sep, test = item.rpartition("=")
             if not sep or not variable.strip() or not test.strip():
-                raise ValueError(f"--test {item!r}: write VARIABLE=TEST, e.g. age=welch")
+                raise ValueError(f"tests= entry {item!r}: write VARIABLE=TEST, e.g. age=welch")
             pairs.append((variable.strip(), test.strip()))
     out: dict[str, str] = {}
     for variable, test in pairs:
@@ -103,7 +104,7 @@ def check_request(
         raise ValueError(f"'{group}' is the group column; it cannot also be a variable")
     for variable, test in tests.items():
         if variable not in seen:
-            raise ValueError(f"--test names '{variable}', which is not among the variables")
+            raise ValueError(f"tests= names '{variable}', which is not among the variables")
         if variable in categorical and test not in CATEGORICAL_TESTS:
             raise ValueError(
                 f"'{variable}' is categorical: use {', '.join(CATEGORICAL_TESTS)}, not {test}"
@@ -160,6 +161,18 @@ def order_levels(texts: Iterable[str], order: Sequence[str] | None, column: str)
             f"values {sorted(unknown)} of '{column}' are not in the stated order {labels}"
         )
     return tuple(labels)
+
+
+def relabel(coded: Coded, column: str, labels: Mapping[str, Mapping[str, str]] | None) -> Coded:
+    """``coded`` with its values renamed by ``labels[column]`` ({value: label}); values
+    not named keep their text. Two values given one label raise ValueError."""
+    names = (labels or {}).get(column)
+    if not names:
+        return coded
+    renamed = tuple(str(names.get(v, v)) for v in coded.labels)
+    if len(set(renamed)) < len(renamed):
+        raise ValueError(f"labels= for '{column}' gives two values the same label: {renamed}")
+    return Coded(renamed, coded.codes)
 
 
 def group_problems(
@@ -226,9 +239,11 @@ def load_table1_data(
     *,
     groups: Sequence[str] | None = None,
     levels: Mapping[str, Sequence[str]] | None = None,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Table1Data:
     """Read (``read``: columns → rows and their source) and check the columns; raise
-    :class:`InputError` listing every problem."""
+    :class:`InputError` listing every problem. ``labels`` renames the values of a column
+    ({column: {value: label}}) after they are ordered."""
     frame, source = read([group, *categorical, *continuous])
     problems: list[Problem] = []
     coded_group = code_column(frame[group], groups)
@@ -246,20 +261,20 @@ def load_table1_data(
         raise InputError(problems)
     if groups is None:  # drop labels of groups with no rows
         used = np.unique(coded_group.codes[keep])
-        labels = tuple(coded_group.labels[i] for i in used)
+        kept = tuple(coded_group.labels[i] for i in used)
         remap = np.full(len(coded_group.labels), -1, dtype=np.int64)
         remap[used] = np.arange(used.size)
-        coded_group = Coded(labels, remap[coded_group.codes[keep]])
+        coded_group = Coded(kept, remap[coded_group.codes[keep]])
     else:
         coded_group = Coded(coded_group.labels, coded_group.codes[keep])
     cats = {}
     for name in categorical:
         order = None if levels is None else levels.get(name)
         coded = code_column(frame[name], order)
-        cats[name] = Coded(coded.labels, coded.codes[keep])
+        cats[name] = relabel(Coded(coded.labels, coded.codes[keep]), name, labels)
     return Table1Data(
         source=source.name,
-        group=coded_group,
+        group=relabel(coded_group, group, labels),
         categorical=cats,
         continuous=numbers,
         excluded=int((~keep).sum()),

@@ -391,7 +391,7 @@ def fit_cox(
                 f"monotone likelihood: the coefficient of {', '.join(monotone)} runs to "
                 "infinity (e.g. every event is in one group), so its hazard ratio is infinite or "
                 "zero and has no Wald confidence interval; use Firth's penalized likelihood "
-                "(--firth, firth=True) for finite estimates",
+                "(firth=True) for finite estimates",
                 severity="warning",
                 column=design.covariate_of[int(np.flatnonzero(infinite)[0])],
             )

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.errors import Problem
+from survstudy.jsonsafe import Record
 from survstudy.stats.regression.design import ModelData
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class Concordance:
+class Concordance(Record):
     """Harrell's C as R's ``concordance``: pairs ordered by risk score against survival.
 
     A pair is comparable when the shorter time is an event (a censoring at the same time
@@ -39,32 +40,15 @@ class Concordance:
     tied_risk: float
     tied_time: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "concordance": self.concordance,
-            "concordant": self.concordant,
-            "discordant": self.discordant,
-            "tied_risk": self.tied_risk,
-            "tied_time": self.tied_time,
-        }
-
 
 @dataclass(frozen=True)
-class ChiSquareTest:
+class ChiSquareTest(Record):
     """A chi-square test of the model: statistic, degrees of freedom, p-value, which test."""
 
     statistic: float
     df: int
     p_value: float
     method: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "statistic": self.statistic,
-            "df": self.df,
-            "p_value": self.p_value,
-            "method": self.method,
-        }
 
 
 def chi_square(statistic: float, df: int, method: str) -> ChiSquareTest:

@@ -347,7 +347,7 @@ def _event_flags(
                 series.to_numpy(dtype=object),
                 bad,
                 f"event value is not 0/1 or true/false (found {listed}); say which codes mean the "
-                f"event, e.g. --event {spec.column}=CODE",
+                f'event, e.g. event="{spec.column}=CODE"',
             )
         )
     absent = spec.check_codes([str(c) for c in codes[codes != ""]])
@@ -421,7 +421,7 @@ def frame_model_data(
                 frame[column].to_numpy(dtype=object),
                 bad,
                 "covariate value is not a number; if this column holds categories, declare it "
-                "categorical (--categorical)",
+                f'categorical (categorical=["{column}"])',
             )
     if problems:
         raise InputError(problems)

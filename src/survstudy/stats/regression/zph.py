@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.jsonsafe import Record
 from survstudy.stats.regression.cox import RiskSets, moments, risk_sets
 
 if TYPE_CHECKING:
@@ -30,16 +31,13 @@ FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class PHTest:
+class PHTest(Record):
     """Score test of a time-varying coefficient for one term (or ``GLOBAL``)."""
 
     term: str
     chisq: float
     df: int
     p_value: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"term": self.term, "chisq": self.chisq, "df": self.df, "p_value": self.p_value}
 
 
 @dataclass(frozen=True)

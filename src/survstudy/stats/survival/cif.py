@@ -10,7 +10,7 @@ Everything is written against a :class:`CauseCountTable` and vectorised over tim
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.cause_counts import CauseCountTable, CauseStratum
+from survstudy.engine.counts import Totals
+from survstudy.stats.survival.curves import CurveSet, count_list, count_value, one_row_frame
 from survstudy.stats.survival.distributions import chi2_sf
 
 if TYPE_CHECKING:
@@ -50,10 +52,6 @@ def _none(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
-def _count(x: float) -> int | float:
-    return int(x) if float(x).is_integer() else float(x)
-
-
 def incidence_interval(
     cif: FloatArray, std_err: FloatArray, conf_level: float = 0.95
 ) -> tuple[FloatArray, FloatArray]:
@@ -79,7 +77,7 @@ class IncidenceAt:
     """A cumulative incidence curve read at one time; None past the group's last time."""
 
     time: float
-    n_risk: float
+    n_risk: int | float
     cif: float | None
     std_err: float | None
     ci_lower: float | None
@@ -88,7 +86,7 @@ class IncidenceAt:
     def to_dict(self) -> dict[str, float | int | None]:
         return {
             "time": self.time,
-            "n_risk": _count(self.n_risk),
+            "n_risk": count_value(self.n_risk),
             "cif": self.cif,
             "std_err": self.std_err,
             "ci_lower": self.ci_lower,
@@ -97,7 +95,7 @@ class IncidenceAt:
 
 
 @dataclass(frozen=True)
-class IncidenceCurve:
+class IncidenceCurve(Totals):
     """The cumulative incidence of the cause of interest for one group, at its distinct times."""
 
     label: str
@@ -111,14 +109,6 @@ class IncidenceCurve:
     ci_lower: FloatArray
     ci_upper: FloatArray
     conf_level: float
-
-    @property
-    def n(self) -> float:
-        return float(self.n_risk[0]) if self.n_risk.size else 0.0
-
-    @property
-    def events(self) -> float:
-        return float(self.n_event.sum())
 
     @property
     def competing(self) -> float:
@@ -149,7 +139,7 @@ class IncidenceCurve:
         later = np.r_[np.cumsum(exits[::-1])[::-1], 0.0]
         n_risk = later[np.searchsorted(self.time, t, side="left")]
         return [
-            IncidenceAt(float(ti), float(r), _none(c), _none(s), _none(lo), _none(hi))
+            IncidenceAt(float(ti), count_value(r), _none(c), _none(s), _none(lo), _none(hi))
             for ti, r, c, s, lo, hi in zip(t, n_risk, cif, se, lower, upper, strict=True)
         ]
 
@@ -157,10 +147,10 @@ class IncidenceCurve:
         return {
             "group": self.label,
             "time": self.time.tolist(),
-            "n_risk": self.n_risk.tolist(),
-            "n_event": self.n_event.tolist(),
-            "n_competing": self.n_competing.tolist(),
-            "n_censor": self.n_censor.tolist(),
+            "n_risk": count_list(self.n_risk),
+            "n_event": count_list(self.n_event),
+            "n_competing": count_list(self.n_competing),
+            "n_censor": count_list(self.n_censor),
             "cif": self.cif.tolist(),
             "std_err": self.std_err.tolist(),
             "ci_lower": [_none(x) for x in self.ci_lower],
@@ -238,10 +228,7 @@ class GrayTest:
 
     def to_frame(self) -> pd.DataFrame:
         """One row: the test's statistic, degrees of freedom and p-value."""
-        import pandas as pd
-
-        row = {k: v for k, v in self.to_dict().items() if k not in ("groups", "strata")}
-        return pd.DataFrame([row])
+        return one_row_frame(self.to_dict())
 
 
 def _gray_parts(table: CauseCountTable, rho: float) -> tuple[FloatArray, FloatArray]:
@@ -328,7 +315,7 @@ def gray_test_counts(
 
 
 @dataclass(frozen=True)
-class CumulativeIncidence:
+class CumulativeIncidence(CurveSet[IncidenceCurve]):
     """Cumulative incidence curves of every group, with the count table they came from."""
 
     curves: tuple[IncidenceCurve, ...]
@@ -337,30 +324,14 @@ class CumulativeIncidence:
     variance_method: str = VARIANCE_METHOD
     ci_method: str = CI_METHOD
 
-    def __iter__(self) -> Iterator[IncidenceCurve]:
-        return iter(self.curves)
-
-    def __len__(self) -> int:
-        return len(self.curves)
-
-    def __getitem__(self, label: str) -> IncidenceCurve:
-        for c in self.curves:
-            if c.label == label:
-                return c
-        raise KeyError(label)
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        return tuple(c.label for c in self.curves)
-
     def summary(self, at: Sequence[float] = ()) -> list[dict[str, Any]]:
         """Per group: n, events, competing events and the curve at ``at`` (plain numbers)."""
         return [
             {
                 "group": c.label,
-                "n": _count(c.n),
-                "events": _count(c.events),
-                "competing": _count(c.competing),
+                "n": count_value(c.n),
+                "events": count_value(c.events),
+                "competing": count_value(c.competing),
                 "at": [a.to_dict() for a in c.at(at)],
             }
             for c in self.curves
@@ -375,17 +346,6 @@ class CumulativeIncidence:
             "excluded": {"rows": self.counts.excluded},
             "ties_merged": self.counts.ties_merged,
         }
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per group and distinct time."""
-        import pandas as pd
-
-        frames = [
-            pd.DataFrame({"group": c.label, **{k: v for k, v in c.to_dict().items()
-                                                 if k != "group"}})
-            for c in self.curves
-        ]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def cumulative_incidence_counts(

@@ -20,13 +20,17 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain, combinations
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.counts import CountTable
+from survstudy.stats.survival.curves import one_row_frame
 from survstudy.stats.survival.logrank import Method, log_rank_weights, weighted_log_rank
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ABSOLUTE_TOLERANCE",
@@ -101,6 +105,10 @@ class ExactLogRank:
             "tolerance": self.tolerance,
             "statistic_kind": self.statistic_kind,
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the permutation test's numbers (groups and sizes in ``to_dict``)."""
+        return one_row_frame(self.to_dict())
 
 
 @dataclass(frozen=True)

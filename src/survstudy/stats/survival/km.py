@@ -7,15 +7,17 @@ Brookmeyer-Crowley intervals (R's ``quantile.survfit``) and the restricted mean 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from survstudy.engine.counts import CountTable, Stratum
+from survstudy.engine.counts import CountTable, Stratum, Totals
+from survstudy.jsonsafe import Record
+from survstudy.stats.survival.curves import CurveSet, count_list, count_value
 
 __all__ = [
     "CONF_TYPES",
@@ -78,12 +80,12 @@ def confidence_interval(
 
 
 @dataclass(frozen=True)
-class SurvivalAt:
+class SurvivalAt(Record):
     """The curve read at one time. ``survival`` is None where it is not estimable."""
 
     time: float
-    n_risk: float
-    cumulative_events: float
+    n_risk: int | float  # int unless case weights make it fractional
+    cumulative_events: int | float
     survival: float | None
     std_err: float | None
     ci_lower: float | None
@@ -93,20 +95,9 @@ class SurvivalAt:
     def estimable(self) -> bool:
         return self.survival is not None
 
-    def to_dict(self) -> dict[str, float | None]:
-        return {
-            "time": self.time,
-            "n_risk": count_value(self.n_risk),
-            "cumulative_events": count_value(self.cumulative_events),
-            "survival": self.survival,
-            "std_err": self.std_err,
-            "ci_lower": self.ci_lower,
-            "ci_upper": self.ci_upper,
-        }
-
 
 @dataclass(frozen=True)
-class Quantile:
+class Quantile(Record):
     """Time by which a fraction ``probability`` has had the event; None where not reached."""
 
     probability: float
@@ -114,17 +105,9 @@ class Quantile:
     ci_lower: float | None
     ci_upper: float | None
 
-    def to_dict(self) -> dict[str, float | None]:
-        return {
-            "probability": self.probability,
-            "estimate": self.estimate,
-            "ci_lower": self.ci_lower,
-            "ci_upper": self.ci_upper,
-        }
-
 
 @dataclass(frozen=True)
-class RestrictedMean:
+class RestrictedMean(Record):
     """Restricted mean survival time up to ``horizon`` (area under the curve) and its SE."""
 
     horizon: float
@@ -133,27 +116,13 @@ class RestrictedMean:
     ci_lower: float
     ci_upper: float
 
-    def to_dict(self) -> dict[str, float]:
-        return {
-            "horizon": self.horizon,
-            "estimate": self.estimate,
-            "std_err": self.std_err,
-            "ci_lower": self.ci_lower,
-            "ci_upper": self.ci_upper,
-        }
-
 
 def _none_if_nan(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
 
-def count_value(x: float) -> int | float:
-    """A count as an int when whole (unweighted data), else the float (case weights)."""
-    return int(x) if float(x).is_integer() else float(x)
-
-
 @dataclass(frozen=True)
-class SurvivalCurve:
+class SurvivalCurve(Totals):
     """Kaplan-Meier estimate for one group, at every distinct time of its count table."""
 
     label: str
@@ -167,14 +136,6 @@ class SurvivalCurve:
     ci_upper: FloatArray
     conf_type: ConfType
     conf_level: float
-
-    @property
-    def n(self) -> float:
-        return float(self.n_risk[0]) if self.n_risk.size else 0.0
-
-    @property
-    def events(self) -> float:
-        return float(self.n_event.sum())
 
     @property
     def std_err(self) -> FloatArray:
@@ -199,14 +160,14 @@ class SurvivalCurve:
             t = float(t)
             i = int(np.searchsorted(self.time, t, side="right")) - 1
             j = int(np.searchsorted(self.time, t, side="left"))  # first time >= t
-            n_risk = float(self.n_risk[j]) if j < self.time.size else 0.0
-            n_event = float(self.n_event[: i + 1].sum())
+            n_risk = count_value(self.n_risk[j]) if j < self.time.size else 0
+            n_event = count_value(self.n_event[: i + 1].sum())
             if i < 0:
-                out.append(SurvivalAt(t, n_risk, 0.0, 1.0, 0.0, 1.0, 1.0))
+                out.append(SurvivalAt(t, n_risk, 0, 1.0, 0.0, 1.0, 1.0))
                 continue
             s = float(self.survival[i])
             if t > self.last_time and s > 0:
-                out.append(SurvivalAt(t, 0.0, n_event, None, None, None, None))
+                out.append(SurvivalAt(t, 0, n_event, None, None, None, None))
                 continue
             out.append(
                 SurvivalAt(
@@ -263,9 +224,9 @@ class SurvivalCurve:
         return {
             "group": self.label,
             "time": self.time.tolist(),
-            "n_risk": self.n_risk.tolist(),
-            "n_event": self.n_event.tolist(),
-            "n_censor": self.n_censor.tolist(),
+            "n_risk": count_list(self.n_risk),
+            "n_event": count_list(self.n_event),
+            "n_censor": count_list(self.n_censor),
             "survival": self.survival.tolist(),
             "std_err": [_none_if_nan(v) for v in self.std_err],
             "ci_lower": [_none_if_nan(v) for v in self.ci_lower],
@@ -361,8 +322,12 @@ def _curve(stratum: Stratum, conf_type: ConfType, conf_level: float) -> Survival
 
 
 @dataclass(frozen=True)
-class KaplanMeier:
-    """Kaplan-Meier curves of every group, with the count table they came from."""
+class KaplanMeier(CurveSet[SurvivalCurve]):
+    """Kaplan-Meier curves of every group, with the count table they came from.
+
+    Iterate or index by group label; ``to_frame()`` has one row per group and distinct time
+    (time, n_risk, n_event, n_censor, survival, std_err, ci_lower, ci_upper).
+    """
 
     curves: tuple[SurvivalCurve, ...]
     counts: CountTable
@@ -371,21 +336,15 @@ class KaplanMeier:
     #: how the standard errors were computed: "greenwood" or "infinitesimal jackknife"
     variance: str = "greenwood"
 
-    def __iter__(self) -> Iterator[SurvivalCurve]:
-        return iter(self.curves)
-
-    def __len__(self) -> int:
-        return len(self.curves)
-
-    def __getitem__(self, label: str) -> SurvivalCurve:
-        for c in self.curves:
-            if c.label == label:
-                return c
-        raise KeyError(label)
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        return tuple(c.label for c in self.curves)
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conf_type": self.conf_type,
+            "conf_level": self.conf_level,
+            "variance": self.variance,
+            "curves": [c.to_dict() for c in self.curves],
+            "excluded": {"rows": self.counts.excluded},
+            "ties_merged": self.counts.ties_merged,
+        }
 
     def summary(
         self, at: Sequence[float] = (), quantiles: Sequence[float] = (0.5,)

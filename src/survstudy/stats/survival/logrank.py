@@ -13,14 +13,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from survstudy.engine.counts import CountTable
+from survstudy.jsonsafe import Record
+from survstudy.stats.survival.curves import one_row_frame
 from survstudy.stats.survival.distributions import chi2_sf
 from survstudy.stats.survival.multiplicity import Adjust, adjust_p_values
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "METHODS",
@@ -87,9 +92,19 @@ class SurvivalTest:
             "trend_scores": list(self.trend_scores),
         }
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group: observed and expected events, O - E, with the test repeated."""
+        frame = one_row_frame(self.to_dict()).loc[[0] * len(self.groups)].reset_index(drop=True)
+        frame.insert(0, "group", list(self.groups))
+        frame["observed"] = list(self.observed)
+        frame["expected"] = list(self.expected)
+        if self.o_minus_e:
+            frame["o_minus_e"] = list(self.o_minus_e)
+        return frame
+
 
 @dataclass(frozen=True)
-class PairwiseTest:
+class PairwiseTest(Record):
     """One pair of groups tested on their own data, with the raw and adjusted p-value."""
 
     group_a: str
@@ -98,16 +113,6 @@ class PairwiseTest:
     df: int
     p_value: float
     p_adjusted: float
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "group_a": self.group_a,
-            "group_b": self.group_b,
-            "statistic": self.statistic,
-            "df": self.df,
-            "p_value": self.p_value,
-            "p_adjusted": self.p_adjusted,
-        }
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,15 @@ class PairwiseTests:
             "groups": list(self.groups),
             "pairs": [p.to_dict() for p in self.pairs],
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per pair of groups, with the method and the adjustment."""
+        import pandas as pd
+
+        frame = pd.DataFrame([p.to_dict() for p in self.pairs],
+                             columns=["group_a", "group_b", "statistic", "df", "p_value",
+                                      "p_adjusted"])
+        return frame.assign(method=self.method, weights=self.weights, adjust=self.adjust)
 
 
 @dataclass(frozen=True)
