@@ -144,13 +144,13 @@ def km(
     times = _times(at)
     counts = survival_counts(str(data), time, event, group, engine=engine,  # type: ignore[arg-type]
                              spark_master=spark_master)
-    result = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)  # type: ignore[arg-type]
-    test_result = None
-    if group is not None and len(result) > 1:
+    test_result = None  # before the curves: at 10^7 times, their arrays and the test's add up
+    if group is not None and sum(1 for s in counts if s.time.size) > 1:
         if test == "exact":
             test_result = exact_log_rank(counts).to_dict()
         else:
             test_result = weighted_log_rank(counts, test).to_dict()  # type: ignore[arg-type]
+    result = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)  # type: ignore[arg-type]
     payload = km_payload(
         result, counts, time=time, event=event, group=group, at=times, test=test_result
     )
