@@ -150,6 +150,7 @@ def km(
     if engine not in ENGINES:
         raise ValueError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     times = _times(at)
+    result = None
     if weights is not None:
         from survstudy.api.survival import kaplan_meier
 
@@ -161,13 +162,14 @@ def km(
     else:
         counts = survival_counts(str(data), time, event, group, engine=engine,  # type: ignore[arg-type]
                                  spark_master=spark_master)
-        result = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)  # type: ignore[arg-type]
-    test_result = None
-    if group is not None and len(result) > 1 and weights is None:
+    test_result = None  # before the curves: at 10^7 times, their arrays and the test's add up
+    if group is not None and weights is None and sum(1 for s in counts if s.time.size) > 1:
         if test == "exact":
             test_result = exact_log_rank(counts).to_dict()
         else:
             test_result = weighted_log_rank(counts, test).to_dict()  # type: ignore[arg-type]
+    if result is None:
+        result = kaplan_meier_counts(counts, conf_type=conf_type, conf_level=conf_level)  # type: ignore[arg-type]
     payload = km_payload(
         result, counts, time=time, event=event, group=group, at=times, test=test_result
     )

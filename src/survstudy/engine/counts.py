@@ -64,10 +64,11 @@ def stratum_bounds(stratum: IntArray, k: int) -> tuple[IntArray, IntArray]:
 
 def at_risk(exits: FloatArray, starts: IntArray, ends: IntArray) -> FloatArray:
     """Number at risk at each row: subjects of the row's stratum whose time is >= its time
-    (a reverse cumulative sum of ``exits``, less the subjects of later strata)."""
-    rev = np.cumsum(exits[::-1])[::-1]
-    after = np.r_[rev, 0.0][ends]
-    result: FloatArray = rev - np.repeat(after, ends - starts)
+    (a reverse cumulative sum of ``exits`` within each stratum, in place: one array at 10^7)."""
+    result: FloatArray = np.array(exits, dtype=np.float64)
+    for s, e in zip(starts, ends, strict=True):
+        within = result[s:e][::-1]
+        np.cumsum(within, out=within)
     return result
 
 
@@ -136,19 +137,21 @@ class CountTable:
         Returns ``(time, n_risk, n_event)`` where ``n_risk`` and ``n_event`` have one row per
         distinct time and one column per group: the layout the log-rank family works on.
         """
-        # each stratum's times are ascending: a stable sort merges the runs in linear time
-        order = np.argsort(self.time, kind="stable")
-        t = self.time[order]
+        t = np.sort(self.time)
         new = np.r_[True, t[1:] != t[:-1]] if t.size else np.zeros(0, dtype=bool)
         times = t[new]
-        m = times.size
+        del t, new
         # one row per group, contiguous, returned transposed: (time, group) views
-        cell = self.stratum[order] * m + (np.cumsum(new) - 1)
-        size = m * len(self.groups)
-        events = _sums(cell, self.n_event[order], size).reshape(-1, m)
-        exits = _sums(cell, (self.n_event + self.n_censor)[order], size).reshape(-1, m)
-        at_risk: FloatArray = np.cumsum(exits[:, ::-1], axis=1)[:, ::-1]
-        return times, at_risk.T, events.T
+        events = np.zeros((len(self.groups), times.size))
+        exits = np.zeros((len(self.groups), times.size))
+        starts, ends = stratum_bounds(self.stratum, len(self.groups))
+        for j, (s, e) in enumerate(zip(starts, ends, strict=True)):
+            at = np.searchsorted(times, self.time[s:e])
+            events[j] = _sums(at, self.n_event[s:e], times.size)
+            exits[j] = _sums(at, self.n_event[s:e] + self.n_censor[s:e], times.size)
+        reverse = exits[:, ::-1]
+        np.cumsum(reverse, axis=1, out=reverse)
+        return times, exits.T, events.T
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -238,6 +241,87 @@ def _merge_sorted(ts: FloatArray, tolerance: float) -> tuple[FloatArray, int]:
     return out, merged
 
 
+#: Up to this many strata, unweighted rows are counted by sorting each (stratum, event) class
+#: (each stratum is one pass over the rows).
+MAX_CLASSES_SORTED = 64
+
+
+def _runs(sorted_codes: IntArray) -> tuple[IntArray, FloatArray]:
+    """The distinct values of ascending ``sorted_codes`` and how often each occurs."""
+    if sorted_codes.size == 0:
+        return sorted_codes, np.zeros(0)
+    first = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    return sorted_codes[first], np.diff(np.r_[first, sorted_codes.size]).astype(np.float64)
+
+
+def _count_by_class(
+    time: FloatArray,
+    event: NDArray[np.bool_],
+    stratum: NDArray[np.signedinteger[Any]],
+    groups: tuple[str, ...],
+    excluded: int,
+    tolerance: float,
+) -> CountTable | None:
+    """:func:`count_codes` for rows without weights, sorting values (never an argsort, which
+    is several times slower than NumPy's vectorised sort): the distinct times of all rows give
+    the runs of near ties, then each (stratum, event) class's sorted times are placed in those
+    runs and counted. None when it does not apply (times not finite)."""
+    ts = np.sort(time)
+    if ts.size == 0 or not (np.isfinite(ts[0]) and np.isfinite(ts[-1])):
+        return None
+    new = np.empty(ts.size, dtype=bool)
+    new[0] = True
+    np.not_equal(ts[1:], ts[:-1], out=new[1:])
+    values = ts[new]
+    del ts, new
+    cuts, merged = _near_tie_cuts(values, tolerance)
+    starts = values[cuts]  # each run of near ties is counted at its smallest time
+    del values, cuts
+    sizes, times, n_event, n_censor = [], [], [], []
+    for j in range(len(groups)):
+        in_stratum = stratum == j
+        found = []
+        for happened in (True, False):
+            chosen = np.sort(time[in_stratum & (event == happened)])
+            run = np.searchsorted(starts, chosen, side="right")
+            del chosen
+            run -= 1
+            found.append(_runs(run))
+        del in_stratum
+        (d_at, d), (c_at, c) = found
+        at = np.concatenate([d_at, c_at])
+        at.sort()  # not np.union1d: NumPy's hash-based unique is far slower at 10^7 values
+        at = at[np.r_[True, at[1:] != at[:-1]]] if at.size else at
+        events, censored = np.zeros(at.size), np.zeros(at.size)
+        events[np.searchsorted(at, d_at)] = d
+        censored[np.searchsorted(at, c_at)] = c
+        sizes.append(at.size)
+        times.append(starts[at])
+        n_event.append(events)
+        n_censor.append(censored)
+    del starts
+    return CountTable(
+        groups=groups,
+        stratum=np.repeat(np.arange(len(groups), dtype=np.intp), sizes),
+        time=_concatenate(times),
+        n_event=_concatenate(n_event),
+        n_censor=_concatenate(n_censor),
+        ties_merged=merged,
+        excluded=excluded,
+    )
+
+
+def _concatenate(parts: list[FloatArray]) -> FloatArray:
+    """``np.concatenate`` that frees each part once copied (one array's worth of memory)."""
+    out = np.empty(sum(p.size for p in parts))
+    at = 0
+    while parts:
+        part = parts.pop(0)
+        out[at : at + part.size] = part
+        at += part.size
+    return out
+
+
 def count_codes(
     time: FloatArray,
     event: NDArray[np.bool_],
@@ -251,13 +335,18 @@ def count_codes(
     """The :class:`CountTable` of complete rows whose strata are codes into ``groups``.
 
     Sort-based and in arrays only: one sort by time (near ties merged in one pass over the
-    sorted distinct times), then ``np.bincount`` over (stratum, distinct time) cells, dense
-    for few strata, else after a stable (radix) sort by stratum. ``weight`` (default 1 per row)
+    sorted distinct times), then ``np.bincount`` over (stratum, distinct time) cells: per
+    (stratum, event) class for unweighted rows and few strata, else after an argsort, dense
+    for few strata or after a stable (radix) sort by stratum. ``weight`` (default 1 per row)
     counts the rows each entry stands for.
     """
+    k = len(groups)
+    if weight is None and k <= MAX_CLASSES_SORTED:
+        table = _count_by_class(time, event, stratum, groups, excluded, tolerance)
+        if table is not None:
+            return table
     order = np.argsort(time)
     ts, merged = _merge_sorted(time[order], tolerance)
-    k = len(groups)
     new = np.empty(ts.size, dtype=bool)
     new[:1] = True
     np.not_equal(ts[1:], ts[:-1], out=new[1:])

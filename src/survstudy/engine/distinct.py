@@ -117,19 +117,47 @@ def _encode_objects(column: Any) -> tuple[tuple[str, ...], IntArray]:
     return tuple(str(v) for v in labels), codes
 
 
+def _single(column: Any) -> Any:
+    """One pyarrow Array from an Array or a ChunkedArray."""
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return column
+
+
+def _valid(array: Any) -> NDArray[np.bool_] | None:
+    """Where ``array`` holds a value (None when it has no nulls), from its validity bitmap."""
+    if array.null_count == 0:
+        return None
+    bits = np.frombuffer(array.buffers()[0], dtype=np.uint8)
+    start = array.offset
+    return np.unpackbits(bits, bitorder="little")[start : start + len(array)].astype(bool)
+
+
+def _fixed(array: Any, dtype: type[np.generic]) -> Any:
+    """The values of a fixed-width pyarrow Array of ``dtype``, read from its buffer (read-only;
+    what nulls hold is unspecified). Arrow's own ``to_numpy`` would import pandas."""
+    if len(array) == 0:
+        return np.zeros(0, dtype=dtype)
+    size = np.dtype(dtype).itemsize
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array),
+                         offset=array.offset * size)  # fmt: skip
+
+
 def _encode_arrow(column: Any) -> tuple[tuple[str, ...], IntArray]:
     """Dictionary-encode a pyarrow (chunked) array: labels and codes, -1 where null."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    column = _single(column)
     given = pa.types.is_dictionary(column.type)
     encoded = column if given else pc.dictionary_encode(column)
     indices = encoded.indices.cast(pa.int32())
-    if indices.null_count:
-        indices = pc.fill_null(indices, -1)
-    codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int32)
+    codes = _fixed(indices, np.int32)
+    valid = _valid(indices)
+    if valid is not None:
+        codes = np.where(valid, codes, np.int32(-1))
     return _unify(encoded.dictionary.to_pylist(), codes, check_use=given)
 
 
@@ -140,11 +168,25 @@ def _floats(column: Any) -> NDArray[np.float64]:
 
 
 def _arrow_floats(column: Any) -> NDArray[np.float64]:
+    """A pyarrow numeric column as float64, NaN where null."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    values = pc.fill_null(column.cast(pa.float64()), float("nan"))
-    return np.asarray(values.to_numpy(), dtype=np.float64)
+    array = _single(column).cast(pa.float64())
+    values = _fixed(array, np.float64)
+    valid = _valid(array)
+    return values if valid is None else np.where(valid, values, np.nan)
+
+
+def _arrow_flags(column: Any) -> NDArray[np.bool_]:
+    """A pyarrow boolean column as NumPy, false where null."""
+    import pyarrow as pa
+
+    array = _single(column)
+    if pa.types.is_boolean(array.type):
+        array = array.cast(pa.int8())
+    flags: NDArray[np.bool_] = np.not_equal(_fixed(array, np.int8), 0)
+    valid = _valid(array)
+    return flags if valid is None else flags & valid
 
 
 @dataclass(frozen=True)
@@ -184,11 +226,9 @@ class DistinctRows:
     def from_arrow(cls, table: Any) -> DistinctRows:
         """From a pyarrow Table with columns ``g, t, bad, e`` and ``n`` (1 per row if absent);
         the labels are dictionary-encoded by Arrow, never turned into Python objects per row."""
-        import pyarrow.compute as pc
-
         group_labels, group = _encode_arrow(table.column("g"))
         event_labels, event = _encode_arrow(table.column("e"))
-        bad = pc.fill_null(table.column("bad"), False).to_numpy()
+        bad = _arrow_flags(table.column("bad"))
         n = (
             _arrow_floats(table.column("n"))
             if "n" in table.column_names

@@ -225,18 +225,20 @@ def _count_rows(con: Any, relation: str, g: str, t: str, e: str, what: str) -> D
         f"SELECT count(*), count(DISTINCT v) FROM (SELECT {t} AS v FROM {relation} "
         f"LIMIT {SAMPLE_ROWS})"
     ).fetchall()[0]
-    if rows and distinct > DISTINCT_SHARE * rows:
+    if rows and distinct > DISTINCT_SHARE * rows:  # every row, through Arrow
         sql = (
             f"SELECT {g} AS g, {tnum} AS t, {bad} AS bad, CAST({e} AS VARCHAR) AS e "
             f"FROM {relation}"
         )
-    else:  # group by the columns as stored and turn only the distinct values into text
-        sql = (
-            "SELECT CAST(g AS VARCHAR) AS g, t, bad, CAST(e AS VARCHAR) AS e, sum(n) AS n FROM ("
-            f"SELECT {g} AS g, {tnum} AS t, {bad} AS bad, "
-            f"{e} AS e, count(*) AS n FROM {relation} GROUP BY ALL) GROUP BY ALL"
-        )
-    return DistinctRows.from_arrow(scan(con, sql, what, arrow=True))
+        return DistinctRows.from_arrow(scan(con, sql, what, arrow=True))
+    # group by the columns as stored and turn only the distinct values into text; few rows,
+    # fetched as NumPy (no pyarrow to import)
+    sql = (
+        "SELECT CAST(g AS VARCHAR) AS g, t, bad, CAST(e AS VARCHAR) AS e, sum(n) AS n FROM ("
+        f"SELECT {g} AS g, {tnum} AS t, {bad} AS bad, "
+        f"{e} AS e, count(*) AS n FROM {relation} GROUP BY ALL) GROUP BY ALL"
+    )
+    return DistinctRows.from_columns(**scan(con, sql, what))
 
 
 def duckdb_counts(

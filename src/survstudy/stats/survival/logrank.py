@@ -205,16 +205,28 @@ def _score(counts: CountTable, method: Method, rho: float, gamma: float) -> _Sco
     d = events.sum(axis=0)
     w, label = log_rank_weights(method, n, d, rho, gamma)
     use = np.flatnonzero(d > 0)
-    n, d, w, at_risk, events = n[use], d[use], w[use], at_risk[:, use], events[:, use]
-    share = at_risk / n
-    expected = share * d
-    u = (events - expected) @ w
+    n, d, w = n[use], d[use], w[use]
+    k = at_risk.shape[0]
+    share = np.empty((k, use.size))
+    u, expected, observed = np.zeros(k), np.zeros(k), np.zeros(k)
+    for j in range(k):  # one group at a time: temporaries of one row, not of the matrix
+        np.divide(at_risk[j, use], n, out=share[j])
+        events_j = events[j, use]
+        observed[j] = events_j.sum()
+        expected_j = share[j] * d
+        expected[j] = expected_j.sum()
+        events_j -= expected_j
+        u[j] = events_j @ w
+    del at_risk, events, at_risk_tk, events_tk
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(n > 1, w**2 * d * (n - d) / (n - 1), 0.0)
     # V_kl = sum_t factor * share_k (delta_kl - share_l)
-    weighted = share * factor
-    v = np.diag(weighted.sum(axis=1)) - weighted @ share.T
-    return _Score(u, v, events.sum(axis=1), expected.sum(axis=1), label)
+    v = np.zeros((k, k))
+    for j in range(k):
+        weighted = share[j] * factor
+        v[j] = -(share @ weighted)
+        v[j, j] += weighted.sum()
+    return _Score(u, v, observed, expected, label)
 
 
 def _chi_square(score: _Score) -> tuple[float, int, float]:
