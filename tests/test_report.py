@@ -90,10 +90,13 @@ def test_word_tables_are_real_tables(report: Path) -> None:
     assert "Characteristic" in firsts  # Table 1
     characteristics = document.tables[firsts.index("Characteristic")]
     assert characteristics.rows[0].cells[1].text == "Solitary liver metastasis (n = 7)"
-    assert "Group" in firsts  # the survival table
-    survival = document.tables[firsts.index("Group")]
-    assert survival.rows[1].cells[0].text == "All patients"
-    assert len(survival.columns) == 6
+    seconds = [t.rows[1].cells[0].text for t in document.tables]
+    assert "Group" in seconds  # the survival table: landmarks head their two columns
+    survival = document.tables[seconds.index("Group")]
+    assert survival.rows[0].cells[4].text == "1-year survival"
+    assert [c.text for c in survival.rows[1].cells[4:6]] == ["% (95% CI)", "At risk"]
+    assert survival.rows[2].cells[0].text == "All patients"
+    assert len(survival.columns) == 8
 
 
 def test_published_numbers_are_checked(report: Path) -> None:
@@ -200,3 +203,27 @@ def test_cox_tables_agree_with_the_cox_command(rotterdam: Path) -> None:
     table = _csv(rotterdam / "tables/cox-multivariable.csv")
     nodes = next(r for r in table if r[0].startswith("Positive lymph nodes"))
     assert nodes[1].startswith(f"{cli['nodes']['hr']:.2f} (")
+
+
+def test_cox_tables_test_proportional_hazards_as_r(rotterdam: Path) -> None:
+    """The PH column and the global test against R's cox.zph (rotterdam_zph.R); the receptors'
+    HRs per 100 fmol/l (the example's hr_per) as exp(100 coef) in R."""
+    from tests.conftest import close, load_reference
+
+    ref = load_reference("rotterdam_zph.json")
+    cox = json.loads((rotterdam / "results.json").read_text())["cox"]
+    assert cox["endpoint"] == "rfs"
+    multi = cox["proportional_hazards"]["multivariable"]
+    assert [t["term"] for t in multi] == ref["multivariable"]["terms"]
+    assert [t["df"] for t in multi] == ref["multivariable"]["df"]
+    assert close([t["chisq"] for t in multi], ref["multivariable"]["chisq"])
+    assert close([t["p_value"] for t in multi], ref["multivariable"]["p"])
+    for name, test in cox["proportional_hazards"]["univariable"].items():
+        assert close(test["chisq"], ref["univariable"][name]["chisq"][0]), name
+    pgr = next(r for r in cox["multivariable"] if r["term"] == "pgr")
+    assert close(pgr["hr"], ref["hr_per_100"]["pgr"])
+    table = _csv(rotterdam / "tables/cox-multivariable.csv")
+    assert table[0] == ["Factor", "HR (95% CI)", "p", "PH p"]
+    row = next(r for r in table if r[0].startswith("Progesterone receptor"))
+    assert row[0] == "Progesterone receptor (per 100 fmol/l)"
+    assert row[1].startswith(f"{ref['hr_per_100']['pgr']:.2f} (")

@@ -213,6 +213,9 @@ class ReportSection(_Model):
     tick_every: float | None = None
     firth: Literal["auto", "always", "never"] = "auto"
     paper: Literal["a4", "letter"] = "a4"
+    odds_ratios: bool = False
+    # a continuous Cox covariate's HR per this many units, or per standard deviation ("sd")
+    hr_per: dict[str, Annotated[float, Field(gt=0)] | Literal["sd"]] = Field(default_factory=dict)
 
 
 class PublishedValue(_Model):

@@ -198,6 +198,14 @@ def _check_references(study: StudyFile) -> list[Problem]:
             bad(("analysis", "landmark_years", i), "landmark times must be above 0 years", t)
     if c.data.table is not None and c.data.query is not None:
         bad(("data", "query"), "give 'table' or 'query', not both")
+    for name in c.report.hr_per:
+        declared = c.variables.get(name)
+        if name not in c.analysis.covariates:
+            bad(("report", "hr_per", name), "'hr_per' scales a Cox covariate; this one is not "
+                f"in [analysis] covariates ({', '.join(c.analysis.covariates) or 'none'})", name)
+        elif declared is not None and declared.type not in (None, "continuous"):
+            bad(("report", "hr_per", name),
+                f"'hr_per' is for continuous covariates, not {declared.type}", name)
     return out
 
 

@@ -62,7 +62,7 @@ def _weights_table(adj: AdjustedResult, number: int, names: Mapping[str, str]) -
 
 
 def _hr_table(adj: AdjustedResult, number: int, names: Mapping[str, str]) -> Table:
-    from survstudy.report.build import _hr_text
+    from survstudy.report.cox_table import hr_text as _hr_text
 
     r = adj.iptw
     term = r.cox.terms[0]
@@ -152,7 +152,7 @@ def adjusted_methods(results: StudyResults) -> list[str]:
 
 def adjusted_results_sentences(results: StudyResults) -> list[str]:
     """Results sentences: balance reached or not, effective sizes, adjusted HR."""
-    from survstudy.report.build import _hr_text
+    from survstudy.report.cox_table import hr_text as _hr_text
 
     adj = results.adjusted
     if adj is None:

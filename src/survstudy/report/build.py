@@ -11,6 +11,7 @@ import io
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from survstudy.report.cox_table import prognostic_tables as _prognostic_tables
 from survstudy.report.document import Cell, Document, Figure, Paragraph, Section, Table
 from survstudy.report.format import (
     format_count,
@@ -67,11 +68,15 @@ def _right(text: str) -> Cell:
 
 
 def _percent_ci(s: float | None, lo: float | None, hi: float | None) -> str:
-    """Survival as "53.3 (6.8–86.3)" under a "%" header; NE where not estimable."""
+    """Survival as "53.3 (6.8–86.3)" under a "%" header; NE where not estimable. A survival of
+    100% before any event has no interval on the log-log scale (R prints 1–1 by convention):
+    NE, as the 0% after the last patient died."""
 
     def pct(x: float | None) -> float | None:
         return None if x is None else 100 * x
 
+    if s == 1.0 and lo == hi == 1.0:
+        lo = hi = None
     return format_estimate_ci(pct(s), pct(lo), pct(hi))
 
 
@@ -79,11 +84,13 @@ def _survival_table(results: StudyResults, ep: EndpointResult, number: int,
                     labels: Mapping[str, Mapping[str, str]]) -> Table:
     unit = results.study.time_unit
     phrases = landmark_phrase(results)
+    span = (Cell(""),) * 4
     header = (
-        Cell("Group"), _right("n"), _right("Events"), _right(f"Median, {unit} (95% CI)"),
-        *[_right(f"{p} survival, % (95% CI)") for p in phrases],
+        (*span, *[Cell(f"{p} survival", align="center", colspan=2) for p in phrases]),
+        (Cell("Group"), _right("n"), _right("Events"), _right(f"Median, {unit} (95% CI)"),
+         *[c for _ in phrases for c in (_right("% (95% CI)"), _right("At risk"))]),
     )
-    ncols = len(header)
+    ncols = len(header[1])
 
     def row(label: str, curve: Any, bold: bool = False, indent: int = 0) -> tuple[Cell, ...]:
         median = curve.median
@@ -94,7 +101,8 @@ def _survival_table(results: StudyResults, ep: EndpointResult, number: int,
             _right(format_count(curve.events)),
             _right(format_estimate_ci(median.estimate, median.ci_lower, median.ci_upper,
                                       missing="NR", missing_estimate="NR")),
-            *[_right(_percent_ci(r.survival, r.ci_lower, r.ci_upper)) for r in reads],
+            *[c for r in reads for c in (_right(_percent_ci(r.survival, r.ci_lower, r.ci_upper)),
+                                         _right(format_count(r.n_risk)))],
         )
 
     rows = [row("All patients", ep.overall.curves[0], bold=True)]
@@ -102,7 +110,8 @@ def _survival_table(results: StudyResults, ep: EndpointResult, number: int,
         f"CI: {round(ep.overall.conf_level * 100)}% confidence interval, "
         f"{ep.overall.conf_type} transform (Greenwood variance); median CI by "
         "Brookmeyer-Crowley. NR: not reached. NE: not estimable (no patient followed that "
-        "long, or the interval is undefined).",
+        "long, or the interval is undefined). At risk: patients still followed at that "
+        "time (R's n.risk).",
     ]
     fu = ep.follow_up["all"]
     notes.append(
@@ -128,7 +137,7 @@ def _survival_table(results: StudyResults, ep: EndpointResult, number: int,
     if ep.not_derived:
         notes.append(f"{ep.not_derived} patients without a derivable {ep.label.lower()} time "
                      "are left out.")
-    return Table(f"survival-{ep.name}", f"Table {number}. {ep.label}", (header,),
+    return Table(f"survival-{ep.name}", f"Table {number}. {ep.label}", header,
                  tuple(rows), tuple(notes))
 
 
@@ -299,80 +308,6 @@ def _problems_section(results: StudyResults) -> Section:
     return Section("Data checks and derivation", tuple(blocks), id="checks")
 
 
-def _hr_text(hr: float | None, ci: tuple[float, float] | None, infinite: int) -> str:
-    """HR (95% CI) with enough decimals that the interval does not collapse (1.013 per year)."""
-    if infinite:
-        return "not estimable (monotone likelihood)"
-    if hr is None:
-        return "NA"
-    lo, hi = ci if ci is not None else (None, None)
-    digits = 2
-    while digits < 4 and lo is not None and hi is not None and \
-            format_number(lo, digits) == format_number(hi, digits):
-        digits += 1
-    return format_estimate_ci(hr, lo, hi, digits)
-
-
-def _term_level(term: str) -> str | None:
-    """``"size[T.20-50]"`` → ``"20-50"``; a numeric term → None."""
-    if "[T." in term and term.endswith("]"):
-        return term.split("[T.", 1)[1][:-1]
-    return None
-
-
-def _prognostic_tables(results: StudyResults, number: int) -> list[Table]:
-    p = results.prognostic
-    if p is None:
-        return []
-    cfg = results.study.config
-    out = []
-    for kind, rows in (("Univariable", p.univariable), ("Multivariable", p.multivariable)):
-        if not rows:
-            continue
-        header = (Cell("Factor"), _right("HR (95% CI)"), _right("p"))
-        body: list[tuple[Cell, ...]] = []
-        seen: set[str] = set()
-        for r in rows:
-            var = cfg.variables.get(r.covariate)
-            names = dict(var.labels or {}) if var is not None else {}
-            label = column_label(results, r.covariate)
-            level = _term_level(r.term)
-            if level is None:
-                unit = var.unit if var is not None and var.unit else None
-                per = f" (per {unit.removesuffix('s') if unit in ('years', 'nodes') else unit})" \
-                    if unit else ""
-                body.append((Cell(label + per), _right(_hr_text(r.hr, r.hr_ci, r.infinite)),
-                             _right(format_p(r.p_value))))
-                continue
-            if r.covariate not in seen:
-                seen.add(r.covariate)
-                factor_p = "" if r.factor_p_value is None else format_p(r.factor_p_value)
-                body.append((Cell(label), _right(""), _right(factor_p)))
-                ref = r.reference or ""
-                body.append((Cell(group_label(ref, names), indent=1), _right("1 (reference)"),
-                             _right("")))
-            body.append((Cell(group_label(level, names), indent=1),
-                         _right(_hr_text(r.hr, r.hr_ci, r.infinite)),
-                         _right(format_p(r.p_value))))
-        method = "Firth's penalized Cox regression" if p.method == "firth" else "Cox regression"
-        sizes = {(r.n, r.events) for r in rows}
-        counts = ""
-        if len(sizes) == 1:
-            n, events = sizes.pop()
-            counts = f"{format_count(n)} patients, {format_count(events)} events. "
-        notes = [f"HR: hazard ratio. {counts}Ties by the {p.ties.capitalize()} method. "
-                 "A factor's p beside its name tests all its levels together."]
-        if kind == "Multivariable":
-            notes.append(f"Factors in the model: {p.selection}.")
-        if p.method == "firth":
-            notes.append("Profile-likelihood confidence intervals and penalized likelihood-"
-                         "ratio p-values (Firth).")
-        out.append(Table(f"cox-{kind.lower()}", f"Table {number}. {kind} {method}",
-                         (header,), tuple(body), tuple(notes)))
-        number += 1
-    return out
-
-
 def build_document(results: StudyResults, generated: dt.datetime | None = None) -> Document:
     """The whole report for ``results``: every section, numbered tables and figures."""
     from survstudy._version import __version__
@@ -477,4 +412,5 @@ def _characteristics(results: StudyResults, number: int,
         level_labels={n: dict(v.labels or {}) for n, v in cfg.variables.items()},
         units={n: v.unit for n, v in cfg.variables.items() if v.unit},
         order=cfg.analysis.characteristics,
+        odds_ratios=cfg.report.odds_ratios,
     )

@@ -6,6 +6,7 @@ carries a footnote letter naming the test and why it was chosen (one letter per 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from survstudy.report.document import Cell, Table
@@ -35,7 +36,18 @@ def _right(text: str) -> Cell:
     return Cell(text, align="right")
 
 
-def _test_notes(rows: Sequence[Row]) -> tuple[dict[str, str], list[str]]:
+def _reason(reason: str, groups: Sequence[str], labels: Mapping[str, str]) -> str:
+    """A test's reason for a footnote: no per-group p in brackets, each quoted group code
+    ('2') replaced by its label (Grade 2), ``>=`` as ≥."""
+    text = re.sub(r" \(p = [^)]*\)", "", reason)
+    text = text.split(" (")[0].removeprefix("not testable: ").replace(">=", "≥")
+    for g in sorted(groups, key=len, reverse=True):
+        text = text.replace(f"'{g}'", group_label(g, labels))
+    return text
+
+
+def _test_notes(rows: Sequence[Row], groups: Sequence[str] = (),
+                labels: Mapping[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
     """Footnote letter per variable (shared by variables with the same test and reason)."""
     letters: dict[tuple[str, str], str] = {}
     notes: list[str] = []
@@ -43,7 +55,7 @@ def _test_notes(rows: Sequence[Row]) -> tuple[dict[str, str], list[str]]:
     for row in rows:
         t = row.test
         name = TEST_LABELS.get(t.test or "", "Not tested")
-        reason = t.reason.split(" (")[0].removeprefix("not testable: ").replace(">=", "≥")
+        reason = _reason(t.reason, groups, labels or {})
         key = (name, reason)
         if key not in letters:
             letters[key] = _LETTERS[len(letters) % 26]
@@ -66,12 +78,14 @@ def characteristics_block(
     level_labels: Mapping[str, Mapping[str, str]],
     units: Mapping[str, str],
     order: Sequence[str] = (),
+    odds_ratios: bool = False,
 ) -> Table:
-    """The report's Table 1 for ``table``, rows in the order of ``order`` when given."""
+    """The report's Table 1 for ``table``, rows in the order of ``order`` when given; with
+    ``odds_ratios`` (two groups) an OR column for the characteristics with two levels."""
     ordered = sorted(table.rows, key=lambda r: order.index(r.variable)
                      if r.variable in order else len(order))
-    marks, notes = _test_notes(ordered)
-    with_or = len(table.groups) == 2 and any(
+    marks, notes = _test_notes(ordered, table.groups, group_labels)
+    with_or = odds_ratios and len(table.groups) == 2 and any(
         isinstance(r, CategoricalRow) and r.odds_ratio is not None for r in ordered)
     header = (
         Cell("Characteristic"),
@@ -132,10 +146,12 @@ def characteristics_block(
         "apart. IQR: interquartile range; SD: standard deviation.",
     ]
     if with_or:
+        first, second = (group_label(g, group_labels) for g in table.groups)
         footnotes.append(
-            f"OR: odds ratio of the level on its row, {group_label(table.groups[0], group_labels)}"
-            f" vs {group_label(table.groups[1], group_labels)} (conditional maximum likelihood, "
-            "exact confidence interval, as Fisher's test)."
+            f"OR: odds ratio of the level on whose row it stands against the other level of "
+            f"the characteristic, {first} vs {second} (reference group: {second}); "
+            "conditional maximum likelihood with the exact confidence interval, as Fisher's "
+            "test. Characteristics with more than two levels have none."
         )
     if table.excluded:
         footnotes.append(f"{table.excluded} patients without a group were left out.")

@@ -157,7 +157,8 @@ def _cif_table(results: StudyResults, cr: CompetingResult, number: int,
 
 def _models_table(results: StudyResults, cr: CompetingResult, number: int) -> Table | None:
     """Fine-Gray subdistribution HRs beside cause-specific HRs, term by term."""
-    from survstudy.report.build import _hr_text, _term_level
+    from survstudy.report.cox_table import hr_text as _hr_text
+    from survstudy.report.cox_table import term_level as _term_level
     from survstudy.report.text import column_label
 
     fg, cs = cr.fine_gray, cr.cause_specific

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from survstudy.stats.regression.prognostic import PrognosticTables
     from survstudy.study.adjusted import AdjustedResult
     from survstudy.study.competing import CompetingResult
+    from survstudy.study.cox_summary import CoxSummary
     from survstudy.study.load import Study
 
 __all__ = ["Comparison", "EndpointResult", "StudyResults", "analyse_study", "report_study"]
@@ -99,6 +100,7 @@ class StudyResults:
     claims: tuple[ClaimCheck, ...]
     competing: tuple[CompetingResult, ...] = ()  # endpoints with competing events
     adjusted: AdjustedResult | None = None  # [adjustment]: IPTW
+    cox: CoxSummary | None = None  # the Cox tables as shown: endpoint, HR per unit, PH tests
 
     def endpoint(self, name: str) -> EndpointResult | None:
         return next((e for e in self.endpoints if e.name == name), None)
@@ -116,6 +118,7 @@ class StudyResults:
             "published": [c.to_dict() for c in self.claims],
             "competing_risks": [c.to_dict() for c in self.competing],
             "adjusted": None if self.adjusted is None else self.adjusted.to_dict(),
+            "cox": None if self.cox is None else self.cox.to_dict(),
         }
 
 
@@ -326,16 +329,21 @@ def analyse_study(study: Study) -> StudyResults:
     names = cfg.analysis.endpoints if cfg.analysis.endpoints is not None else list(cfg.endpoints)
     variables = ([group] if group else []) + [v for v in cfg.analysis.also_by if v != group]
     endpoints = tuple(_endpoint(study, n, variables) for n in names)
+    prognostic = _prognostic(study, names[0]) if names else None
+    from survstudy.study.cox_summary import cox_summary
+
+    cox = None if prognostic is None else cox_summary(study, names[0], prognostic)
     results = StudyResults(
         study=study,
         group=group,
         group_levels=levels,
         endpoints=endpoints,
         characteristics=_characteristics(study, group),
-        prognostic=_prognostic(study, names[0]) if names else None,
+        prognostic=prognostic,
         claims=(),
         competing=competing_results(study, names, group, levels),
         adjusted=adjusted_result(study, names[0]) if names else None,
+        cox=cox,
     )
     from survstudy.study.verdicts import judge_claims
 
