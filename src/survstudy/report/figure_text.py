@@ -258,10 +258,10 @@ def _place_labels(
         candidates = at_end + elsewhere
         # beside its own curve: just right of its end point, or above or below it within its
         # time range; never over another group's band (it would read as that group's label)
-        first, last = float(steps[i].x[0]), float(steps[i].x[-1])
+        start, last = float(steps[i].x[0]), float(steps[i].x[-1])
         beside = at_end[:1] if at_end and at_end[0][0] > last else []
-        at_end = [c for c in at_end if c in beside or first <= c[0] and c[0] + w <= last]
-        elsewhere = [c for c in elsewhere if first <= c[0] and c[0] + w <= last]
+        at_end = [c for c in at_end if c in beside or (start <= c[0] and c[0] + w <= last)]
+        elsewhere = [c for c in elsewhere if start <= c[0] and c[0] + w <= last]
         at_end, elsewhere = (
             [c for c in group if not p.over_band((c[0], c[1], c[0] + w, c[1] + h), skip=i)]
             for group in (at_end, elsewhere))  # fmt: skip
