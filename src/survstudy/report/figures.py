@@ -77,7 +77,7 @@ BAND_ALPHA = (0.16, 0.35, 0.35)
 BAND_HATCH = (None, "////", "\\\\\\\\")
 _CM = 1 / 2.54
 #: Width of a censor tick (points).
-CENSOR_WIDTH = 1.2
+CENSOR_WIDTH = 1.1
 #: Above this many censoring times a curve is drawn without censor marks.
 MAX_CENSOR_MARKS = 200
 #: Fonts with Arial's metrics (Liberation Sans ships with Debian), named on every text itself (not
@@ -243,10 +243,10 @@ def _draw_curve(
     many = s.censor_x.size > MAX_CENSOR_MARKS  # thousands of ticks would draw a solid bar
     # a thin white edge cuts the line beside each tick: a tick in the line's own colour merges
     # with a dash (or a drop) of a dashed or dotted line
-    cut = [pe.Stroke(linewidth=CENSOR_WIDTH + 1.4, foreground="white"), pe.Normal()]
+    cut = [pe.Stroke(linewidth=CENSOR_WIDTH + 1.2, foreground="white"), pe.Normal()]
     # out of the layout: a group without censorings has an empty marks line, which matplotlib
     # measures as a marker at the figure's corner, and the layout then shrinks the plot to a strip
-    ax.plot(s.censor_x, s.censor_y, linestyle="none", marker="|", markersize=7.5,
+    ax.plot(s.censor_x, s.censor_y, linestyle="none", marker="|", markersize=6.5,
             markeredgewidth=CENSOR_WIDTH, color=colour, clip_on=False, zorder=4,
             visible=not many, path_effects=cut,
             gid=gid.replace("curve", "censor"))[0].set_in_layout(False)  # fmt: skip
