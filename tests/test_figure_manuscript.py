@@ -284,3 +284,19 @@ def test_flow_chart_with_an_exclusion() -> None:
     blocks, next_number = _flow_blocks(CohortFlow(15, (step,)))
     assert next_number == 2
     assert [type(b).__name__ for b in blocks] == ["Paragraph", "Figure"]
+
+
+def test_cumulative_incidence_figure_keeps_its_width_with_long_names() -> None:
+    from survstudy.report.competing import cif_figure
+
+    df = _rotterdam()
+    df = df.assign(months=df.rfs_days / 30.4375,
+                   died_first=((df.died == 1) & (df.recurred == 0)).astype(int))  # fmt: skip
+    cif = survstudy.cumulative_incidence(df, "months", "recurred", "died_first", "chemo")
+    fig = cif_figure(cif, labels={"no": "Surgery and no adjuvant chemotherapy",
+                                  "yes": "Surgery and adjuvant chemotherapy"})  # fmt: skip
+    (ax,) = [a for a in fig.axes if a.get_label() == "cumulative incidence"]
+    assert ax.get_position().width > 0.85
+    (risk,) = [a for a in fig.axes if a.get_label() == "number at risk"]
+    assert [t.get_gid() for t in risk.texts if t.get_gid().startswith("risk-name")] == [
+        "risk-name:0", "risk-name:1"]
