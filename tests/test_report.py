@@ -38,8 +38,9 @@ def test_folder_holds_every_output(report: Path) -> None:
     for name in ("report.html", "report.docx", "results.json", "manifest.json",
                  "derivation_log.csv", "tables/survival-os.csv", "tables/survival-os.xlsx",
                  "tables/patient-listing.csv", "tables/published.csv",
-                 "figures/os-by-group.png", "figures/os-by-group.svg", "figures/cohort-flow.png"):
+                 "figures/os-by-group.png", "figures/os-by-group.svg"):
         assert (report / name).is_file(), name
+    assert not (report / "figures/cohort-flow.png").exists()  # 13 → 13: no exclusion to chart
     assert not list(report.parent.glob(".*partial"))
 
 
@@ -48,7 +49,7 @@ def test_html_is_self_contained(report: Path) -> None:
     assert "<script" not in html
     for remote in ("http://", "https://", "//cdn", "@import"):
         assert remote not in html.replace("http://www.w3.org", "")
-    assert html.count("data:image/png;base64,") == 3  # flow + overall + by group
+    assert html.count("data:image/png;base64,") == 2  # overall + by group (no exclusion: no flow)
 
 
 def test_numbers_agree_across_outputs_and_with_km(report: Path) -> None:

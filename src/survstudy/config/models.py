@@ -156,10 +156,13 @@ class Endpoint(_Model):
 
     ``competing`` names competing events (dates, or 0/1 columns for a ready-made endpoint):
     the endpoint then has a cause (0 censored, 1 event, 2 competing), whichever came first.
+    ``origin_label`` says what time counts from on the figures' axis ("surgery": "Months after
+    surgery"), for ready-made times, or to reword the origin date's label.
     """
 
     label: str | None = None
     origin: str | None = None
+    origin_label: str | None = None
     events: Names | None = None
     competing: Names | None = None
     censor: str | None = None

@@ -40,9 +40,12 @@ __all__ = ["build_document", "group_labels", "level_labels"]
 
 
 def _render(fig: MplFigure, stem: str, number: int, caption: str, alt: str) -> Figure:
+    from survstudy.report.figures import figure_style
+
     png, svg = io.BytesIO(), io.BytesIO()
-    fig.savefig(png, format="png", dpi=300, bbox_inches="tight", metadata={"Software": None})
-    fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+    with figure_style():  # the fonts the text was placed with; SVG text kept editable
+        fig.savefig(png, format="png", dpi=300, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
     return Figure(id=stem, caption=f"Figure {number}. {caption}", png=png.getvalue(),
                   svg=svg.getvalue(), alt=alt)
 
@@ -235,7 +238,8 @@ def _flow_section(results: StudyResults, fig_no: int) -> tuple[Section, int]:
 
     flow = results.study.flow
     blocks: list[Any] = []
-    if flow.steps:
+    excluded_any = any(s.n_excluded for s in flow.steps)
+    if excluded_any:  # a chart of 13 → 13 says nothing the sentence does not
         fig = _render(flow_figure(flow), "cohort-flow", fig_no,
                       "Cohort flow: patients at each inclusion step and those excluded.",
                       "Flow chart of patients included and excluded")
@@ -248,6 +252,8 @@ def _flow_section(results: StudyResults, fig_no: int) -> tuple[Section, int]:
     text += f" (inclusion steps — {steps})" if steps else ""
     if flow.n_final == flow.n_registry:
         text += ", all of whom were analysed."
+        if flow.steps and not excluded_any:
+            text += " No patient was excluded, so no flow chart is drawn."
     else:
         text += f"; {format_count(flow.n_final)} of them were analysed."
         excluded = sum(s.n_excluded for s in flow.steps)

@@ -75,7 +75,7 @@ def cif_figure(
     top = max(float(np.nanmax(s.upper if ci else s.y)) for s in steps)
     ymax = min(1.0, max(0.1, np.ceil(top * 10 + 0.5) / 10))
     cm = kmf._CM
-    main_h, row_h = 7.6 * cm, 0.5 * cm
+    main_h, row_h = 7.6 * cm, kmf._risk_row_height(names)
     with kmf._style():
         fig = MplFigure(figsize=(kmf.FIGURE_WIDTH_CM * cm, main_h + 2.8 * cm + n * row_h),
                         layout="constrained")

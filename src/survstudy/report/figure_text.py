@@ -100,6 +100,20 @@ class _Placer:
                     return False
         return True
 
+    def over_band(self, box: tuple[float, float, float, float], skip: int | None = None) -> bool:
+        """Whether ``box`` reaches into the CI band of a curve (other than curve ``skip``)."""
+        if not self.bands:
+            return False
+        x0, y0, x1, y1 = box
+        for j, s in enumerate(self.steps):
+            lo, hi = max(x0, s.x[0]), min(x1, s.x[-1])
+            if j == skip or lo > hi:
+                continue
+            low, high = _value_range(s.x, s.lower, lo, hi), _value_range(s.x, s.upper, lo, hi)
+            if low is not None and high is not None and low[0] <= y1 and high[1] >= y0:
+                return True
+        return False
+
     def find(
         self, w: float, h: float, candidates: Sequence[tuple[float, float]], levels: Sequence[int]
     ) -> tuple[float, float, int] | None:
@@ -242,6 +256,15 @@ def _place_labels(
         w, h = p.size(text)
         at_end, elsewhere = _label_candidates(steps[i], w, h, p)
         candidates = at_end + elsewhere
+        # beside its own curve: just right of its end point, or above or below it within its
+        # time range; never over another group's band (it would read as that group's label)
+        start, last = float(steps[i].x[0]), float(steps[i].x[-1])
+        beside = at_end[:1] if at_end and at_end[0][0] > last else []
+        at_end = [c for c in at_end if c in beside or (start <= c[0] and c[0] + w <= last)]
+        elsewhere = [c for c in elsewhere if start <= c[0] and c[0] + w <= last]
+        at_end, elsewhere = (
+            [c for c in group if not p.over_band((c[0], c[1], c[0] + w, c[1] + h), skip=i)]
+            for group in (at_end, elsewhere))  # fmt: skip
         spot = p.find(w, h, at_end, (1, 2)) or p.find(w, h, elsewhere, (1, 2))
         if spot is not None:
             x, y = spot[0], spot[1]
@@ -257,4 +280,6 @@ def _place_labels(
                 if not p.overlaps_taken((x, y, x + w, y + h)):
                     break
         text.set_position((x, y))
+        if p.over_band((x, y, x + w, y + h)):  # a white halo would erase the band's colour
+            text.set_path_effects([])
         p.taken.append((x, y, x + w, y + h))

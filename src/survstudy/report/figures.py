@@ -51,6 +51,7 @@ __all__ = [
     "OKABE_ITO",
     "ExactResult",
     "figure_note",
+    "figure_style",
     "km_figure",
     "p_value_lines",
     "save_figure",
@@ -75,16 +76,22 @@ BAND_ALPHA = (0.16, 0.35, 0.35)
 #: new colour.
 BAND_HATCH = (None, "////", "\\\\\\\\")
 _CM = 1 / 2.54
+#: Width of a censor tick (points).
+CENSOR_WIDTH = 1.1
 #: Above this many censoring times a curve is drawn without censor marks.
 MAX_CENSOR_MARKS = 200
-#: Fonts with Arial's metrics (Liberation Sans ships with Debian); SVG text as paths so it looks
-#: the same everywhere; a fixed hash salt so the same figure gives the same SVG.
+#: Fonts with Arial's metrics (Liberation Sans ships with Debian), named on every text itself (not
+#: the generic "sans-serif", which matplotlib resolves when the figure is saved, from the saving
+#: process's settings: a wider fallback font then overran the places measured for the text);
+#: SVG text kept as text, so a journal's editor can change it; a fixed hash salt so the same
+#: figure gives the same SVG.
+_FONTS = ("Liberation Sans", "Arial", "DejaVu Sans")
 _RC: Any = {
-    "font.family": "sans-serif", "font.sans-serif": ["Liberation Sans", "Arial", "DejaVu Sans"],
+    "font.sans-serif": list(_FONTS),
     "font.size": _FONT_SIZE, "axes.labelsize": _FONT_SIZE + 0.5, "xtick.labelsize": _FONT_SIZE,
     "ytick.labelsize": _FONT_SIZE, "axes.linewidth": 0.8, "hatch.linewidth": 0.6,
     "xtick.major.width": 0.8, "ytick.major.width": 0.8, "xtick.major.size": 3.5,
-    "ytick.major.size": 3.5, "svg.fonttype": "path", "svg.hashsalt": "survstudy", "figure.dpi": 100,
+    "ytick.major.size": 3.5, "svg.fonttype": "none", "svg.hashsalt": "survstudy", "figure.dpi": 100,
 }  # fmt: skip
 #: Tick steps by time unit: (largest span the step suits, step).
 _TICK_STEPS: dict[str, tuple[tuple[float, float], ...]] = {
@@ -231,11 +238,17 @@ def _draw_curve(
     """Step curve, censor ticks and (with ``ci``) its band: a light fill with thin edges."""
     ax.plot(s.x, s.y, drawstyle="steps-post", color=colour, linestyle=style, linewidth=1.6,
             solid_joinstyle="miter", clip_on=False, zorder=3, gid=gid)  # fmt: skip
+    import matplotlib.patheffects as pe
+
     many = s.censor_x.size > MAX_CENSOR_MARKS  # thousands of ticks would draw a solid bar
+    # a thin white edge cuts the line beside each tick: a tick in the line's own colour merges
+    # with a dash (or a drop) of a dashed or dotted line
+    cut = [pe.Stroke(linewidth=CENSOR_WIDTH + 1.2, foreground="white"), pe.Normal()]
     # out of the layout: a group without censorings has an empty marks line, which matplotlib
     # measures as a marker at the figure's corner, and the layout then shrinks the plot to a strip
     ax.plot(s.censor_x, s.censor_y, linestyle="none", marker="|", markersize=6.5,
-            markeredgewidth=1.1, color=colour, clip_on=False, zorder=4, visible=not many,
+            markeredgewidth=CENSOR_WIDTH, color=colour, clip_on=False, zorder=4,
+            visible=not many, path_effects=cut,
             gid=gid.replace("curve", "censor"))[0].set_in_layout(False)  # fmt: skip
     if not ci:
         return
@@ -291,25 +304,63 @@ def _register_fonts() -> None:
 
 
 @contextmanager
-def _style() -> Iterator[None]:
+def figure_style() -> Iterator[None]:
+    """The figures' settings (fonts, sizes, editable SVG text) for drawing and saving, within
+    this block only: the caller's own matplotlib settings are left as they were."""
     import matplotlib
+    from matplotlib import font_manager
 
     _register_fonts()
-    with matplotlib.rc_context(_RC):
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    family = [f for f in _FONTS if f in known] or ["sans-serif"]  # named: no missing-font noise
+    with matplotlib.rc_context({**_RC, "font.family": family}):
         yield
+
+
+_style = figure_style
+
+
+#: Names of at-risk rows wider than this (cm) go above their row, not left of the plot.
+MAX_RISK_NAME_CM = 2.5
+
+
+def _names_above(names: Sequence[str]) -> bool:
+    """Whether the at-risk rows' names are too wide to sit left of the table: they would take
+    the plot's width (a 6 cm name left a third of the figure empty; 2.5 cm is 15%)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    font = FontProperties(size=_FONT_SIZE, weight="bold")
+    widths = [TextToPath().get_text_width_height_descent(name, font, ismath=False)[0]
+              for name in names]  # fmt: skip
+    return max(widths, default=0.0) / 72 * 2.54 > MAX_RISK_NAME_CM
+
+
+def _risk_row_height(names: Sequence[str]) -> float:
+    """Height of one at-risk row (inches): taller when its name sits above its counts."""
+    return (0.85 if _names_above(names) else 0.5) * _CM
 
 
 def _risk_table(
     ax: Axes, km: KaplanMeier, ticks: FloatArray, names: Sequence[str], colours: Sequence[str]
 ) -> None:
-    """Numbers at risk at each tick, one row per group named in its colour."""
+    """Numbers at risk at each tick, one row per group named in its colour (left of the row,
+    or above it when the names are long)."""
     n = len(km)
+    above = _names_above(names)
     ax.set_label("number at risk")
     ax.set_ylim(n - 0.5, -0.5)
-    ax.set_yticks(range(n), labels=list(names))
-    for label, colour in zip(ax.get_yticklabels(), colours, strict=True):
-        label.set_color(_text_colour(colour))
-        label.set_fontweight("bold")
+    if above:
+        ax.set_yticks([])
+        for row, (name, colour) in enumerate(zip(names, colours, strict=True)):
+            ax.text(0, row - 0.2, name, transform=ax.get_yaxis_transform(), ha="left",
+                    va="center", color=_text_colour(colour), fontweight="bold",
+                    fontsize=_FONT_SIZE, gid=f"risk-name:{row}")  # fmt: skip
+    else:
+        ax.set_yticks(range(n), labels=list(names))
+        for label, colour in zip(ax.get_yticklabels(), colours, strict=True):
+            label.set_color(_text_colour(colour))
+            label.set_fontweight("bold")
     counts = [[format_count(a.n_risk) for a in c.at(ticks)] for c in km]
     digits = max((len(t) for row in counts for t in row), default=1)
     # large registries: smaller digits so neighbouring counts and the names do not touch
@@ -321,7 +372,7 @@ def _risk_table(
         spine.set_visible(False)
     for row, texts in enumerate(counts):
         for t, text in zip(ticks, texts, strict=True):
-            ax.text(t, row, text, ha="center", va="center",
+            ax.text(t, row + (0.22 if above else 0), text, ha="center", va="center",
                     fontsize=size, clip_on=False, gid=f"risk:{row}")  # fmt: skip
     ax.set_title("Number at risk", loc="left", fontsize=_FONT_SIZE, fontweight="bold", pad=5)
 
@@ -412,7 +463,7 @@ class _Layout:
         single = n == 1
         rows = n if self.risk_table else 0
         head_rows = n + 1 if header else 0
-        main_h, row_h = 7.6 * _CM, 0.5 * _CM
+        main_h, row_h = 7.6 * _CM, _risk_row_height(self.names)
         height = main_h + 1.6 * _CM + (rows * row_h + 1.2 * _CM if rows else 0)
         height += head_rows * 0.36 * _CM
         height += 0.7 * _CM if self.title else 0

@@ -61,6 +61,8 @@ def time_axis_label(results: StudyResults, endpoint: str) -> str:
     """"Months after liver resection" from the unit and the endpoint's origin label."""
     unit = results.study.time_unit
     spec = results.study.config.endpoints[endpoint]
+    if spec.origin_label:
+        return f"{unit.capitalize()} after {spec.origin_label}"
     if spec.origin:
         return f"{unit.capitalize()} after {_event_phrase(column_label(results, spec.origin))}"
     return f"Time ({unit})"
