@@ -258,3 +258,19 @@ def test_derivation_log_gives_the_cause(report: Path) -> None:
     log = pd.read_csv(report / "derivation_log.csv")
     rec = log[log["endpoint"] == "recurrence"]
     assert rec["event"].value_counts().to_dict() == {0: 1269, 1: 1518, 2: 195}
+
+
+def test_adjusted_section_speaks_in_labels(report: Path) -> None:
+    """Balance rows, the love plot and the Results sentence name covariates and levels by their
+    labels, never as model terms (``grade[T.3]``) or raw column = code."""
+    import html as markup
+
+    html = markup.unescape((report / "report.html").read_text(encoding="utf-8"))
+    section = html[html.index('id="adjusted"'):]
+    assert "[T." not in section
+    assert "hormon = yes" not in html
+    results_text = html[html.index('id="results"'):]
+    assert "versus" in results_text
+    svg = (report / "figures" / "love-plot.svg")
+    if svg.exists():
+        assert "[T." not in svg.read_text(encoding="utf-8")

@@ -16,7 +16,13 @@ if TYPE_CHECKING:
     from survstudy.study.adjusted import AdjustedResult
     from survstudy.study.analysis import StudyResults
 
-__all__ = ["ESTIMAND_NAMES", "adjusted_methods", "adjusted_results_sentences", "adjusted_section"]
+__all__ = [
+    "ESTIMAND_NAMES",
+    "adjusted_methods",
+    "adjusted_results_sentences",
+    "adjusted_section",
+    "term_names",
+]
 
 Render = Callable[["MplFigure", str, int, str, str], Figure]
 
@@ -29,20 +35,40 @@ def _right(text: str) -> Cell:
     return Cell(text, align="right")
 
 
-def _balance_table(adj: AdjustedResult, number: int) -> Table:
+def term_names(results: StudyResults, adj: AdjustedResult,
+               labels: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """Each model term as a reader names it: ``grade[T.3]`` → "Grade: 3" (with the level's
+    label when the study file gives one), a numeric covariate → its label."""
+    from survstudy.report.cox_table import term_level
+    from survstudy.report.text import column_label
+
+    names = {}
+    for r in adj.iptw.balance.rows:
+        name = column_label(results, r.covariate)
+        level = term_level(r.term)
+        if level is not None:
+            var = results.study.config.variables.get(r.covariate)
+            level_names = labels.get(r.covariate) or (var.labels or {} if var else {})
+            name += f": {group_label(level, level_names)}"
+        names[r.term] = name
+    return names
+
+
+def _balance_table(adj: AdjustedResult, number: int, terms: Mapping[str, str]) -> Table:
     b = adj.iptw.balance
     header = (Cell("Term"), _right("Mean, treated"), _right("Mean, control"),
               _right("SMD before"), _right("Weighted mean, treated"),
               _right("Weighted mean, control"), _right("SMD after"))
     rows = tuple(
-        (Cell(r.term), _right(format_number(r.mean_treated, 2)),
+        (Cell(terms.get(r.term, r.term)), _right(format_number(r.mean_treated, 2)),
          _right(format_number(r.mean_control, 2)), _right(format_number(r.smd_before, 3)),
          _right(format_number(r.weighted_mean_treated, 2)),
          _right(format_number(r.weighted_mean_control, 2)),
          Cell(format_number(r.smd_after, 3), align="right", bold=abs(r.smd_after) > b.threshold))
         for r in b.rows)
     verdict = ("Every term is balanced after weighting" if b.balanced else
-               f"Not balanced after weighting: {', '.join(b.imbalanced)}")
+               "Not balanced after weighting: "
+               + ", ".join(terms.get(t, t) for t in b.imbalanced))
     notes = (f"SMD: standardized mean difference (treated − control) over the pooled "
              f"unweighted standard deviation, {b.denominator}; |SMD| > {b.threshold:g} in bold. "
              f"{verdict} (largest |SMD| after: {format_number(b.max_abs_smd_after, 3)}).",)
@@ -95,9 +121,11 @@ def adjusted_section(results: StudyResults, table_no: int, fig_no: int,
     r = adj.iptw
     names = labels.get(r.treatment) or dict(
         (v.labels or {}) if (v := results.study.config.variables.get(r.treatment)) else {})
-    blocks: list[Any] = [_weights_table(adj, table_no, names), _balance_table(adj, table_no + 1)]
+    terms = term_names(results, adj, labels)
+    blocks: list[Any] = [_weights_table(adj, table_no, names),
+                         _balance_table(adj, table_no + 1, terms)]
     table_no += 2
-    blocks.append(render(love_plot(r.balance), "love-plot", fig_no,
+    blocks.append(render(love_plot(r.balance, names=terms), "love-plot", fig_no,
                          "Standardized mean differences before (circles) and after (diamonds) "
                          f"weighting; shaded: |SMD| ≤ {r.balance.threshold:g}.",
                          "Love plot of covariate balance"))
@@ -121,6 +149,8 @@ def adjusted_section(results: StudyResults, table_no: int, fig_no: int,
     blocks.append(_hr_table(adj, table_no, names))
     table_no += 1
     for w in r.warnings:
+        if w.message.startswith("balance not reached"):  # said by the balance table, in words
+            continue
         blocks.append(Paragraph(w.message, kind="note"))
     return (Section(f"Adjusted comparison by {by} (IPTW)", tuple(blocks), id="adjusted"),
             table_no, fig_no)
@@ -150,23 +180,33 @@ def adjusted_methods(results: StudyResults) -> list[str]:
             "robust score test as the adjusted test."]
 
 
-def adjusted_results_sentences(results: StudyResults) -> list[str]:
+def adjusted_results_sentences(results: StudyResults,
+                               labels: Mapping[str, Mapping[str, str]] | None = None
+                               ) -> list[str]:
     """Results sentences: balance reached or not, effective sizes, adjusted HR."""
     from survstudy.report.cox_table import hr_text as _hr_text
+    from survstudy.report.text import column_label
 
     adj = results.adjusted
     if adj is None:
         return []
+    labels = labels or {}
     r = adj.iptw
     b = r.balance
+    terms = term_names(results, adj, labels)
+    var = results.study.config.variables.get(r.treatment)
+    names = labels.get(r.treatment) or (var.labels or {} if var else {})
     balance = (f"After weighting every covariate was balanced (largest |SMD| "
                f"{format_number(b.max_abs_smd_after, 3)})" if b.balanced else
-               f"After weighting, balance was not reached for {', '.join(b.imbalanced)} "
+               "After weighting, balance was not reached for "
+               f"{', '.join(terms.get(t, t) for t in b.imbalanced)} "
                f"(largest |SMD| {format_number(b.max_abs_smd_after, 3)})")
-    ess = ", ".join(f"{format_number(w.ess, 0)} ({w.group})" for w in r.weight_summaries)
+    ess = ", ".join(f"{format_number(w.ess, 0)} ({group_label(w.group, names)})"
+                    for w in r.weight_summaries)
     term = r.cox.terms[0]
     test = r.cox.tests["robust_score"]
     return [f"{balance}; the effective sample sizes were {ess}. The IPTW-adjusted hazard ratio "
-            f"of {adj.label.lower()} for {r.treatment} = {r.treated} versus {r.control} was "
+            f"of {adj.label.lower()} for {column_label(results, r.treatment).lower()} "
+            f"{group_label(r.treated, names)} versus {group_label(r.control, names)} was "
             f"{_hr_text(term.hr, term.hr_ci, 0)} (robust score test "
             f"{format_p(test.p_value, prefix=True)})."]

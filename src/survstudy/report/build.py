@@ -378,7 +378,7 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
     from survstudy.report.adjusted import adjusted_results_sentences
     from survstudy.report.competing import competing_results_sentences
 
-    sentences += competing_results_sentences(results) + adjusted_results_sentences(results)
+    sentences += competing_results_sentences(results) + adjusted_results_sentences(results, labels)
     sections.append(Section("Results", (Paragraph(" ".join(sentences)),), id="results"))
 
     if results.claims:

@@ -9,6 +9,7 @@ function, through its object API and the Agg canvas only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -21,8 +22,10 @@ __all__ = ["love_plot"]
 _CM = 1 / 2.54
 
 
-def love_plot(balance: BalanceTable, *, title: str | None = None) -> Figure:
-    """A love plot of ``balance``; save it with :func:`survstudy.save_figure`."""
+def love_plot(balance: BalanceTable, *, title: str | None = None,
+              names: Mapping[str, str] | None = None) -> Figure:
+    """A love plot of ``balance``; save it with :func:`survstudy.save_figure`. ``names`` maps a
+    model term (``grade[T.3]``) to the words shown for it (default: the term)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -46,7 +49,8 @@ def love_plot(balance: BalanceTable, *, title: str | None = None) -> Figure:
     ax.scatter(before, y, s=28, facecolors="white", edgecolors="#555555", linewidths=1.1,
                label="before weighting", zorder=3)
     ax.scatter(after, y, s=30, marker="D", color="#0072B2", label="after weighting", zorder=4)
-    ax.set_yticks(y, [r.term for r in rows], fontsize=8)
+    names = names or {}
+    ax.set_yticks(y, [names.get(r.term, r.term) for r in rows], fontsize=8)
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlim(-span, span)
     ax.set_xlabel("standardized mean difference (treated − control)", fontsize=8)
