@@ -20,7 +20,13 @@ from numpy.typing import NDArray
 
 from survstudy.engine.cause_counts import CauseCountTable, CauseStratum
 from survstudy.engine.counts import Totals
-from survstudy.stats.survival.curves import CurveSet, count_list, count_value, one_row_frame
+from survstudy.stats.survival.curves import (
+    CurveSet,
+    count_list,
+    count_value,
+    curve_set_dict,
+    one_row_frame,
+)
 from survstudy.stats.survival.distributions import chi2_sf
 
 if TYPE_CHECKING:
@@ -342,9 +348,7 @@ class CumulativeIncidence(CurveSet[IncidenceCurve]):
             "conf_level": self.conf_level,
             "variance_method": self.variance_method,
             "ci_method": self.ci_method,
-            "curves": [c.to_dict() for c in self.curves],
-            "excluded": {"rows": self.counts.excluded},
-            "ties_merged": self.counts.ties_merged,
+            **curve_set_dict(self.curves, self.counts),
         }
 
 

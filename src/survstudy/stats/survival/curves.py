@@ -23,6 +23,7 @@ __all__ = [
     "LabelledCurve",
     "count_list",
     "count_value",
+    "curve_set_dict",
     "curves_frame",
     "one_row_frame",
 ]
@@ -75,6 +76,16 @@ class CurveSet(Generic[C]):
     def to_frame(self) -> pd.DataFrame:
         """One row per group and distinct time (the columns of each curve's ``to_dict``)."""
         return curves_frame(self.curves)
+
+
+def curve_set_dict(curves: tuple[LabelledCurve, ...] | Any, counts: Any) -> dict[str, Any]:
+    """The ``to_dict`` entries of every curve set: its curves and what its count table did
+    (rows left out, near-tied times merged)."""
+    return {
+        "curves": [c.to_dict() for c in curves],
+        "excluded": {"rows": counts.excluded},
+        "ties_merged": counts.ties_merged,
+    }
 
 
 def curves_frame(curves: tuple[LabelledCurve, ...] | Any) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from survstudy.engine.counts import CountTable, Stratum, Totals
 from survstudy.jsonsafe import Record
-from survstudy.stats.survival.curves import CurveSet, count_list, count_value
+from survstudy.stats.survival.curves import CurveSet, count_list, count_value, curve_set_dict
 
 __all__ = [
     "CONF_TYPES",
@@ -341,9 +341,7 @@ class KaplanMeier(CurveSet[SurvivalCurve]):
             "conf_type": self.conf_type,
             "conf_level": self.conf_level,
             "variance": self.variance,
-            "curves": [c.to_dict() for c in self.curves],
-            "excluded": {"rows": self.counts.excluded},
-            "ties_merged": self.counts.ties_merged,
+            **curve_set_dict(self.curves, self.counts),
         }
 
     def summary(
