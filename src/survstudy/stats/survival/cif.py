@@ -20,13 +20,7 @@ from numpy.typing import NDArray
 
 from survstudy.engine.cause_counts import CauseCountTable, CauseStratum
 from survstudy.engine.counts import Totals
-from survstudy.stats.survival.curves import (
-    CurveSet,
-    count_list,
-    count_value,
-    curve_set_dict,
-    one_row_frame,
-)
+from survstudy.stats.survival.curves import CurveSet, count_list, count_value, one_row_frame
 from survstudy.stats.survival.distributions import chi2_sf
 
 if TYPE_CHECKING:
@@ -342,14 +336,6 @@ class CumulativeIncidence(CurveSet[IncidenceCurve]):
             }
             for c in self.curves
         ]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "conf_level": self.conf_level,
-            "variance_method": self.variance_method,
-            "ci_method": self.ci_method,
-            **curve_set_dict(self.curves, self.counts),
-        }
 
 
 def cumulative_incidence_counts(

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.counts import whole_counts
+from survstudy.jsonsafe import fields_dict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,7 +24,6 @@ __all__ = [
     "LabelledCurve",
     "count_list",
     "count_value",
-    "curve_set_dict",
     "curves_frame",
     "one_row_frame",
 ]
@@ -52,10 +52,22 @@ class LabelledCurve(Protocol):
 C = TypeVar("C", bound=LabelledCurve)
 
 
+class CountSummary(Protocol):
+    """What a curve set reports of the count table it came from."""
+
+    @property
+    def excluded(self) -> int: ...
+
+    @property
+    def ties_merged(self) -> int: ...
+
+
 class CurveSet(Generic[C]):
-    """Mixin for a frozen result holding ``curves``: iterate, index by label, long table."""
+    """Mixin for a frozen result holding ``curves`` and their ``counts``: iterate, index by
+    label, long table, and ``to_dict``."""
 
     curves: tuple[C, ...]
+    counts: CountSummary
 
     def __iter__(self) -> Iterator[C]:
         return iter(self.curves)
@@ -73,19 +85,20 @@ class CurveSet(Generic[C]):
     def groups(self) -> tuple[str, ...]:
         return tuple(c.label for c in self.curves)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The choices (every other field, in order), the curves, and the rows the count table
+        left out and the near-tied times it merged."""
+        choices = {k: v for k, v in fields_dict(self).items() if k not in ("curves", "counts")}
+        return {
+            **choices,
+            "curves": [c.to_dict() for c in self.curves],
+            "excluded": {"rows": self.counts.excluded},
+            "ties_merged": self.counts.ties_merged,
+        }
+
     def to_frame(self) -> pd.DataFrame:
         """One row per group and distinct time (the columns of each curve's ``to_dict``)."""
         return curves_frame(self.curves)
-
-
-def curve_set_dict(curves: tuple[LabelledCurve, ...] | Any, counts: Any) -> dict[str, Any]:
-    """The ``to_dict`` entries of every curve set: its curves and what its count table did
-    (rows left out, near-tied times merged)."""
-    return {
-        "curves": [c.to_dict() for c in curves],
-        "excluded": {"rows": counts.excluded},
-        "ties_merged": counts.ties_merged,
-    }
 
 
 def curves_frame(curves: tuple[LabelledCurve, ...] | Any) -> pd.DataFrame:

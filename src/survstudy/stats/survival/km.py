@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.counts import CountTable, Stratum, Totals
 from survstudy.jsonsafe import Record
-from survstudy.stats.survival.curves import CurveSet, count_list, count_value, curve_set_dict
+from survstudy.stats.survival.curves import CurveSet, count_list, count_value
 
 __all__ = [
     "CONF_TYPES",
@@ -335,14 +335,6 @@ class KaplanMeier(CurveSet[SurvivalCurve]):
     conf_level: float
     #: how the standard errors were computed: "greenwood" or "infinitesimal jackknife"
     variance: str = "greenwood"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "conf_type": self.conf_type,
-            "conf_level": self.conf_level,
-            "variance": self.variance,
-            **curve_set_dict(self.curves, self.counts),
-        }
 
     def summary(
         self, at: Sequence[float] = (), quantiles: Sequence[float] = (0.5,)
