@@ -24,7 +24,9 @@ __all__ = [
     "LabelledCurve",
     "count_list",
     "count_value",
+    "curve_columns",
     "curves_frame",
+    "finite_or_none",
     "one_row_frame",
 ]
 
@@ -38,6 +40,18 @@ def count_list(values: NDArray[np.float64]) -> list[int] | list[float]:
     """Counts as ints when all are whole (unweighted data), else floats (case weights)."""
     out: list[int] | list[float] = whole_counts(values).tolist()
     return out
+
+
+def finite_or_none(x: float) -> float | None:
+    """``x`` as a float, or None when it is not finite (not estimable: null in JSON)."""
+    return float(x) if np.isfinite(x) else None
+
+
+def curve_columns(
+    label: str, time: NDArray[np.float64], **counts: NDArray[np.float64]
+) -> dict[str, object]:
+    """The first columns of a curve's ``to_dict``: group, times and the counts at each time."""
+    return {"group": label, "time": time.tolist(), **{k: count_list(v) for k, v in counts.items()}}
 
 
 class LabelledCurve(Protocol):
