@@ -2,9 +2,10 @@
 
 usage: .venv/bin/python benchmarks/bench_km_continuous.py [--rows N] [--repeat R]
 
-The data: as ``make_data.py`` (two arms, exponential survival with medians 24 and 36 months,
-follow-up 12 to 120 months) but ``months`` kept at full float64 precision, so nearly every
-time is distinct (issue 16's first row). Parquet, generated once into ``benchmarks/data/``.
+The data: ``make_data.py`` with ``continuous=True`` (two arms, exponential survival with
+medians 24 and 36 months, follow-up 12 to 120 months, ``months`` at full float64 precision),
+so nearly every time is distinct (issue 16's first row). Parquet, generated once into
+``benchmarks/data/``.
 
 Contenders, each a whole process (``measure.py``):
 
@@ -26,56 +27,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).parent))
+import make_data
 from bench_km import disagreements, numbers
-from make_data import DATA, MEDIANS
 from measure import measure, survstudy_command
 
 PEERS = Path(__file__).parent / "peers"
-VERSION = 1
-CHUNK = 5_000_000
-
-
-def path_for(rows: int) -> Path:
-    return DATA / f"km_continuous_v{VERSION}_{rows}.parquet"
-
-
-def make(rows: int, seed: int = 2026) -> Path:
-    """The Parquet file of ``rows`` rows with continuous times, generated on first use."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = path_for(rows)
-    if path.exists():
-        return path
-    DATA.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    rng = np.random.default_rng(seed)
-    schema = pa.schema([("months", pa.float64()), ("died", pa.int8()), ("arm", pa.string())])
-    with pq.ParquetWriter(partial, schema) as writer:
-        left = rows
-        while left > 0:
-            n = min(CHUNK, left)
-            treated = rng.random(n) < 0.5
-            median = np.where(treated, MEDIANS["treated"], MEDIANS["control"])
-            death = rng.exponential(median / np.log(2))
-            follow_up = rng.uniform(12.0, 120.0, n)
-            chunk = {
-                "months": np.minimum(death, follow_up),
-                "died": (death <= follow_up).astype(np.int8),
-                "arm": np.where(treated, "treated", "control"),
-            }
-            writer.write_table(pa.table(chunk, schema=schema), row_group_size=1 << 20)
-            left -= n
-    partial.rename(path)
-    return path
 
 
 def dataset(rows: int) -> Path:
     """Generated in a child process, so this process stays small (``wait4`` peaks)."""
-    path = path_for(rows)
+    path = make_data.path_for(rows, continuous=True)
     if not path.exists():
         print(f"generating {rows:,} rows ...", flush=True)
         subprocess.run([sys.executable, __file__, "--make", str(rows)], check=True)
@@ -89,7 +51,7 @@ def main() -> None:
     parser.add_argument("--make", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.make:
-        make(int(float(args.make)))
+        make_data.dataset(int(float(args.make)), continuous=True)
         return
     rows = int(float(args.rows))
     path = dataset(rows)

@@ -12,7 +12,7 @@ import json
 import math
 from typing import Any
 
-__all__ = ["Record", "dumps", "fields_dict", "json_safe"]
+__all__ = ["ListRecord", "Record", "dumps", "fields_dict", "json_safe", "plain_lists"]
 
 
 def fields_dict(result: Any) -> dict[str, Any]:
@@ -25,6 +25,20 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         return fields_dict(self)
+
+
+def plain_lists(value: Any) -> Any:
+    """``value`` with every tuple (nested too) made a list, as JSON will read it."""
+    if isinstance(value, tuple):
+        return [plain_lists(v) for v in value]
+    return value
+
+
+class ListRecord:
+    """Mixin for a result dataclass whose ``to_dict()`` is its fields, in order, tuples as lists."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: plain_lists(v) for k, v in fields_dict(self).items()}
 
 
 def json_safe(value: Any) -> Any:

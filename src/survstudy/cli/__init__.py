@@ -7,29 +7,37 @@ one per line, and the exit status is 2.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypedDict, TypeVar
 
 import typer
 
 from survstudy.errors import InputError
 
 __all__ = [
+    "AtOption",
     "CategoricalOption",
+    "Coding",
     "ConfLevelOption",
     "CovariatesOption",
     "DataArgument",
     "EventOption",
+    "GroupOption",
     "JsonOption",
     "ReferenceOption",
+    "StudyFileArgument",
     "TimeOption",
     "app",
+    "check_choice",
+    "coding",
     "emit_json",
     "fail",
     "handles_input_errors",
     "main",
+    "parse_times",
+    "print_result",
     "split_list",
     "split_repeated",
 ]
@@ -72,6 +80,11 @@ ReferenceOption = Annotated[
 ]
 ConfLevelOption = Annotated[float, typer.Option(help="Confidence level.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+#: Of the commands that draw curves (km, cif).
+GroupOption = Annotated[str | None, typer.Option(help="Column whose values define the groups.")]
+AtOption = Annotated[str | None, typer.Option(help="Times to read the curves at: T1,T2,...")]
+#: Of the commands that read a study file (check, report).
+StudyFileArgument = Annotated[Path, typer.Argument(help="The study file (study.toml).")]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -111,6 +124,43 @@ def emit_json(payload: Any) -> None:
     from survstudy.jsonsafe import dumps
 
     sys.stdout.write(dumps(payload) + "\n")
+
+
+def print_result(payload: Any, as_json: bool, render: Callable[[Any], str]) -> None:
+    """Print ``payload`` as JSON (``--json``) or as the command's plain text."""
+    if as_json:
+        emit_json(payload)
+    else:
+        typer.echo(render(payload))
+
+
+def check_choice(option: str, value: str, allowed: Sequence[str]) -> None:
+    """ValueError (exit status 2) when ``value`` of ``--option`` is not one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"--{option} must be {' or '.join(allowed)}, not {value!r}")
+
+
+class Coding(TypedDict):
+    """The ``categorical=`` and ``reference=`` arguments of a model."""
+
+    categorical: list[str]
+    reference: list[str]
+
+
+def coding(categorical: str | None, reference: list[str] | None) -> Coding:
+    """``--categorical A,B`` and ``--reference COL=LEVEL`` (repeatable) as a model's arguments."""
+    return {"categorical": split_list(categorical), "reference": split_repeated(reference)}
+
+
+def parse_times(text: str | None) -> list[float]:
+    """``--at "1, 2.5"`` → [1.0, 2.5]; a ValueError naming the item that is not a number."""
+    out = []
+    for item in split_list(text):
+        try:
+            out.append(float(item))
+        except ValueError:
+            raise ValueError(f"--at: {item!r} is not a number") from None
+    return out
 
 
 def split_repeated(items: list[str] | None) -> list[str]:

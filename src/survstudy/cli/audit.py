@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from survstudy.cli import EngineOption, app, emit_json, handles_input_errors
+from survstudy.cli import EngineOption, StudyFileArgument, app, emit_json, handles_input_errors
 
 if TYPE_CHECKING:
     from survstudy.study.claims import ClaimCheck
@@ -43,7 +42,7 @@ def render_audit(checks: tuple[ClaimCheck, ...]) -> str:
 @app.command()
 @handles_input_errors
 def audit(
-    study_file: Annotated[Path, typer.Argument(help="The study file (study.toml).")],
+    study_file: StudyFileArgument,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
     engine: EngineOption = None,
 ) -> None:

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from survstudy.cli import EngineOption, SparkMasterOption, app, emit_json, handles_input_errors
+from survstudy.cli import (
+    EngineOption,
+    SparkMasterOption,
+    StudyFileArgument,
+    app,
+    emit_json,
+    handles_input_errors,
+)
 
 if TYPE_CHECKING:
     from survstudy.study import Study
@@ -50,7 +57,7 @@ def render_check(study: Study) -> str:
 @app.command()
 @handles_input_errors
 def check(
-    study_file: Annotated[Path, typer.Argument(help="The study file (study.toml).")],
+    study_file: StudyFileArgument,
     log: Annotated[
         Path | None, typer.Option(help="Write the per-patient derivation log to this CSV.")
     ] = None,

@@ -7,16 +7,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from survstudy.cli import (
+    AtOption,
     ConfLevelOption,
     DataArgument,
     EventOption,
+    GroupOption,
     JsonOption,
     TimeOption,
     app,
-    emit_json,
     handles_input_errors,
+    parse_times,
+    print_result,
 )
-from survstudy.cli.km import _fmt, _times
+from survstudy.cli.km import _fmt
 
 if TYPE_CHECKING:
     from survstudy.engine.cause_counts import CauseCountTable
@@ -95,10 +98,8 @@ def cif(
     time: TimeOption,
     event: EventOption,
     competing: CompetingOption,
-    group: Annotated[
-        str | None, typer.Option(help="Column whose values define the groups.")
-    ] = None,
-    at: Annotated[str | None, typer.Option(help="Times to read the curves at: T1,T2,...")] = None,
+    group: GroupOption = None,
+    at: AtOption = None,
     rho: Annotated[float, typer.Option(help="Gray's test weight power (1 - F)^rho.")] = 0.0,
     strata: Annotated[
         str | None, typer.Option(help="Column whose values stratify Gray's test.")
@@ -113,7 +114,7 @@ def cif(
     from survstudy.api.competing import competing_counts, gray_test
     from survstudy.stats.survival.cif import cumulative_incidence_counts, gray_test_counts
 
-    times = _times(at)
+    times = parse_times(at)
     if strata is not None and group is None:
         raise ValueError("--strata stratifies Gray's test between groups: give --group too")
     counts = competing_counts(str(data), time, event, competing, group)
@@ -128,7 +129,4 @@ def cif(
             test["by"] = strata
     payload = cif_payload(result, counts, time=time, event=event, competing=competing,
                           group=group, at=times, test=test)
-    if as_json:
-        emit_json(payload)
-    else:
-        typer.echo(render_cif(payload))
+    print_result(payload, as_json, render_cif)

@@ -16,13 +16,14 @@ from survstudy.cli import (
     ReferenceOption,
     TimeOption,
     app,
-    emit_json,
+    check_choice,
+    coding,
     handles_input_errors,
+    print_result,
     split_list,
-    split_repeated,
 )
 from survstudy.cli.dialect import reads_csv_dialect
-from survstudy.cli.wording import warning_lines
+from survstudy.cli.wording import text_with_warnings
 
 if TYPE_CHECKING:
     from survstudy.stats.regression.cox_result import Ties
@@ -95,8 +96,7 @@ def render_cox(payload: dict[str, Any]) -> str:
                 f"  {t['term']:<22} chi-square = {t['chisq']:.3f}, df = {t['df']}, "
                 f"p = {t['p_value']:.4g}"
             )
-    lines += warning_lines(payload["warnings"])
-    return "\n".join(lines)
+    return text_with_warnings(lines, payload["warnings"])
 
 
 @app.command()
@@ -134,16 +134,13 @@ def cox(
     """
     from survstudy.api.regression import cox_regression
 
-    if ties not in ("efron", "breslow"):
-        raise ValueError(f"--ties must be efron or breslow, not {ties!r}")
-    refs = split_repeated(reference)
+    check_choice("ties", ties, ("efron", "breslow"))
     result = cox_regression(
         str(data),
         time,
         event,
         split_list(covariates),
-        categorical=split_list(categorical),
-        reference=refs,
+        **coding(categorical, reference),
         strata=strata,
         ties=cast("Ties", ties),
         firth=firth,  # type: ignore[arg-type]
@@ -157,7 +154,4 @@ def cox(
 
         ph = proportional_hazards_test(result).to_dict()
         payload["ph_test"] = {k: ph[k] for k in ("method", "transform", "tests")}
-    if as_json:
-        emit_json(payload)
-    else:
-        typer.echo(render_cox(payload))
+    print_result(payload, as_json, render_cox)

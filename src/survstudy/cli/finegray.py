@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import typer
-
 from survstudy.cli import (
     CategoricalOption,
     ConfLevelOption,
@@ -16,13 +14,13 @@ from survstudy.cli import (
     ReferenceOption,
     TimeOption,
     app,
-    emit_json,
+    coding,
     handles_input_errors,
+    print_result,
     split_list,
-    split_repeated,
 )
 from survstudy.cli.cif import CompetingOption
-from survstudy.cli.wording import warning_lines
+from survstudy.cli.wording import text_with_warnings
 
 __all__ = ["finegray", "render_finegray"]
 
@@ -48,8 +46,7 @@ def render_finegray(payload: dict[str, Any]) -> str:
     lines.append(f"sHR: subdistribution hazard ratio; SE: {payload['variance_method']}")
     if not payload["converged"]:
         lines.append(f"did not converge in {payload['iterations']} iterations")
-    lines += warning_lines(payload["warnings"])
-    return "\n".join(lines)
+    return text_with_warnings(lines, payload["warnings"])
 
 
 @app.command()
@@ -71,12 +68,6 @@ def finegray(
     """
     from survstudy.api.competing import fine_gray
 
-    refs = split_repeated(reference)
     result = fine_gray(str(data), time, event, competing, split_list(covariates),
-                       categorical=split_list(categorical), reference=refs,
-                       conf_level=conf_level)
-    payload = result.to_dict()
-    if as_json:
-        emit_json(payload)
-    else:
-        typer.echo(render_finegray(payload))
+                       **coding(categorical, reference), conf_level=conf_level)
+    print_result(result.to_dict(), as_json, render_finegray)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from survstudy.cli import (
+    AtOption,
     CategoricalOption,
     ConfLevelOption,
     DataArgument,
@@ -16,12 +17,14 @@ from survstudy.cli import (
     ReferenceOption,
     TimeOption,
     app,
-    emit_json,
+    check_choice,
+    coding,
     handles_input_errors,
+    parse_times,
+    print_result,
     split_list,
-    split_repeated,
 )
-from survstudy.cli.wording import warning_lines
+from survstudy.cli.wording import text_with_warnings
 
 __all__ = ["iptw", "parse_trim", "render_iptw"]
 
@@ -91,8 +94,7 @@ def render_iptw(payload: dict[str, Any]) -> str:
         f"{t['method']} test: chi-square = {t['statistic']:.3f}, df = {t['df']}, "
         f"p = {t['p_value']:.4g}",
     ]
-    lines += warning_lines(p["warnings"])
-    return "\n".join(lines)
+    return text_with_warnings(lines, p["warnings"])
 
 
 @app.command()
@@ -115,7 +117,7 @@ def iptw(
         str | None,
         typer.Option(help="Truncate each arm's weights at these quantiles: LOWER,UPPER."),
     ] = None,
-    at: Annotated[str | None, typer.Option(help="Times to read the curves at: T1,T2,...")] = None,
+    at: AtOption = None,
     ties: Annotated[str, typer.Option(help="Cox ties: efron (as R) or breslow.")] = "efron",
     conf_level: ConfLevelOption = 0.95,
     love_plot: Annotated[
@@ -129,23 +131,19 @@ def iptw(
     DATA is a CSV, XLSX or Parquet file with one row per patient.
     """
     from survstudy.api.adjusted import iptw as run_iptw
-    from survstudy.cli.km import _times
 
-    if estimand not in ("ate", "att"):
-        raise ValueError(f"--estimand must be ate or att, not {estimand!r}")
-    refs = split_repeated(reference)
+    check_choice("estimand", estimand, ("ate", "att"))
     result = run_iptw(
         str(data),
         treatment,
         split_list(covariates),
         time,
         event,
-        categorical=split_list(categorical),
-        reference=refs,
+        **coding(categorical, reference),
         estimand=estimand,  # type: ignore[arg-type]
         stabilize=stabilize,
         trim=parse_trim(trim),
-        at=_times(at),
+        at=parse_times(at),
         ties=ties,
         conf_level=conf_level,
     )
@@ -155,7 +153,4 @@ def iptw(
         from survstudy.report.loveplot import love_plot as draw
 
         save_figure(draw(result.balance), love_plot)
-    if as_json:
-        emit_json(payload)
-    else:
-        typer.echo(render_iptw(payload))
+    print_result(payload, as_json, render_iptw)

@@ -7,17 +7,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from survstudy.cli import (
+    AtOption,
     ConfLevelOption,
     DataArgument,
     EngineOption,
     EventOption,
+    GroupOption,
     JsonOption,
     SparkMasterOption,
     TimeOption,
     app,
-    emit_json,
     handles_input_errors,
-    split_list,
+    parse_times,
+    print_result,
 )
 from survstudy.cli.dialect import reads_csv_dialect
 
@@ -28,16 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["km", "km_payload", "render_km"]
 
 TESTS = ("log-rank", "peto-peto", "tarone-ware", "gehan", "exact")
-
-
-def _times(text: str | None) -> list[float]:
-    out = []
-    for item in split_list(text):
-        try:
-            out.append(float(item))
-        except ValueError:
-            raise ValueError(f"--at: {item!r} is not a number") from None
-    return out
 
 
 def km_payload(
@@ -115,10 +107,8 @@ def km(
     data: DataArgument,
     time: TimeOption,
     event: EventOption,
-    group: Annotated[
-        str | None, typer.Option(help="Column whose values define the groups.")
-    ] = None,
-    at: Annotated[str | None, typer.Option(help="Times to read the curves at: T1,T2,...")] = None,
+    group: GroupOption = None,
+    at: AtOption = None,
     conf_type: Annotated[
         str, typer.Option(help="CI transform: log-log (default), log (R's default) or plain.")
     ] = "log-log",
@@ -149,7 +139,7 @@ def km(
     engine = engine or "duckdb"
     if engine not in ENGINES:
         raise ValueError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    times = _times(at)
+    times = parse_times(at)
     result = None
     if weights is not None:
         from survstudy.api.survival import kaplan_meier
@@ -174,7 +164,4 @@ def km(
         result, counts, time=time, event=event, group=group, at=times, test=test_result
     )
     payload["weights"] = weights
-    if as_json:
-        emit_json(payload)
-    else:
-        typer.echo(render_km(payload))
+    print_result(payload, as_json, render_km)

@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from survstudy.cli import EngineOption, SparkMasterOption, app, handles_input_errors
+from survstudy.cli import (
+    EngineOption,
+    SparkMasterOption,
+    StudyFileArgument,
+    app,
+    handles_input_errors,
+)
 
 __all__ = ["check_out", "print_report_summary", "report"]
 
@@ -40,7 +46,7 @@ def print_report_summary(files: dict[str, Path], warnings: int = 0) -> None:
 @app.command()
 @handles_input_errors
 def report(
-    study: Annotated[Path, typer.Argument(help="The study file (study.toml).")],
+    study: StudyFileArgument,
     out: Annotated[
         Path | None, typer.Option(help="Folder to write (default: survstudy-report/ here).")
     ] = None,

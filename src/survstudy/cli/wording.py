@@ -14,7 +14,7 @@ from typing import Any
 
 from survstudy.errors import InputError
 
-__all__ = ["FLAGS", "cli_error", "cli_wording", "warning_lines"]
+__all__ = ["FLAGS", "cli_error", "cli_wording", "text_with_warnings", "warning_lines"]
 
 #: Python argument → command-line option, where the two names differ.
 FLAGS = {"tests": "test", "conf_type": "conf-type", "conf_level": "conf-level"}
@@ -51,3 +51,8 @@ def cli_error(error: InputError) -> InputError:
 def warning_lines(warnings: Iterable[Mapping[str, Any]]) -> list[str]:
     """``severity: message`` for each warning of a JSON payload, in the words of the CLI."""
     return [f"{w['severity']}: {cli_wording(str(w['message']))}" for w in warnings]
+
+
+def text_with_warnings(lines: list[str], warnings: Iterable[Mapping[str, Any]]) -> str:
+    """A command's text: ``lines``, then its warnings (:func:`warning_lines`)."""
+    return "\n".join([*lines, *warning_lines(warnings)])

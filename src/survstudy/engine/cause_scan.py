@@ -20,15 +20,16 @@ from survstudy.engine.cause_counts import (
     CauseCountTable,
     cause_count_table,
 )
-from survstudy.engine.distinct import DistinctRows, Finding, _check, _report
+from survstudy.engine.distinct import DistinctRows, Finding, check_rows, report_finding
 from survstudy.engine.duckdb import (
-    _rows,
-    _sql_text,
     check_columns,
     connect,
+    finding_condition,
+    problem_rows,
     quote_ident,
     scan,
     source_columns,
+    sql_text,
 )
 from survstudy.engine.events import EventSpec
 from survstudy.engine.sources import Source
@@ -95,26 +96,19 @@ def duckdb_cause_counts(
     rows = DistinctRows.from_columns(**fetched)
     rows2 = DistinctRows.from_columns(fetched["g"], fetched["t"], fetched["bad"], second,
                                       fetched["n"])
-    where = {
-        "time_text": f"{t} IS NOT NULL AND {tnum} IS NULL",
-        "time_negative": f"{tnum} < 0",
-        "time_infinite": f"isinf({tnum})",
-    }
 
     def locate(finding: Finding) -> list[Problem]:
-        codes = ", ".join(_sql_text(c) for c in finding.codes)
-        column = quote_ident(finding.column)
-        condition = where.get(finding.kind, f"CAST({column} AS VARCHAR) IN ({codes})")
-        return _rows(con, relation, source, finding.column, condition)
+        condition = finding_condition(finding, t, quote_ident(finding.column))
+        return problem_rows(con, relation, source, finding.column, condition)
 
     if rows.n.sum() == 0:
         raise InputError(Problem("the file has no data rows", file=source.name))
-    first = _check(rows, time, event, source.name)
-    other = _check(rows2, time, competing, source.name)
+    first = check_rows(rows, time, event, source.name)
+    other = check_rows(rows2, time, competing, source.name)
     findings = first.findings + [f for f in other.findings if f.kind == "event_code"]
     problems: list[Problem] = []
     for finding in findings:
-        problems += _report(finding, source.name, locate)
+        problems += report_finding(finding, source.name, locate)
     problems += first.absent + other.absent
     if problems:
         raise InputError(problems)
@@ -132,12 +126,12 @@ def duckdb_cause_counts(
         condition = " AND ".join(
             f"CAST({quote_ident(spec.column)} AS VARCHAR) IN ("
             + ", ".join(
-                _sql_text(c) for c, v in zip(r.event_labels, chk.is_event, strict=True) if v
+                sql_text(c) for c, v in zip(r.event_labels, chk.is_event, strict=True) if v
             )
             + ")"
             for spec, r, chk in ((event, rows, first), (competing, rows2, other))
         )
-        found = _rows(con, relation, source, competing.column, condition)
+        found = problem_rows(con, relation, source, competing.column, condition)
         message = (f"the row has both the event ({event}) and a competing event ({competing}); "
                    "a patient's follow-up ends with one cause")
         raise InputError([Problem(message, p.file, p.row, p.column, p.value) for p in found])

@@ -27,11 +27,14 @@ from survstudy.errors import InputError, Problem
 
 __all__ = [
     "ROWS_SHOWN",
+    "CheckedRows",
     "DistinctRows",
     "Finding",
     "FindingKind",
     "Locator",
+    "check_rows",
     "distinct_counts",
+    "report_finding",
 ]
 
 #: How many offending rows a message lists before summarising the rest.
@@ -246,14 +249,14 @@ class DistinctRows:
 
 
 @dataclass(frozen=True)
-class _Checked:
+class CheckedRows:
     findings: list[Finding]
     absent: list[Problem]
     is_event: NDArray[np.bool_]  # per event label
     usable_time: NDArray[np.bool_]
 
 
-def _check(rows: DistinctRows, time: str, event: EventSpec, source: str | None) -> _Checked:
+def check_rows(rows: DistinctRows, time: str, event: EventSpec, source: str | None) -> CheckedRows:
     t, n = rows.time, rows.n
     with np.errstate(invalid="ignore"):
         usable = ~rows.bad & ~np.isnan(t)
@@ -305,10 +308,10 @@ def _check(rows: DistinctRows, time: str, event: EventSpec, source: str | None) 
             )
         )
     is_event = np.array([bool(v) for v in verdict], dtype=bool)
-    return _Checked(findings, absent, is_event, usable)
+    return CheckedRows(findings, absent, is_event, usable)
 
 
-def _report(finding: Finding, source: str | None, locate: Locator | None) -> list[Problem]:
+def report_finding(finding: Finding, source: str | None, locate: Locator | None) -> list[Problem]:
     found = list(locate(finding))[:ROWS_SHOWN] if locate is not None else []
     out = [
         Problem(
@@ -343,10 +346,10 @@ def distinct_counts(
     n = rows.n
     if n.sum() == 0:
         raise InputError(Problem("the file has no data rows", file=source))
-    checked = _check(rows, time, event, source)
+    checked = check_rows(rows, time, event, source)
     problems: list[Problem] = []
     for finding in checked.findings:
-        problems += _report(finding, source, locate)
+        problems += report_finding(finding, source, locate)
     problems += checked.absent
     if problems:
         raise InputError(problems)

@@ -24,9 +24,12 @@ __all__ = [
     "check_columns",
     "connect",
     "duckdb_counts",
+    "finding_condition",
+    "problem_rows",
     "quote_ident",
     "scan",
     "source_columns",
+    "sql_text",
 ]
 
 #: Seconds a scan runs before its progress is shown on a terminal.
@@ -136,7 +139,7 @@ def check_columns(source: Source, names: Sequence[str], wanted: Mapping[str, str
         raise InputError(problems)
 
 
-def _rows(con: Any, relation: str, source: Source, column: str, where: str) -> list[Problem]:
+def problem_rows(con: Any, relation: str, source: Source, column: str, where: str) -> list[Problem]:
     """Rows (as the user counts them) where ``where`` holds, with the column's value."""
     sql = (
         f"SELECT rn, v, count(*) OVER () FROM (SELECT row_number() OVER () AS rn, "
@@ -166,11 +169,11 @@ def _relation(con: Any, source: Source, used: Sequence[str], time: str, typed: b
     if source.kind == "csv" and source.scan is not None:  # a CSV dialect, already as text
         return source.relation(con, all_text=True)
     if source.kind == "csv":
-        nulls = ", ".join(_sql_text(s) for s in NULL_STRINGS)
+        nulls = ", ".join(sql_text(s) for s in NULL_STRINGS)
         types = ", ".join(
-            f"{_sql_text(c)}: '{'DOUBLE' if typed and c == time else 'VARCHAR'}'" for c in used
+            f"{sql_text(c)}: '{'DOUBLE' if typed and c == time else 'VARCHAR'}'" for c in used
         )
-        path = _sql_text(str(source.path))
+        path = sql_text(str(source.path))
         # RFC 4180 quoting stated, not sniffed: a quoted "1,5" may first appear past the sample
         return (
             f"read_csv({path}, header=true, quote='\"', escape='\"', nullstr=[{nulls}], "
@@ -277,23 +280,30 @@ def duckdb_counts(
                 continue  # a time that is not a number: read it as text to name each one
             problem = Problem(f"cannot read the file: {_first_line(error)}", file=source.name)
             raise InputError(problem) from None
-    tnum = f"TRY_CAST({t} AS DOUBLE)"
-    where = {
-        "time_text": f"{t} IS NOT NULL AND {tnum} IS NULL",
-        "time_negative": f"{tnum} < 0",
-        "time_infinite": f"isinf({tnum})",
-    }
 
     def locate(finding: Finding) -> list[Problem]:
-        codes = ", ".join(_sql_text(c) for c in finding.codes)
-        condition = where.get(finding.kind, f"CAST({e} AS VARCHAR) IN ({codes})")
+        condition = finding_condition(finding, t, e)
         as_written = _relation(con, source, used, time, False) if typed else relation
-        return _rows(con, as_written, source, finding.column, condition)
+        return problem_rows(con, as_written, source, finding.column, condition)
 
     return distinct_counts(
         rows, time, event, group, source=source.name, locate=locate, groups=groups
     )
 
 
-def _sql_text(value: str) -> str:
+def finding_condition(finding: Finding, t: str, column: str) -> str:
+    """SQL that selects the rows behind ``finding``: a bad value of the time column ``t``, or
+    one of the finding's codes in ``column`` (both quoted)."""
+    tnum = f"TRY_CAST({t} AS DOUBLE)"
+    where = {
+        "time_text": f"{t} IS NOT NULL AND {tnum} IS NULL",
+        "time_negative": f"{tnum} < 0",
+        "time_infinite": f"isinf({tnum})",
+    }
+    codes = ", ".join(sql_text(c) for c in finding.codes)
+    return where.get(finding.kind, f"CAST({column} AS VARCHAR) IN ({codes})")
+
+
+def sql_text(value: str) -> str:
+    """``value`` as an SQL string literal."""
     return "'" + value.replace("'", "''") + "'"

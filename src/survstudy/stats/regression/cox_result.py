@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.errors import Problem
-from survstudy.jsonsafe import Record
+from survstudy.jsonsafe import ListRecord, Record
 from survstudy.stats.regression.design import ModelData
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def chi_square(statistic: float, df: int, method: str) -> ChiSquareTest:
 
 
 @dataclass(frozen=True)
-class CoxTerm:
+class CoxTerm(ListRecord):
     """One coefficient. ``infinite`` is +1/-1 when it runs to infinity (then no Wald CI)."""
 
     term: str
@@ -70,18 +70,6 @@ class CoxTerm:
     hr_ci: tuple[float, float] | None
     p_value: float | None
     infinite: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "term": self.term,
-            "covariate": self.covariate,
-            "coef": self.coef,
-            "se": self.se,
-            "hr": self.hr,
-            "hr_ci": None if self.hr_ci is None else list(self.hr_ci),
-            "p_value": self.p_value,
-            "infinite": self.infinite,
-        }
 
 
 @dataclass(frozen=True)

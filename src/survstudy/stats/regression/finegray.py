@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from survstudy.engine.cause_counts import CENSORED, COMPETING, EVENT
 from survstudy.errors import Problem
+from survstudy.jsonsafe import ListRecord
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +45,7 @@ CONVERGENCE_RULE = "max |score| * max(|b|, 1) < max(|log-likelihood|, 1) * 1e-6 
 
 
 @dataclass(frozen=True)
-class FineGrayTerm:
+class FineGrayTerm(ListRecord):
     """One coefficient: log subdistribution hazard ratio, robust SE, Wald CI and p-value."""
 
     term: str
@@ -54,17 +55,6 @@ class FineGrayTerm:
     hr: float
     hr_ci: tuple[float, float]
     p_value: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "term": self.term,
-            "covariate": self.covariate,
-            "coef": self.coef,
-            "se": self.se,
-            "hr": self.hr,
-            "hr_ci": list(self.hr_ci),
-            "p_value": self.p_value,
-        }
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from survstudy.engine.events import EventSpec
+from survstudy.jsonsafe import ListRecord
 from survstudy.stats.regression.cox import fit_cox
 from survstudy.stats.regression.cox_result import CoxResult, Ties, chi_square
 from survstudy.stats.regression.design import frame_model_data
@@ -30,7 +31,7 @@ __all__ = ["PrognosticRow", "PrognosticTables", "prognostic_tables"]
 
 
 @dataclass(frozen=True)
-class PrognosticRow:
+class PrognosticRow(ListRecord):
     """One term of one table; ``factor_p_value`` is the factor's overall test."""
 
     model: Literal["univariable", "multivariable"]
@@ -45,22 +46,6 @@ class PrognosticRow:
     factor_p_value: float | None
     factor_test: str
     infinite: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "covariate": self.covariate,
-            "term": self.term,
-            "reference": self.reference,
-            "n": self.n,
-            "events": self.events,
-            "hr": self.hr,
-            "hr_ci": None if self.hr_ci is None else list(self.hr_ci),
-            "p_value": self.p_value,
-            "factor_p_value": self.factor_p_value,
-            "factor_test": self.factor_test,
-            "infinite": self.infinite,
-        }
 
 
 @dataclass(frozen=True)

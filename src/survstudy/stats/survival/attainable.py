@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from survstudy.engine.counts import merge_near_ties
+from survstudy.jsonsafe import ListRecord
 
 __all__ = [
     "EXACT_LIMIT",
@@ -93,7 +94,7 @@ def slots(time: ArrayLike, status: ArrayLike | None = None) -> Slots:
 
 
 @dataclass(frozen=True)
-class AttainableSurvival:
+class AttainableSurvival(ListRecord):
     """The Kaplan-Meier survival values at ``at`` that some pattern of the unknown statuses
     gives (proportions, ascending) and how many patterns give each.
 
@@ -125,18 +126,6 @@ class AttainableSurvival:
             return self.upper >= low and self.lower < high
         v = np.asarray(self.values)
         return bool(np.any((v >= low) & (v < high)))
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "at": self.at,
-            "n": self.n,
-            "n_free": self.n_free,
-            "exact": self.exact,
-            "values": list(self.values),
-            "patterns": list(self.patterns),
-            "lower": self.lower,
-            "upper": self.upper,
-        }
 
 
 def merge_states(values: FloatArray, weights: IntArray) -> tuple[FloatArray, IntArray]:

@@ -20,7 +20,13 @@ from numpy.typing import NDArray
 
 from survstudy.engine.cause_counts import CauseCountTable, CauseStratum
 from survstudy.engine.counts import Totals
-from survstudy.stats.survival.curves import CurveSet, count_list, count_value, one_row_frame
+from survstudy.stats.survival.curves import (
+    CurveSet,
+    count_value,
+    curve_columns,
+    finite_or_none,
+    one_row_frame,
+)
 from survstudy.stats.survival.distributions import chi2_sf
 
 if TYPE_CHECKING:
@@ -46,10 +52,6 @@ CI_METHOD = "log(-log): F^exp(-/+ z se / (F log F)) (tidycmprsk)"
 
 def _z(conf_level: float) -> float:
     return NormalDist().inv_cdf(1 - (1 - conf_level) / 2)
-
-
-def _none(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
 
 
 def incidence_interval(
@@ -139,22 +141,27 @@ class IncidenceCurve(Totals):
         later = np.r_[np.cumsum(exits[::-1])[::-1], 0.0]
         n_risk = later[np.searchsorted(self.time, t, side="left")]
         return [
-            IncidenceAt(float(ti), count_value(r), _none(c), _none(s), _none(lo), _none(hi))
+            IncidenceAt(
+                float(ti),
+                count_value(r),
+                finite_or_none(c),
+                finite_or_none(s),
+                finite_or_none(lo),
+                finite_or_none(hi),
+            )
             for ti, r, c, s, lo, hi in zip(t, n_risk, cif, se, lower, upper, strict=True)
         ]
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "group": self.label,
-            "time": self.time.tolist(),
-            "n_risk": count_list(self.n_risk),
-            "n_event": count_list(self.n_event),
-            "n_competing": count_list(self.n_competing),
-            "n_censor": count_list(self.n_censor),
+            **curve_columns(
+                self.label, self.time, n_risk=self.n_risk, n_event=self.n_event,
+                n_competing=self.n_competing, n_censor=self.n_censor,
+            ),
             "cif": self.cif.tolist(),
             "std_err": self.std_err.tolist(),
-            "ci_lower": [_none(x) for x in self.ci_lower],
-            "ci_upper": [_none(x) for x in self.ci_upper],
+            "ci_lower": [finite_or_none(x) for x in self.ci_lower],
+            "ci_upper": [finite_or_none(x) for x in self.ci_upper],
         }
 
 
@@ -336,16 +343,6 @@ class CumulativeIncidence(CurveSet[IncidenceCurve]):
             }
             for c in self.curves
         ]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "conf_level": self.conf_level,
-            "variance_method": self.variance_method,
-            "ci_method": self.ci_method,
-            "curves": [c.to_dict() for c in self.curves],
-            "excluded": {"rows": self.counts.excluded},
-            "ties_merged": self.counts.ties_merged,
-        }
 
 
 def cumulative_incidence_counts(

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.counts import whole_counts
+from survstudy.jsonsafe import fields_dict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,7 +24,9 @@ __all__ = [
     "LabelledCurve",
     "count_list",
     "count_value",
+    "curve_columns",
     "curves_frame",
+    "finite_or_none",
     "one_row_frame",
 ]
 
@@ -39,6 +42,18 @@ def count_list(values: NDArray[np.float64]) -> list[int] | list[float]:
     return out
 
 
+def finite_or_none(x: float) -> float | None:
+    """``x`` as a float, or None when it is not finite (not estimable: null in JSON)."""
+    return float(x) if np.isfinite(x) else None
+
+
+def curve_columns(
+    label: str, time: NDArray[np.float64], **counts: NDArray[np.float64]
+) -> dict[str, object]:
+    """The first columns of a curve's ``to_dict``: group, times and the counts at each time."""
+    return {"group": label, "time": time.tolist(), **{k: count_list(v) for k, v in counts.items()}}
+
+
 class LabelledCurve(Protocol):
     """A curve of one group: its label and a column-wise ``to_dict``."""
 
@@ -51,10 +66,22 @@ class LabelledCurve(Protocol):
 C = TypeVar("C", bound=LabelledCurve)
 
 
+class CountSummary(Protocol):
+    """What a curve set reports of the count table it came from."""
+
+    @property
+    def excluded(self) -> int: ...
+
+    @property
+    def ties_merged(self) -> int: ...
+
+
 class CurveSet(Generic[C]):
-    """Mixin for a frozen result holding ``curves``: iterate, index by label, long table."""
+    """Mixin for a frozen result holding ``curves`` and their ``counts``: iterate, index by
+    label, long table, and ``to_dict``."""
 
     curves: tuple[C, ...]
+    counts: CountSummary
 
     def __iter__(self) -> Iterator[C]:
         return iter(self.curves)
@@ -71,6 +98,17 @@ class CurveSet(Generic[C]):
     @property
     def groups(self) -> tuple[str, ...]:
         return tuple(c.label for c in self.curves)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The choices (every other field, in order), the curves, and the rows the count table
+        left out and the near-tied times it merged."""
+        choices = {k: v for k, v in fields_dict(self).items() if k not in ("curves", "counts")}
+        return {
+            **choices,
+            "curves": [c.to_dict() for c in self.curves],
+            "excluded": {"rows": self.counts.excluded},
+            "ties_merged": self.counts.ties_merged,
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group and distinct time (the columns of each curve's ``to_dict``)."""

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.counts import CountTable
+from survstudy.jsonsafe import ListRecord
 from survstudy.stats.survival.curves import one_row_frame
 from survstudy.stats.survival.logrank import Method, log_rank_weights, weighted_log_rank
 
@@ -58,7 +59,7 @@ _BATCH_CELLS = 1 << 21
 
 
 @dataclass(frozen=True)
-class ExactLogRank:
+class ExactLogRank(ListRecord):
     """Permutation p-value of a weighted log-rank chi-square.
 
     ``method`` is "exact permutation" (every relabeling evaluated) or "Monte Carlo" (``n_draws``
@@ -85,26 +86,6 @@ class ExactLogRank:
     group_sizes: tuple[int, ...]
     tolerance: float = RELATIVE_TOLERANCE
     statistic_kind: str = "Mantel-Haenszel chi-square recomputed for each relabeling"
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "method": self.method,
-            "test": self.test,
-            "weights": self.weights,
-            "statistic": self.statistic,
-            "df": self.df,
-            "p_value": self.p_value,
-            "std_err": self.std_err,
-            "n_relabelings": self.n_relabelings,
-            "n_extreme": self.n_extreme,
-            "n_draws": self.n_draws,
-            "seed": self.seed,
-            "asymptotic_p_value": self.asymptotic_p_value,
-            "groups": list(self.groups),
-            "group_sizes": list(self.group_sizes),
-            "tolerance": self.tolerance,
-            "statistic_kind": self.statistic_kind,
-        }
 
     def to_frame(self) -> pd.DataFrame:
         """One row: the permutation test's numbers (groups and sizes in ``to_dict``)."""

@@ -10,14 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.engine.counts import CountTable, Stratum, Totals
 from survstudy.jsonsafe import Record
-from survstudy.stats.survival.curves import CurveSet, count_list, count_value
+from survstudy.stats.survival.curves import (
+    CurveSet,
+    count_value,
+    curve_columns,
+    finite_or_none,
+)
 
 __all__ = [
     "CONF_TYPES",
@@ -117,10 +122,6 @@ class RestrictedMean(Record):
     ci_upper: float
 
 
-def _none_if_nan(x: float) -> float | None:
-    return None if not np.isfinite(x) else float(x)
-
-
 @dataclass(frozen=True)
 class SurvivalCurve(Totals):
     """Kaplan-Meier estimate for one group, at every distinct time of its count table."""
@@ -175,9 +176,9 @@ class SurvivalCurve(Totals):
                     n_risk,
                     n_event,
                     s,
-                    _none_if_nan(se[i]),
-                    _none_if_nan(self.ci_lower[i]),
-                    _none_if_nan(self.ci_upper[i]),
+                    finite_or_none(se[i]),
+                    finite_or_none(self.ci_lower[i]),
+                    finite_or_none(self.ci_upper[i]),
                 )
             )
         return out
@@ -222,15 +223,17 @@ class SurvivalCurve(Totals):
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "group": self.label,
-            "time": self.time.tolist(),
-            "n_risk": count_list(self.n_risk),
-            "n_event": count_list(self.n_event),
-            "n_censor": count_list(self.n_censor),
+            **curve_columns(
+                self.label,
+                self.time,
+                n_risk=self.n_risk,
+                n_event=self.n_event,
+                n_censor=self.n_censor,
+            ),
             "survival": self.survival.tolist(),
-            "std_err": [_none_if_nan(v) for v in self.std_err],
-            "ci_lower": [_none_if_nan(v) for v in self.ci_lower],
-            "ci_upper": [_none_if_nan(v) for v in self.ci_upper],
+            "std_err": [finite_or_none(v) for v in self.std_err],
+            "ci_lower": [finite_or_none(v) for v in self.ci_lower],
+            "ci_upper": [finite_or_none(v) for v in self.ci_upper],
         }
 
 
@@ -335,16 +338,6 @@ class KaplanMeier(CurveSet[SurvivalCurve]):
     conf_level: float
     #: how the standard errors were computed: "greenwood" or "infinitesimal jackknife"
     variance: str = "greenwood"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "conf_type": self.conf_type,
-            "conf_level": self.conf_level,
-            "variance": self.variance,
-            "curves": [c.to_dict() for c in self.curves],
-            "excluded": {"rows": self.counts.excluded},
-            "ties_merged": self.counts.ties_merged,
-        }
 
     def summary(
         self, at: Sequence[float] = (), quantiles: Sequence[float] = (0.5,)

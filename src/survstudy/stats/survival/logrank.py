@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from survstudy.engine.counts import CountTable
-from survstudy.jsonsafe import Record
+from survstudy.jsonsafe import ListRecord, Record
 from survstudy.stats.survival.curves import one_row_frame
 from survstudy.stats.survival.distributions import chi2_sf
 from survstudy.stats.survival.multiplicity import Adjust, adjust_p_values
@@ -52,7 +52,7 @@ METHODS: tuple[Method, ...] = (
 
 
 @dataclass(frozen=True)
-class SurvivalTest:
+class SurvivalTest(ListRecord):
     """A k-sample test: chi-square statistic on ``df`` degrees of freedom and its p-value.
 
     ``observed`` and ``expected`` are the (unweighted) event counts per group and their
@@ -75,22 +75,6 @@ class SurvivalTest:
     variance: tuple[tuple[float, ...], ...] = ()
     strata: tuple[str, ...] = ()
     trend_scores: tuple[float, ...] = ()
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "method": self.method,
-            "statistic": self.statistic,
-            "df": self.df,
-            "p_value": self.p_value,
-            "groups": list(self.groups),
-            "observed": list(self.observed),
-            "expected": list(self.expected),
-            "weights": self.weights,
-            "o_minus_e": list(self.o_minus_e),
-            "variance": [list(row) for row in self.variance],
-            "strata": list(self.strata),
-            "trend_scores": list(self.trend_scores),
-        }
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group: observed and expected events, O - E, with the test repeated."""

@@ -34,33 +34,37 @@ def _split(p: ArrayLike) -> tuple[FloatArray, NDArray[np.bool_]]:
     return values, known
 
 
+def _put_back(
+    values: FloatArray, known: NDArray[np.bool_], order: NDArray[np.intp], stepped: FloatArray
+) -> FloatArray:
+    """``values`` with the known ones replaced by ``stepped`` (adjusted p-values sorted by
+    ``order``), in the input order; NaN stays NaN."""
+    out = values.copy()
+    adjusted = np.empty(order.size)
+    adjusted[order] = stepped
+    out[known] = adjusted
+    return out
+
+
 def holm(p: ArrayLike) -> FloatArray:
     """Holm's step-down adjustment: running maximum of (m - i + 1) p_(i), capped at 1."""
     values, known = _split(p)
-    out = values.copy()
     q = values[known]
     m = q.size
     order = np.argsort(q, kind="stable")
     stepped = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * q[order]))
-    adjusted = np.empty(m)
-    adjusted[order] = stepped
-    out[known] = adjusted
-    return out
+    return _put_back(values, known, order, stepped)
 
 
 def benjamini_hochberg(p: ArrayLike) -> FloatArray:
     """Benjamini-Hochberg step-up adjustment: running minimum from the largest of m/i p_(i)."""
     values, known = _split(p)
-    out = values.copy()
     q = values[known]
     m = q.size
     order = np.argsort(-q, kind="stable")  # largest first
     rank = m - np.arange(m)  # i of p_(i) in ascending order
     stepped = np.minimum(1.0, np.minimum.accumulate(m / rank * q[order]))
-    adjusted = np.empty(m)
-    adjusted[order] = stepped
-    out[known] = adjusted
-    return out
+    return _put_back(values, known, order, stepped)
 
 
 def bonferroni(p: ArrayLike) -> FloatArray:
