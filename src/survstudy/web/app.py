@@ -19,7 +19,7 @@ from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
 from survstudy.config.models import StudyConfig
 from survstudy.errors import InputError, Problem
-from survstudy.web import layout, panels
+from survstudy.web import analyses, layout, panels
 from survstudy.web.choices import (
     Choices,
     base_levels,
@@ -175,6 +175,36 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 selected=keep or list(likely_event_codes(info.values)),
             )
 
+        @reactive.effect
+        @reactive.event(input.competing_column, ignore_init=True)
+        def _competing_values() -> None:
+            pv = preview()
+            info = pv.column(input.competing_column()) if pv else None
+            keep = [v for v in input.competing_codes() if info and v in info.values]
+            ui.update_selectize(
+                "competing_codes",
+                choices=list(info.values) if info else [],
+                selected=keep or (_other_codes(info.values) if info else []),
+            )
+
+        def _other_codes(values: tuple[str, ...]) -> list[str]:
+            """A competing status read from the event's own column: its remaining codes
+            besides censoring (0); a separate 0/1 column: its plain "yes" codes."""
+            if input.competing_column() == input.event_column():
+                taken = set(input.event_codes())
+                return [v for v in values if v not in taken and v not in ("0", "")]
+            return list(likely_event_codes(values))
+
+        @reactive.effect
+        @reactive.event(input.treatment, ignore_init=True)
+        def _treatment_values() -> None:
+            pv = preview()
+            info = pv.column(input.treatment()) if pv else None
+            values = list(info.values) if info else []
+            keep = input.treated() if input.treated() in values else ""
+            yes = [*likely_event_codes(tuple(values)), *values[-1:]]
+            ui.update_select("treated", choices=values, selected=keep or next(iter(yes), None))
+
         # ---- choices → configuration → analysis -----------------------------------------
 
         @reactive.calc
@@ -208,6 +238,13 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 landmark_years=landmarks,
                 endpoint=endpoint(),
                 sheet=pv.sheet,
+                competing_dates=tuple(input.competing_dates() or ()),
+                competing_column=input.competing_column() or "",
+                competing_codes=tuple(input.competing_codes() or ()),
+                treatment=input.treatment() or "",
+                treated=input.treated() or "",
+                confounders=tuple(input.confounders() or ()),
+                estimand="att" if input.estimand() == "att" else "ate",
             )
 
         def _group_levels(pv: DataPreview, group: str, text: str) -> tuple[tuple[str, str], ...]:
@@ -233,10 +270,11 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
         def _unknown_columns(c: Choices, pv: DataPreview) -> list[str]:
             known = set(pv.names) | set(derived_columns_of(base()))
             used = [c.id_column, c.group, *c.characteristics, *c.covariates]
+            used += [c.treatment, *c.confounders]
             used += (
-                [c.origin, *c.event_dates, c.last_contact]
+                [c.origin, *c.event_dates, *c.competing_dates, c.last_contact]
                 if c.mode == "dates"
-                else [c.time_column, c.event_column]
+                else [c.time_column, c.event_column, c.competing_column]
             )
             return [u for u in used if u and u not in known]
 
@@ -405,7 +443,16 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
         @render.ui
         def logrank() -> Any:
-            return panels.logrank(outcome())
+            o = outcome()  # a competing-risks endpoint shows Gray's test with its figure
+            return None if analyses.is_competing(o) else panels.logrank(o)
+
+        @render.ui
+        def competing() -> Any:
+            return analyses.competing(outcome())
+
+        @render.ui
+        def adjusted() -> Any:
+            return analyses.adjusted(outcome())
 
         @render.ui
         def km_figure() -> Any:

@@ -129,7 +129,11 @@ def run_analysis(
         if not study.ok:
             return Outcome(config, text, problems, study)
         step(0.4, "Estimating survival")
-        results = analyse_study(study)
+        try:
+            results = analyse_study(study)
+        except InputError as e:  # the data cannot support a chosen analysis: say which
+            shown = tuple(_shown(p, stored, study_path, source) for p in e.problems)
+            return Outcome(config, text, problems + shown, study)
         if after is not None:
             problems += tuple(after(results))
         step(0.7, "Drawing the figures")

@@ -1,0 +1,72 @@
+"""Result panels of the further analyses: competing risks and the adjusted comparison.
+
+As in :mod:`survstudy.web.panels`, nothing here computes a statistic: the panels show the
+report's own sections (``competing-NAME`` from :mod:`survstudy.report.competing`, ``adjusted``
+from :mod:`survstudy.report.adjusted`), block by block, as the Word and HTML reports print them.
+"""
+
+from __future__ import annotations
+
+from htmltools import Tag, TagList, tags
+
+from survstudy.report.document import Figure, Paragraph, Section, Table
+from survstudy.web.panels import waiting
+from survstudy.web.pipeline import Outcome
+from survstudy.web.render import figure_tag, table_tag
+
+__all__ = ["adjusted", "competing", "is_competing", "section_blocks"]
+
+
+def section_blocks(section: Section) -> list[Tag]:
+    """A report section's tables, figures and notes as HTML, in the report's order."""
+    out: list[Tag] = []
+    for block in section.blocks:
+        if isinstance(block, Table):
+            out.append(table_tag(block))
+        elif isinstance(block, Figure):
+            out.append(figure_tag(block))
+        elif isinstance(block, Paragraph):
+            out.append(tags.p(block.text, class_="report-note"))
+        elif isinstance(block, Section):
+            out += [tags.h3(block.title, class_="endpoint-heading"), *section_blocks(block)]
+    return out
+
+
+def is_competing(o: Outcome | None) -> bool:
+    """Whether the endpoint the forms edit has a competing event."""
+    if o is None or not o.config.analysis_endpoints:
+        return False
+    ep = o.config.endpoints.get(o.config.analysis_endpoints[0])
+    return ep is not None and bool(ep.competing)
+
+
+def competing(o: Outcome | None) -> TagList | None:
+    """The cumulative incidence of every competing-risks endpoint: figure with Gray's p, the
+    table at the landmarks, and the Fine-Gray and cause-specific Cox table (with covariates)."""
+    if o is None or o.document is None:
+        return None
+    found = [s for s in o.document.sections if s.id.startswith("competing-")]
+    out: list[Tag] = []
+    for section in found:
+        out += [
+            tags.h3(section.title, class_="endpoint-heading", id=f"section-{section.id}"),
+            *section_blocks(section),
+        ]
+    return TagList(*out) if out else None
+
+
+def adjusted(o: Outcome | None) -> Tag | TagList:
+    """The IPTW-adjusted comparison: weights, balance table, love plot, crude and weighted
+    Kaplan-Meier figures and the adjusted hazard ratio."""
+    if o is None or o.document is None:
+        return waiting(o)
+    found = [s for s in o.document.sections if s.id == "adjusted"]
+    if found:
+        return TagList(
+            tags.h3(found[0].title, class_="endpoint-heading"), *section_blocks(found[0])
+        )
+    return tags.p(
+        "Choose a treatment, the value meaning treated and the confounders in step 4 for "
+        "a comparison adjusted by inverse probability of treatment weighting.",
+        class_="report-note",
+    )
