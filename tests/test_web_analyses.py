@@ -150,6 +150,10 @@ def test_competing_risks_panel_shows_the_reports_cif_figure_tables_and_gray_test
     (figure,) = [f for f in o.document.figures() if f.id == "cif-recurrence"]
     assert figure.caption in html
     assert "Gray" in figure.caption
+    boxes = str(analyses.competing_boxes(o))
+    assert "Gray&#39;s test" in boxes or "Gray's test" in boxes
+    assert "Competing events" in boxes
+    assert "Median survival" not in boxes
     # no Kaplan-Meier log-rank panel for a competing endpoint: Gray's test replaces it
     assert not any(f.id.startswith("recurrence-by") for f in o.document.figures())
 

@@ -8,13 +8,15 @@ from :mod:`survstudy.report.adjusted`), block by block, as the Word and HTML rep
 from __future__ import annotations
 
 from htmltools import Tag, TagList, tags
+from shiny import ui
 
 from survstudy.report.document import Figure, Paragraph, Section, Table
+from survstudy.report.format import format_count, format_p
 from survstudy.web.panels import waiting
 from survstudy.web.pipeline import Outcome
 from survstudy.web.render import figure_tag, table_tag
 
-__all__ = ["adjusted", "competing", "is_competing", "section_blocks"]
+__all__ = ["adjusted", "competing", "competing_boxes", "is_competing", "section_blocks"]
 
 
 def section_blocks(section: Section) -> list[Tag]:
@@ -38,6 +40,34 @@ def is_competing(o: Outcome | None) -> bool:
         return False
     ep = o.config.endpoints.get(o.config.analysis_endpoints[0])
     return ep is not None and bool(ep.competing)
+
+
+def competing_boxes(o: Outcome | None) -> Tag | None:
+    """The summary boxes of a competing-risks endpoint: patients, events, competing events
+    and Gray's test (a median survival and a log-rank test would describe 1 - KM, which is
+    not what the figure shows)."""
+    if o is None or o.results is None or o.study is None or not o.results.competing:
+        return None
+    cr = o.results.competing[0]
+    curve = cr.overall.curves[0]
+    gray = cr.gray
+    test = (
+        ui.value_box("Gray's test", format_p(gray.p_value, prefix=True), cr.label)
+        if gray is not None and gray.p_value is not None
+        else ui.value_box("Groups compared", "None", "Choose groups in step 3")
+    )
+    return ui.layout_columns(
+        ui.value_box(
+            "Patients analysed",
+            format_count(curve.n),
+            f"of {format_count(o.study.flow.n_registry)} in the registry",
+        ),
+        ui.value_box("Events", format_count(curve.events), cr.label),
+        ui.value_box("Competing events", format_count(curve.competing), cr.competing_label),
+        test,
+        fill=False,
+        class_="summary-boxes",
+    )
 
 
 def competing(o: Outcome | None) -> TagList | None:

@@ -439,7 +439,10 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
         @render.ui
         def summary_boxes() -> Any:
-            return panels.summary_boxes(outcome())
+            o = outcome()
+            if analyses.is_competing(o):  # cumulative incidence, not 1 - KM
+                return analyses.competing_boxes(o)
+            return panels.summary_boxes(o)
 
         @render.ui
         def logrank() -> Any:
