@@ -26,12 +26,12 @@ from survstudy.web.choices import (
     build_config,
     choices_from_config,
     fit_levels,
-    guess_choices,
     levels_text,
     likely_event_codes,
     parse_levels,
 )
 from survstudy.web.forms import derived_columns_of, example_study, fill_forms
+from survstudy.web.inference import inferred_choices, inferred_study
 from survstudy.web.pipeline import Cancelled, Outcome, report_zip, run_analysis
 from survstudy.web.preview import DataPreview, read_preview
 from survstudy.web.render import problems_tag
@@ -84,13 +84,18 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
         @reactive.extended_task
         async def load_task(
             data: StoredData, sheet: str | None, example: StudyConfig | None
-        ) -> tuple[StoredData, DataPreview, StudyConfig | None]:
+        ) -> tuple[StoredData, DataPreview, StudyConfig | None, StudyConfig | None]:
             bar, _ = progress_bar(f"Reading {data.display_name}")
             try:
                 found = await asyncio.to_thread(read_preview, data.path, sheet, data.display_name)
+                draft = (
+                    None  # an example brings its own study file
+                    if example is not None
+                    else await asyncio.to_thread(inferred_study, data.path, data.display_name)
+                )
             finally:
                 bar.close()
-            return data, found, example
+            return data, found, example, draft
 
         def start_load(data: StoredData, sheet: str | None, example: StudyConfig | None) -> None:
             load_error.set(None)
@@ -146,19 +151,20 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 return
             if status != "success":
                 return
-            data, found, example = load_task.value.get()
+            data, found, example, draft = load_task.value.get()
             with reactive.isolate():
                 if data is not stored():
                     return
+            start: StudyConfig | None
             if example is not None:
                 values = {c.name: c.values for c in found.columns}
-                prefill = choices_from_config(example, values)
-            else:
-                prefill = guess_choices(found)
-            base.set(example)
+                prefill, start = choices_from_config(example, values), example
+            else:  # what `survstudy init` infers: labels, levels, id and endpoint dates
+                prefill, start = inferred_choices(found, draft)
+            base.set(start)
             preview.set(found)
             has_data.set(True)
-            fill_forms(prefill, found, example)
+            fill_forms(prefill, found, start)
             ui.update_accordion("steps", show=["data", "time", "compare"])
 
         @reactive.effect
