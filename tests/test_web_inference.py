@@ -135,3 +135,49 @@ def test_sav_and_dta_uploads_give_the_numbers_of_the_csv_with_their_labels(
         table = next(t for t in o.document.tables() if t.id.startswith("survival-"))
         shown = {c.text for row in table.rows for c in row}
         assert {"Grade 2", "Grade 3"} <= shown, kind  # the value labels name the groups
+
+
+def test_a_redcap_export_with_its_dictionary_is_analysed_as_its_csv(
+    folder: SessionFolder, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Issue 15 item 2 in the app: the raw export and its dictionary, uploaded side by side;
+    the dictionary's choices name the groups, the study file names the dictionary."""
+    from tests.test_readers import _redcap
+
+    frame = pd.read_csv(files["csv"], dtype={"size": str})
+    frame["pgr"] = frame["pgr"] / 4  # decimals written with a comma by the export
+    export, words = _redcap(frame.assign(centre="x"))
+    export.to_csv(tmp_path / "upload-export", index=False)
+    words.to_csv(tmp_path / "upload-dictionary", index=False)
+    with pytest.raises(ValueError, match="REDCap data dictionary"):
+        folder.store_dictionary(tmp_path / "upload-dictionary", "dictionary.xlsx")
+    words.to_csv(tmp_path / "upload-dictionary", index=False)  # the refused upload is deleted
+    dictionary = folder.store_dictionary(tmp_path / "upload-dictionary", "My dictionary.csv")
+    stored = folder.store_upload(tmp_path / "upload-export", "export.csv")
+    pv = read_preview(stored.path)
+    choices, base = inferred_choices(
+        pv, inferred_study(stored.path, stored.display_name, dictionary.path)
+    )
+    assert base is not None
+    assert base.variables["grade"].labels == {"2": "Grade 2", "3": "Grade 3"}
+    assert "patient_name" not in base.variables  # an identifier field
+    assert choices.id_column == "pid"
+    config = build_config(
+        replace(choices, group="grade", landmark_years=(1.0, 3.0)),
+        source=stored.display_name, base=base, preview=pv, dictionary=dictionary.display_name,
+    )  # fmt: skip
+    assert config.data.dictionary == "My dictionary.csv"
+    o = run_analysis(folder, config, stored, dictionary=dictionary)
+    assert o.errors == (), [p.message for p in o.errors]
+    assert 'dictionary = "My dictionary.csv"' in o.study_toml
+    csv = _analysed(folder, files["csv"])
+    assert o.results is not None
+    assert csv.results is not None
+    ours, theirs = o.results.endpoints[0], csv.results.endpoints[0]
+    assert ours.overall.summary(at=[12, 36]) == theirs.overall.summary(at=[12, 36])
+    assert ours.main is not None
+    assert theirs.main is not None
+    assert ours.main.test.p_value == pytest.approx(theirs.main.test.p_value, rel=1e-12)
+    assert o.document is not None
+    table = next(t for t in o.document.tables() if t.id.startswith("survival-"))
+    assert {"Grade 2", "Grade 3"} <= {c.text for row in table.rows for c in row}

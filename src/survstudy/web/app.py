@@ -61,6 +61,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
         endpoint: reactive.Value[str] = reactive.value("")
         load_error: reactive.Value[str | None] = reactive.value(None)
         has_data: reactive.Value[bool] = reactive.value(False)
+        dictionary: reactive.Value[StoredData | None] = reactive.value(None)
         generation = [0]
         last_config: list[StudyConfig | None] = [None]
         loop = asyncio.get_running_loop()
@@ -88,10 +89,16 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
             bar, _ = progress_bar(f"Reading {data.display_name}")
             try:
                 found = await asyncio.to_thread(read_preview, data.path, sheet, data.display_name)
+                words = folder.dictionary
                 draft = (
                     None  # an example brings its own study file
                     if example is not None
-                    else await asyncio.to_thread(inferred_study, data.path, data.display_name)
+                    else await asyncio.to_thread(
+                        inferred_study,
+                        data.path,
+                        data.display_name,
+                        None if words is None else words.path,
+                    )
                 )
             finally:
                 bar.close()
@@ -118,6 +125,23 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
             start_load(data, None, None)
 
         @reactive.effect
+        @reactive.event(input.dictionary_upload)
+        def _dictionary() -> None:
+            info = (input.dictionary_upload() or [None])[0]
+            if info is None:
+                return
+            try:
+                words = folder.store_dictionary(info["datapath"], info["name"])
+            except (ValueError, OSError) as e:
+                load_error.set(str(e))
+                return
+            dictionary.set(words)
+            with reactive.isolate():
+                data, example = stored(), base()
+            if data is not None and (example is None or not example.endpoints):
+                start_load(data, None, None)  # read the upload again, with its dictionary
+
+        @reactive.effect
         @reactive.event(input.open_example)
         def _open_example() -> None:
             name = input.example()
@@ -125,6 +149,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 load_error.set("Choose an example first.")
                 return
             config, registry = example_study(name)
+            dictionary.set(None)  # an example is no REDCap export
             endpoint.set(config.analysis_endpoints[0] if config.analysis_endpoints else "")
             start_load(folder.store_copy(registry, registry.name), None, config)
 
@@ -299,7 +324,14 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
             done, pv, data = checked(), preview(), stored()
             if done is None or pv is None or data is None:
                 return None
-            return build_config(done[0], source=data.display_name, base=base(), preview=pv)
+            words = dictionary()
+            return build_config(
+                done[0],
+                source=data.display_name,
+                base=base(),
+                preview=pv,
+                dictionary=None if words is None else words.display_name,
+            )
 
         @reactive.extended_task
         async def analysis(
@@ -317,6 +349,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                     cancelled=lambda: run != generation[0],
                     notes=notes,
                     after=lambda results: left_out_notes(results, c),
+                    dictionary=folder.dictionary,
                 )
             finally:
                 bar.close()

@@ -424,12 +424,14 @@ def build_config(
     source: str,
     base: StudyConfig | None = None,
     preview: DataPreview | None = None,
+    dictionary: str | None = None,
 ) -> StudyConfig:
     """The study configuration the choices describe, reading the registry at ``source``.
 
     ``base`` (a bundled example's study file) keeps what the forms do not show: variable
     labels and levels, inclusion steps, intervals, other endpoints, report settings and
     published numbers. Columns the base does not describe get readable labels.
+    ``dictionary``: the name of a REDCap data dictionary read with the registry.
     """
     base = base or StudyConfig(data=DataSection(source=source, id=choices.id_column))
     taken = [] if preview is None else list(preview.names)
@@ -466,6 +468,7 @@ def build_config(
             "id": choices.id_column,
             "sheet": choices.sheet if source.lower().endswith((".xlsx", ".xlsm")) else None,
             "date_format": choices.date_format or None,
+            "dictionary": dictionary or base.data.dictionary,
         }
     )
     return base.model_copy(

@@ -56,7 +56,8 @@ def inferred_study(path: Path, source: str, dictionary: Path | None = None) -> S
             variables[g.name] = var.model_copy(update={"label": g.label or readable_label(g.name)})
         elif g.label:  # only a variable label: the type is read from the values
             variables[g.name] = Variable(label=g.label)
-    return draft.model_copy(update={"variables": variables})
+    data = draft.data.model_copy(update={"dictionary": None})  # the app names its own copy
+    return draft.model_copy(update={"variables": variables, "data": data})
 
 
 def inferred_choices(

@@ -90,6 +90,17 @@ def _step_data() -> ui.AccordionPanel:
             button_label="Choose file…",
             placeholder="CSV or Excel (.xlsx)",
         ),
+        ui.input_file(
+            "dictionary_upload",
+            "REDCap data dictionary (optional)",
+            accept=[".csv"],
+            button_label="Choose file…",
+            placeholder="For a REDCap raw export",
+        ),
+        _help(
+            "With a REDCap raw export: its choices become the groups' names, its checkboxes "
+            "yes/no columns, its date and decimal formats are read as REDCap wrote them."
+        ),
         ui.output_ui("sheet_ui"),
         ui.input_select("example", "Or open an example study", EXAMPLE_CHOICES),
         ui.input_action_button(
