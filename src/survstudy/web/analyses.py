@@ -56,12 +56,9 @@ def competing_boxes(o: Outcome | None) -> Tag | None:
         if gray is not None and gray.p_value is not None
         else ui.value_box("Groups compared", "None", "Choose groups in step 3")
     )
+    n = f"of {format_count(o.study.flow.n_registry)} in the registry"
     return ui.layout_columns(
-        ui.value_box(
-            "Patients analysed",
-            format_count(curve.n),
-            f"of {format_count(o.study.flow.n_registry)} in the registry",
-        ),
+        ui.value_box("Patients analysed", format_count(curve.n), n),
         ui.value_box("Events", format_count(curve.events), cr.label),
         ui.value_box("Competing events", format_count(curve.competing), cr.competing_label),
         test,

@@ -88,7 +88,7 @@ def _step_data() -> ui.AccordionPanel:
             accept=[".csv", ".xlsx", ".xlsm", ".tsv", ".txt", ".sav", ".zsav", ".por", ".dta",
                     ".sas7bdat", ".xpt"],
             button_label="Choose file…",
-            placeholder="CSV or Excel (.xlsx)",
+            placeholder="CSV, Excel, SPSS, Stata or SAS",
         ),
         ui.input_file(
             "dictionary_upload",
@@ -256,7 +256,8 @@ def _welcome() -> Tag:
         tags.h4("A survival study from your registry, on this computer"),
         tags.ol(
             tags.li(
-                "Choose your registry file (CSV or Excel, one row per patient), or open an example."
+                "Choose your registry file (CSV, Excel, SPSS, Stata or SAS; one row per patient), "
+                "or open an example."
             ),
             tags.li(
                 "Say which columns hold the patient identifier and the follow-up: dates "
