@@ -295,3 +295,56 @@ def test_group_characteristic_stale_results_and_a_bad_upload(
     alert = page.locator("#data_summary .alert-danger")
     expect(alert).to_contain_text("'scan.csv' is not a text (CSV) file")
     expect(alert).not_to_contain_text("Line")
+
+
+def test_competing_risks_and_adjusted_comparison(
+    page: Any, app: RunningApp, tmp_path: Path
+) -> None:
+    """Issues 17 and 18 in the app: recurrence with death competing, then hormonal therapy
+    compared with IPTW; the panels show the report's own blocks."""
+    from playwright.sync_api import expect
+
+    header, *rows = (EXAMPLES / "rotterdam" / "registry.csv").read_text().splitlines()
+    registry = tmp_path / "rotterdam.csv"  # every fifth patient: quick, with every outcome
+    registry.write_text("\n".join([header, *rows[::5]]) + "\n")
+    page.goto(app.url)
+    page.set_input_files("#upload", str(registry))
+    expect(page.locator("#data_summary")).to_contain_text("597 rows", timeout=60_000)
+    controller.InputSelect(page, "id_column").set("pid")
+    controller.InputRadioButtons(page, "mode").set("ready")
+    controller.InputSelect(page, "time_column").set("rfs_days")
+    controller.InputSelect(page, "time_column_unit").set("days")
+    controller.InputSelect(page, "event_column").set("recurred")
+    controller.InputSelectize(page, "event_codes").set(["1"])
+    controller.InputSelect(page, "competing_column").set("died")
+    controller.InputSelectize(page, "competing_codes").set(["1"])
+    controller.InputText(page, "outcome").set("Recurrence")
+    controller.InputSelect(page, "group").set("hormon")
+    controller.InputCheckboxGroup(page, "landmarks").set(["1", "3", "5"])
+    competing = page.locator("#competing")
+    expect(competing).to_contain_text("Cumulative incidence of recurrence", timeout=90_000)
+    expect(competing).to_contain_text("Gray's test")
+    expect(page.locator("#competing img").first).to_have_attribute(
+        "src", re.compile(r"^data:image/png;base64,")
+    )
+    expect(page.locator("#logrank")).to_be_empty()  # Gray's test replaces the log-rank
+    controller.InputSelectize(page, "covariates").set(["age", "grade"])
+    expect(page.locator("#table-finegray-recurrence")).to_contain_text(
+        "Fine-Gray", timeout=90_000
+    )
+    _shot(page, "web-9-competing-risks")
+
+    controller.InputSelect(page, "group").set("")
+    controller.InputSelectize(page, "covariates").set([])
+    page.get_by_role("button", name="4 · Adjusted comparison (optional)").click()
+    controller.InputSelect(page, "treatment").set("hormon")
+    expect(page.locator("#treated")).to_have_value("yes")  # the plain "yes" is proposed
+    controller.InputSelectize(page, "confounders").set(["age", "grade", "nodes"])
+    page.get_by_role("tab", name="Adjusted comparison").click()
+    adjusted = page.locator("#adjusted")
+    expect(adjusted).to_contain_text("IPTW-adjusted hazard ratio", timeout=90_000)
+    expect(page.locator("#table-balance")).to_contain_text("before")
+    expect(page.locator("#adjusted img")).to_have_count(3)  # love plot, crude and weighted KM
+    study = page.locator("#status")
+    expect(study).to_contain_text("up to date")
+    _shot(page, "web-10-adjusted")

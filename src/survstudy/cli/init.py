@@ -17,42 +17,9 @@ __all__ = ["init", "init_study"]
 def init_study(data: Path, out: Path, dictionary: Path | None = None) -> str:
     """The draft study file's text for ``data`` (read as ``survstudy report`` would read it),
     with paths written relative to ``out``'s folder."""
-    from survstudy.data.infer import draft_study, guess_columns
-    from survstudy.engine.duckdb import connect
-    from survstudy.engine.fileinfo import SourceInfo
-    from survstudy.engine.sources import SUFFIXES, csv_scan
-    from survstudy.engine.statfiles import STAT_SUFFIXES, stat_info, stat_parquet
+    from survstudy.data.infer import draft_study, guess_file
 
-    if not data.is_file():
-        raise InputError(Problem("data file not found; check the path", file=str(data)))
-    suffix = data.suffix.lower()
-    info: SourceInfo | None = None
-    if suffix in STAT_SUFFIXES:
-        relation = f"read_parquet('{str(stat_parquet(data)).replace(chr(39), chr(39) * 2)}')"
-        info = stat_info(data)
-    elif SUFFIXES.get(suffix) == "csv":
-        relation = csv_scan(data)
-        if dictionary is not None:
-            from survstudy.data.redcap import read_dictionary
-
-            columns = {}
-            for f in read_dictionary(dictionary):
-                columns.update(f.columns())
-            info = SourceInfo(str(dictionary), columns)
-    elif SUFFIXES.get(suffix) == "parquet":
-        relation = f"read_parquet('{str(data).replace(chr(39), chr(39) * 2)}')"
-    else:
-        raise InputError(Problem(
-            "init reads CSV, Parquet, SPSS, Stata and SAS files; export the sheet as CSV",
-            file=str(data)))
-    con = connect()
-    try:
-        guesses = guess_columns(con, relation, info)
-    finally:
-        con.close()
-    if info is not None:
-        guesses = [g for g in guesses
-                   if not (info.columns.get(g.name) and info.columns[g.name].identifier)]
+    guesses = guess_file(data, dictionary)
     base = out.resolve().parent
     rel = os.path.relpath(data.resolve(), base)
     dict_rel = os.path.relpath(dictionary.resolve(), base) if dictionary else None

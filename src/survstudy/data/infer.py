@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from survstudy.engine.fileinfo import ColumnInfo, SourceInfo
+from survstudy.errors import InputError, Problem
 
-__all__ = ["ColumnGuess", "draft_study", "guess_columns"]
+__all__ = ["ColumnGuess", "draft_study", "guess_columns", "guess_file"]
 
 #: Words in a date column's name or label that say what the date is.
 ROLES = {
@@ -124,6 +125,46 @@ def guess_columns(con: Any, relation: str, info: SourceInfo | None) -> list[Colu
             )
         )
     return out
+
+
+def guess_file(data: Path, dictionary: Path | None = None) -> list[ColumnGuess]:
+    """The guesses for the registry file ``data`` (read as ``survstudy report`` would read
+    it, with its metadata or a REDCap ``dictionary``); identifier fields left out."""
+    from survstudy.engine.duckdb import connect
+    from survstudy.engine.sources import SUFFIXES, csv_scan
+    from survstudy.engine.statfiles import STAT_SUFFIXES, stat_info, stat_parquet
+
+    if not data.is_file():
+        raise InputError(Problem("data file not found; check the path", file=str(data)))
+    suffix = data.suffix.lower()
+    info: SourceInfo | None = None
+    if suffix in STAT_SUFFIXES:
+        relation = f"read_parquet('{str(stat_parquet(data)).replace(chr(39), chr(39) * 2)}')"
+        info = stat_info(data)
+    elif SUFFIXES.get(suffix) == "csv":
+        relation = csv_scan(data)
+        if dictionary is not None:
+            from survstudy.data.redcap import read_dictionary
+
+            columns = {}
+            for f in read_dictionary(dictionary):
+                columns.update(f.columns())
+            info = SourceInfo(str(dictionary), columns)
+    elif SUFFIXES.get(suffix) == "parquet":
+        relation = f"read_parquet('{str(data).replace(chr(39), chr(39) * 2)}')"
+    else:
+        raise InputError(Problem(
+            "init reads CSV, Parquet, SPSS, Stata and SAS files; export the sheet as CSV",
+            file=str(data)))
+    con = connect()
+    try:
+        guesses = guess_columns(con, relation, info)
+    finally:
+        con.close()
+    if info is not None:
+        guesses = [g for g in guesses
+                   if not (info.columns.get(g.name) and info.columns[g.name].identifier)]
+    return guesses
 
 
 def _toml(value: Any) -> str:

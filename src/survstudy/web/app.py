@@ -19,19 +19,19 @@ from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
 from survstudy.config.models import StudyConfig
 from survstudy.errors import InputError, Problem
-from survstudy.web import layout, panels
+from survstudy.web import analyses, layout, panels
 from survstudy.web.choices import (
     Choices,
     base_levels,
     build_config,
     choices_from_config,
     fit_levels,
-    guess_choices,
     levels_text,
     likely_event_codes,
     parse_levels,
 )
 from survstudy.web.forms import derived_columns_of, example_study, fill_forms
+from survstudy.web.inference import inferred_choices, inferred_study
 from survstudy.web.pipeline import Cancelled, Outcome, report_zip, run_analysis
 from survstudy.web.preview import DataPreview, read_preview
 from survstudy.web.render import problems_tag
@@ -61,6 +61,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
         endpoint: reactive.Value[str] = reactive.value("")
         load_error: reactive.Value[str | None] = reactive.value(None)
         has_data: reactive.Value[bool] = reactive.value(False)
+        dictionary: reactive.Value[StoredData | None] = reactive.value(None)
         generation = [0]
         last_config: list[StudyConfig | None] = [None]
         loop = asyncio.get_running_loop()
@@ -84,13 +85,24 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
         @reactive.extended_task
         async def load_task(
             data: StoredData, sheet: str | None, example: StudyConfig | None
-        ) -> tuple[StoredData, DataPreview, StudyConfig | None]:
+        ) -> tuple[StoredData, DataPreview, StudyConfig | None, StudyConfig | None]:
             bar, _ = progress_bar(f"Reading {data.display_name}")
             try:
                 found = await asyncio.to_thread(read_preview, data.path, sheet, data.display_name)
+                words = folder.dictionary
+                draft = (
+                    None  # an example brings its own study file
+                    if example is not None
+                    else await asyncio.to_thread(
+                        inferred_study,
+                        data.path,
+                        data.display_name,
+                        None if words is None else words.path,
+                    )
+                )
             finally:
                 bar.close()
-            return data, found, example
+            return data, found, example, draft
 
         def start_load(data: StoredData, sheet: str | None, example: StudyConfig | None) -> None:
             load_error.set(None)
@@ -113,6 +125,23 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
             start_load(data, None, None)
 
         @reactive.effect
+        @reactive.event(input.dictionary_upload)
+        def _dictionary() -> None:
+            info = (input.dictionary_upload() or [None])[0]
+            if info is None:
+                return
+            try:
+                words = folder.store_dictionary(info["datapath"], info["name"])
+            except (ValueError, OSError) as e:
+                load_error.set(str(e))
+                return
+            dictionary.set(words)
+            with reactive.isolate():
+                data, example = stored(), base()
+            if data is not None and (example is None or not example.endpoints):
+                start_load(data, None, None)  # read the upload again, with its dictionary
+
+        @reactive.effect
         @reactive.event(input.open_example)
         def _open_example() -> None:
             name = input.example()
@@ -120,6 +149,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 load_error.set("Choose an example first.")
                 return
             config, registry = example_study(name)
+            dictionary.set(None)  # an example is no REDCap export
             endpoint.set(config.analysis_endpoints[0] if config.analysis_endpoints else "")
             start_load(folder.store_copy(registry, registry.name), None, config)
 
@@ -146,19 +176,20 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 return
             if status != "success":
                 return
-            data, found, example = load_task.value.get()
+            data, found, example, draft = load_task.value.get()
             with reactive.isolate():
                 if data is not stored():
                     return
+            start: StudyConfig | None
             if example is not None:
                 values = {c.name: c.values for c in found.columns}
-                prefill = choices_from_config(example, values)
-            else:
-                prefill = guess_choices(found)
-            base.set(example)
+                prefill, start = choices_from_config(example, values), example
+            else:  # what `survstudy init` infers: labels, levels, id and endpoint dates
+                prefill, start = inferred_choices(found, draft)
+            base.set(start)
             preview.set(found)
             has_data.set(True)
-            fill_forms(prefill, found, example)
+            fill_forms(prefill, found, start)
             ui.update_accordion("steps", show=["data", "time", "compare"])
 
         @reactive.effect
@@ -174,6 +205,36 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 choices=list(info.values),
                 selected=keep or list(likely_event_codes(info.values)),
             )
+
+        @reactive.effect
+        @reactive.event(input.competing_column, ignore_init=True)
+        def _competing_values() -> None:
+            pv = preview()
+            info = pv.column(input.competing_column()) if pv else None
+            keep = [v for v in input.competing_codes() if info and v in info.values]
+            ui.update_selectize(
+                "competing_codes",
+                choices=list(info.values) if info else [],
+                selected=keep or (_other_codes(info.values) if info else []),
+            )
+
+        def _other_codes(values: tuple[str, ...]) -> list[str]:
+            """A competing status read from the event's own column: its remaining codes
+            besides censoring (0); a separate 0/1 column: its plain "yes" codes."""
+            if input.competing_column() == input.event_column():
+                taken = set(input.event_codes())
+                return [v for v in values if v not in taken and v not in ("0", "")]
+            return list(likely_event_codes(values))
+
+        @reactive.effect
+        @reactive.event(input.treatment, ignore_init=True)
+        def _treatment_values() -> None:
+            pv = preview()
+            info = pv.column(input.treatment()) if pv else None
+            values = list(info.values) if info else []
+            keep = input.treated() if input.treated() in values else ""
+            yes = [*likely_event_codes(tuple(values)), *values[-1:]]
+            ui.update_select("treated", choices=values, selected=keep or next(iter(yes), None))
 
         # ---- choices → configuration → analysis -----------------------------------------
 
@@ -208,6 +269,13 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 landmark_years=landmarks,
                 endpoint=endpoint(),
                 sheet=pv.sheet,
+                competing_dates=tuple(input.competing_dates() or ()),
+                competing_column=input.competing_column() or "",
+                competing_codes=tuple(input.competing_codes() or ()),
+                treatment=input.treatment() or "",
+                treated=input.treated() or "",
+                confounders=tuple(input.confounders() or ()),
+                estimand="att" if input.estimand() == "att" else "ate",
             )
 
         def _group_levels(pv: DataPreview, group: str, text: str) -> tuple[tuple[str, str], ...]:
@@ -233,10 +301,11 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
         def _unknown_columns(c: Choices, pv: DataPreview) -> list[str]:
             known = set(pv.names) | set(derived_columns_of(base()))
             used = [c.id_column, c.group, *c.characteristics, *c.covariates]
+            used += [c.treatment, *c.confounders]
             used += (
-                [c.origin, *c.event_dates, c.last_contact]
+                [c.origin, *c.event_dates, *c.competing_dates, c.last_contact]
                 if c.mode == "dates"
-                else [c.time_column, c.event_column]
+                else [c.time_column, c.event_column, c.competing_column]
             )
             return [u for u in used if u and u not in known]
 
@@ -255,7 +324,14 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
             done, pv, data = checked(), preview(), stored()
             if done is None or pv is None or data is None:
                 return None
-            return build_config(done[0], source=data.display_name, base=base(), preview=pv)
+            words = dictionary()
+            return build_config(
+                done[0],
+                source=data.display_name,
+                base=base(),
+                preview=pv,
+                dictionary=None if words is None else words.display_name,
+            )
 
         @reactive.extended_task
         async def analysis(
@@ -273,6 +349,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                     cancelled=lambda: run != generation[0],
                     notes=notes,
                     after=lambda results: left_out_notes(results, c),
+                    dictionary=folder.dictionary,
                 )
             finally:
                 bar.close()
@@ -401,11 +478,23 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
         @render.ui
         def summary_boxes() -> Any:
-            return panels.summary_boxes(outcome())
+            o = outcome()
+            if analyses.is_competing(o):  # cumulative incidence, not 1 - KM
+                return analyses.competing_boxes(o)
+            return panels.summary_boxes(o)
 
         @render.ui
         def logrank() -> Any:
-            return panels.logrank(outcome())
+            o = outcome()  # a competing-risks endpoint shows Gray's test with its figure
+            return None if analyses.is_competing(o) else panels.logrank(o)
+
+        @render.ui
+        def competing() -> Any:
+            return analyses.competing(outcome())
+
+        @render.ui
+        def adjusted() -> Any:
+            return analyses.adjusted(outcome())
 
         @render.ui
         def km_figure() -> Any:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from survstudy.config.models import (
+    Adjustment,
     Analysis,
     DataSection,
     Endpoint,
@@ -100,6 +101,17 @@ class Choices:
     landmark_years: tuple[float, ...] = (1.0, 3.0, 5.0)
     endpoint: str = ""
     sheet: str | None = None
+    #: Competing events: their date columns (dates mode), or a status column and the codes
+    #: meaning the competing event (ready-made mode; may be the event's own column).
+    competing_dates: tuple[str, ...] = ()
+    competing_column: str = ""
+    competing_codes: tuple[str, ...] = ()
+    #: An adjusted comparison (IPTW): the treatment column, its treated value, the
+    #: confounders and the estimand; no ``[adjustment]`` until all three are chosen.
+    treatment: str = ""
+    treated: str = ""
+    confounders: tuple[str, ...] = ()
+    estimand: Literal["ate", "att"] = "ate"
 
     def missing(self) -> list[str]:
         """What must still be chosen before an analysis can run, in the forms' words."""
@@ -122,7 +134,31 @@ class Choices:
                 out.append("which value of the status column means the event happened")
         if not self.landmark_years:
             out.append("at least one time to read survival at")
+        if self.treatment and not self.treated:
+            out.append("which value of the treatment column means treated")
+        if self.treatment and not self.confounders:
+            out.append("the confounders to adjust the treatment comparison for")
         return out
+
+    def competing(self) -> list[str] | None:
+        """The endpoint's ``competing`` key (None without a competing event)."""
+        if self.mode == "dates":
+            return list(self.competing_dates) or None
+        if not self.competing_column:
+            return None
+        codes = ",".join(self.competing_codes)
+        return [f"{self.competing_column}={codes}" if codes else self.competing_column]
+
+    def adjustment(self) -> Adjustment | None:
+        """The ``[adjustment]`` section the choices describe (None until complete)."""
+        if not (self.treatment and self.treated and self.confounders):
+            return None
+        return Adjustment(
+            treatment=self.treatment,
+            treated=self.treated,
+            covariates=[c for c in self.confounders if c != self.treatment],
+            estimand=self.estimand,
+        )
 
 
 def readable_label(column: str) -> str:
@@ -302,9 +338,19 @@ def choices_from_config(
         cutoff=config.follow_up.cutoff,
         sheet=None if config.data.sheet is None else str(config.data.sheet),
     )
+    adj = config.adjustment
+    if adj is not None:
+        choices = replace(
+            choices,
+            treatment=adj.treatment,
+            treated=str(adj.treated),
+            confounders=tuple(adj.covariates),
+            estimand=adj.estimand,
+        )
     if ep.time is not None and ep.event is not None:
         spec = EventSpec.parse(ep.event)
         codes = spec.codes or likely_event_codes((values or {}).get(spec.column, ("0", "1")))
+        other = EventSpec.parse(ep.competing[0]) if ep.competing else None
         return replace(
             choices,
             mode="ready",
@@ -312,12 +358,15 @@ def choices_from_config(
             time_column_unit=ep.unit or config.study.time_unit,
             event_column=spec.column,
             event_codes=tuple(codes),
+            competing_column=other.column if other else "",
+            competing_codes=tuple(other.codes or ()) if other else (),
         )
     return replace(
         choices,
         mode="dates",
         origin=ep.origin or "",
         event_dates=tuple(ep.events or ()),
+        competing_dates=tuple(ep.competing or ()),
         last_contact=ep.censor or config.follow_up.last_contact or "",
     )
 
@@ -350,8 +399,10 @@ def _with_labels(
             }
         )
     used = [choices.group, *choices.characteristics, *choices.covariates]
+    used += [choices.treatment, *choices.confounders]
     if choices.mode == "dates":
-        used += [choices.origin, *choices.event_dates, choices.last_contact]
+        used += [choices.origin, *choices.event_dates, *choices.competing_dates]
+        used += [choices.last_contact]
     for column in dict.fromkeys(c for c in used if c):
         if column in out or column in derived:
             continue  # described already, or labelled where it is derived
@@ -373,12 +424,14 @@ def build_config(
     source: str,
     base: StudyConfig | None = None,
     preview: DataPreview | None = None,
+    dictionary: str | None = None,
 ) -> StudyConfig:
     """The study configuration the choices describe, reading the registry at ``source``.
 
     ``base`` (a bundled example's study file) keeps what the forms do not show: variable
     labels and levels, inclusion steps, intervals, other endpoints, report settings and
     published numbers. Columns the base does not describe get readable labels.
+    ``dictionary``: the name of a REDCap data dictionary read with the registry.
     """
     base = base or StudyConfig(data=DataSection(source=source, id=choices.id_column))
     taken = [] if preview is None else list(preview.names)
@@ -386,7 +439,10 @@ def build_config(
     label = choices.outcome.strip() or "Survival"
     if choices.mode == "dates":
         endpoint = Endpoint(
-            label=label, origin=choices.origin or None, events=list(choices.event_dates) or None
+            label=label,
+            origin=choices.origin or None,
+            events=list(choices.event_dates) or None,
+            competing=choices.competing(),
         )
         follow_up = FollowUp(
             cutoff=choices.cutoff,
@@ -400,6 +456,7 @@ def build_config(
             label=label,
             time=choices.time_column or None,
             event=event or None,
+            competing=choices.competing(),
             unit=choices.time_column_unit,
         )
         follow_up = base.follow_up
@@ -411,6 +468,7 @@ def build_config(
             "id": choices.id_column,
             "sheet": choices.sheet if source.lower().endswith((".xlsx", ".xlsm")) else None,
             "date_format": choices.date_format or None,
+            "dictionary": dictionary or base.data.dictionary,
         }
     )
     return base.model_copy(
@@ -430,5 +488,6 @@ def build_config(
                 landmark_years=sorted(set(choices.landmark_years)),
                 covariates=list(choices.covariates),
             ),
+            "adjustment": choices.adjustment(),
         }
     )

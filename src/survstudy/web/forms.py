@@ -69,6 +69,7 @@ def fill_forms(c: Choices, pv: DataPreview, example: StudyConfig | None) -> None
     date_choices = _grouped(dates, names, "Columns holding dates", labels)
     ui.update_select("origin", choices={**choose, **date_choices}, selected=c.origin)
     ui.update_selectize("event_dates", choices=date_choices, selected=list(c.event_dates))
+    ui.update_selectize("competing_dates", choices=date_choices, selected=list(c.competing_dates))
     ui.update_select("last_contact", choices={**choose, **date_choices}, selected=c.last_contact)
     ui.update_checkbox("use_cutoff", value=c.cutoff is not None)
     if c.cutoff is not None:
@@ -80,17 +81,10 @@ def fill_forms(c: Choices, pv: DataPreview, example: StudyConfig | None) -> None
         selected=c.time_column,
     )
     ui.update_select("time_column_unit", selected=c.time_column_unit)
-    ui.update_select(
-        "event_column",
-        choices={**choose, **_grouped(few, names, "Few values", labels)},
-        selected=c.event_column,
-    )
-    info = pv.column(c.event_column)
-    ui.update_selectize(
-        "event_codes",
-        choices=list(info.values) if info else [],
-        selected=list(c.event_codes),
-    )
+    status = _grouped(few, names, "Few values", labels)
+    _fill_status(pv, "event", {**choose, **status}, c.event_column, c.event_codes)
+    none = {"": "None: no competing event"}
+    _fill_status(pv, "competing", {**none, **status}, c.competing_column, c.competing_codes)
     ui.update_text("outcome", value=c.outcome)
     ui.update_radio_buttons("time_unit", selected=c.time_unit)
     derived = derived_columns_of(example)
@@ -116,6 +110,7 @@ def fill_forms(c: Choices, pv: DataPreview, example: StudyConfig | None) -> None
         choices={n: all_labels[n] for n in [*names, *derived] if n != c.id_column},
         selected=list(c.covariates),
     )
+    _fill_adjustment(c, pv, few, all_labels, [*names, *derived])
     landmarks = dict(layout.LANDMARK_CHOICES)
     for t in c.landmark_years:
         landmarks.setdefault(f"{t:g}", f"{t:g} years")
@@ -126,3 +121,36 @@ def fill_forms(c: Choices, pv: DataPreview, example: StudyConfig | None) -> None
         inline=True,
     )
     ui.update_text("title", value=c.title)
+
+
+def _fill_status(
+    pv: DataPreview, field: str, choices: dict[str, Any], column: str, codes: tuple[str, ...]
+) -> None:
+    """A status column (``FIELD_column``) and the codes it is read with (``FIELD_codes``)."""
+    ui.update_select(f"{field}_column", choices=choices, selected=column)
+    info = pv.column(column)
+    ui.update_selectize(
+        f"{field}_codes", choices=list(info.values) if info else [], selected=list(codes)
+    )
+
+
+def _fill_adjustment(
+    c: Choices, pv: DataPreview, few: list[str], labels: dict[str, str], columns: list[str]
+) -> None:
+    """Step 4: treatments are columns with few values; confounders any column but the id."""
+    treatments = {n: labels.get(n, n) for n in few if n != c.id_column}
+    if c.treatment and c.treatment not in treatments:
+        treatments[c.treatment] = labels.get(c.treatment, c.treatment)
+    ui.update_select(
+        "treatment",
+        choices={"": "None: no adjusted comparison", **treatments},
+        selected=c.treatment,
+    )
+    info = pv.column(c.treatment)
+    ui.update_select("treated", choices=list(info.values) if info else [], selected=c.treated)
+    ui.update_selectize(
+        "confounders",
+        choices={n: labels.get(n, n) for n in columns if n != c.id_column},
+        selected=list(c.confounders),
+    )
+    ui.update_radio_buttons("estimand", selected=c.estimand)

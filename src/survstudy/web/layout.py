@@ -88,7 +88,18 @@ def _step_data() -> ui.AccordionPanel:
             accept=[".csv", ".xlsx", ".xlsm", ".tsv", ".txt", ".sav", ".zsav", ".por", ".dta",
                     ".sas7bdat", ".xpt"],
             button_label="Choose file…",
-            placeholder="CSV or Excel (.xlsx)",
+            placeholder="CSV, Excel, SPSS, Stata or SAS",
+        ),
+        ui.input_file(
+            "dictionary_upload",
+            "REDCap data dictionary (optional)",
+            accept=[".csv"],
+            button_label="Choose file…",
+            placeholder="For a REDCap raw export",
+        ),
+        _help(
+            "With a REDCap raw export: its choices become the groups' names, its checkboxes "
+            "yes/no columns, its date and decimal formats are read as REDCap wrote them."
         ),
         ui.output_ui("sheet_ui"),
         ui.input_select("example", "Or open an example study", EXAMPLE_CHOICES),
@@ -122,6 +133,17 @@ def _step_time() -> ui.AccordionPanel:
                 "For example the date of death. Choose two (recurrence and death) for "
                 "recurrence-free survival: the earlier one counts."
             ),
+            ui.input_selectize(
+                "competing_dates",
+                "Competing event date (optional)",
+                empty,
+                multiple=True,
+                options={"placeholder": "None: no competing risks"},
+            ),
+            _help(
+                "An event that makes the outcome impossible, e.g. the date of death for "
+                "recurrence: the results then show the cumulative incidence with Gray's test."
+            ),
             ui.input_select("last_contact", "Date last seen alive (last contact)", empty),
             _help("Patients without the event are followed until this date."),
             ui.input_checkbox("use_cutoff", "Stop follow-up at a closing date", False),
@@ -145,6 +167,15 @@ def _step_time() -> ui.AccordionPanel:
                 "event_codes", "Value(s) meaning the event happened", empty, multiple=True
             ),
             _help("Every other value counts as censored (alive or lost to follow-up)."),
+            ui.input_select("competing_column", "Competing event (optional status column)", empty),
+            ui.input_selectize(
+                "competing_codes", "Value(s) meaning the competing event", empty, multiple=True
+            ),
+            _help(
+                "An event that makes the outcome impossible (death for recurrence); it may be "
+                "the status column itself with another value, e.g. 2 = died. The results then "
+                "show the cumulative incidence with Gray's test."
+            ),
         ),
         ui.input_text("outcome", "Name of the outcome", "Overall survival"),
         ui.input_radio_buttons(
@@ -192,12 +223,41 @@ def _step_compare() -> ui.AccordionPanel:
     )
 
 
+def _step_adjusted() -> ui.AccordionPanel:
+    empty: dict[str, str] = {}
+    return ui.accordion_panel(
+        "4 · Adjusted comparison (optional)",
+        _help(
+            "For a treatment that was not randomised: compare the treated with the others, "
+            "weighted by the inverse probability of treatment (IPTW) from the confounders."
+        ),
+        ui.input_select("treatment", "Treatment", {"": "None: no adjusted comparison"}),
+        ui.input_select("treated", "Value meaning treated", empty),
+        ui.input_selectize(
+            "confounders",
+            "Confounders to adjust for",
+            empty,
+            multiple=True,
+            options={"placeholder": "Characteristics that influenced the treatment choice"},
+        ),
+        ui.input_radio_buttons(
+            "estimand",
+            "Effect in",
+            {"ate": "All patients (ATE)", "att": "The treated (ATT)"},
+            selected="ate",
+            inline=True,
+        ),
+        value="adjusted",
+    )
+
+
 def _welcome() -> Tag:
     return tags.div(
         tags.h4("A survival study from your registry, on this computer"),
         tags.ol(
             tags.li(
-                "Choose your registry file (CSV or Excel, one row per patient), or open an example."
+                "Choose your registry file (CSV, Excel, SPSS, Stata or SAS; one row per patient), "
+                "or open an example."
             ),
             tags.li(
                 "Say which columns hold the patient identifier and the follow-up: dates "
@@ -226,6 +286,7 @@ def results_tabs() -> Tagifiable:
             ui.output_ui("logrank"),
             ui.output_ui("km_figure"),
             ui.output_ui("survival_table"),
+            ui.output_ui("competing"),
             value="survival",
         ),
         ui.nav_panel(
@@ -234,6 +295,7 @@ def results_tabs() -> Tagifiable:
             value="characteristics",
         ),
         ui.nav_panel("Prognostic factors", ui.output_ui("cox_tables"), value="cox"),
+        ui.nav_panel("Adjusted comparison", ui.output_ui("adjusted"), value="adjusted"),
         ui.nav_panel("Data checks", ui.output_ui("checks"), value="checks"),
         ui.nav_panel("Study file", ui.output_ui("study_file"), value="study_file"),
         ui.nav_panel("Full report", ui.output_ui("report_preview"), value="report"),
@@ -254,7 +316,14 @@ def page() -> Tag:
         class_="app-title",
     )
     sidebar = ui.sidebar(
-        ui.accordion(_step_data(), _step_time(), _step_compare(), id="steps", open=["data"]),
+        ui.accordion(
+            _step_data(),
+            _step_time(),
+            _step_compare(),
+            _step_adjusted(),
+            id="steps",
+            open=["data"],
+        ),
         width=390,
         open={"desktop": "always", "mobile": "always-above"},  # a phone: steps first
         max_height_mobile="none",

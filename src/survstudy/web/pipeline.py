@@ -71,10 +71,19 @@ def study_file_text(config: StudyConfig, data_name: str) -> str:
     return dump_study_config(config.model_copy(update={"data": data}), header=header)
 
 
-def _shown(problem: Problem, stored: StoredData, study_path: Path, source: str) -> Problem:
+def _shown(
+    problem: Problem,
+    stored: StoredData,
+    study_path: Path,
+    source: str,
+    dictionary: StoredData | None = None,
+) -> Problem:
     """The problem with private paths replaced by the names the user knows."""
 
     def clean(text: str) -> str:
+        if dictionary is not None:
+            text = text.replace(str(dictionary.path), dictionary.display_name)
+            text = text.replace(dictionary.path.name, dictionary.display_name)
         for private in (str(study_path.parent / source), str(stored.path)):
             text = text.replace(private, stored.display_name)
         return text.replace(str(study_path), "the study settings")
@@ -92,12 +101,14 @@ def run_analysis(
     cancelled: Callable[[], bool] | None = None,
     notes: Sequence[Problem] = (),
     after: Callable[[StudyResults], Sequence[Problem]] | None = None,
+    dictionary: StoredData | None = None,
 ) -> Outcome:
     """Check and analyse ``config`` on the stored registry; errors become listed problems.
 
     ``notes`` are the app's own checks of the choices, listed first (an error among them
     stops the run); ``after`` adds checks of the results (patients a comparison left out).
     Raises :class:`Cancelled` between steps when ``cancelled()`` says a newer run is wanted.
+    ``dictionary``: the stored REDCap data dictionary ``[data] dictionary`` names.
     """
     from survstudy.report.build import build_document
     from survstudy.study import load_study
@@ -111,11 +122,18 @@ def run_analysis(
 
     run = folder.new_folder("run")
     source = os.path.relpath(stored.path, run)
-    internal = config.model_copy(update={"data": config.data.model_copy(update={"source": source})})
+    private = {"source": source}
+    if dictionary is not None and config.data.dictionary:
+        private["dictionary"] = os.path.relpath(dictionary.path, run)
+    internal = config.model_copy(update={"data": config.data.model_copy(update=private)})
     study_path = run / "study.toml"
     study_path.write_text(dump_study_config(internal), encoding="utf-8")
     text = study_file_text(config, stored.display_name)
     notes = tuple(notes)
+
+    def shown_all(problems: Sequence[Problem]) -> tuple[Problem, ...]:
+        return tuple(_shown(p, stored, study_path, source, dictionary) for p in problems)
+
     if any(p.severity == "error" for p in notes):
         return Outcome(config, text, notes)
     step(0.1, "Reading and checking the data")
@@ -123,13 +141,17 @@ def run_analysis(
         try:
             study = load_study(study_path, strict=False)
         except InputError as e:
-            shown = tuple(_shown(p, stored, study_path, source) for p in e.problems)
+            shown = shown_all(e.problems)
             return Outcome(config, text, notes + shown)
-        problems = notes + tuple(_shown(p, stored, study_path, source) for p in study.problems)
+        problems = notes + shown_all(study.problems)
         if not study.ok:
             return Outcome(config, text, problems, study)
         step(0.4, "Estimating survival")
-        results = analyse_study(study)
+        try:
+            results = analyse_study(study)
+        except InputError as e:  # the data cannot support a chosen analysis: say which
+            shown = shown_all(e.problems)
+            return Outcome(config, text, problems + shown, study)
         if after is not None:
             problems += tuple(after(results))
         step(0.7, "Drawing the figures")

@@ -67,6 +67,7 @@ class SessionFolder:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.data: StoredData | None = None
+        self.dictionary: StoredData | None = None
 
     def _new_name(self, stem: str, suffix: str = "") -> Path:
         return self.path / f"{stem}-{secrets.token_hex(8)}{suffix}"
@@ -98,6 +99,25 @@ class SessionFolder:
         shutil.copyfile(path, target)
         os.chmod(target, 0o600)
         return self._replace_data(StoredData(target, display_name, DATA_SUFFIXES[suffix]))
+
+    def store_dictionary(self, uploaded: str | Path, original_name: str) -> StoredData:
+        """Move a REDCap data dictionary (CSV) in under a random name, replacing the last."""
+        source = Path(uploaded)
+        if Path(original_name).suffix.lower() != ".csv":
+            source.unlink(missing_ok=True)
+            raise ValueError(
+                f"'{original_name}' is not a REDCap data dictionary: download it from REDCap "
+                "as CSV (Project setup, Data dictionary) and choose it again"
+            )
+        target = self._new_name("dictionary", ".csv")
+        shutil.move(source, target)
+        os.chmod(target, 0o600)
+        old, self.dictionary = self.dictionary, StoredData(
+            target, safe_display_name(original_name, ".csv"), "REDCap dictionary"
+        )
+        if old is not None:
+            old.path.unlink(missing_ok=True)
+        return self.dictionary
 
     def _replace_data(self, stored: StoredData) -> StoredData:
         old, self.data = self.data, stored
