@@ -18,8 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from survstudy.errors import Problem
+from survstudy.stats.regression.cox_concordance import concordance
 from survstudy.stats.regression.cox_result import (
-    Concordance,
     CoxResult,
     CoxTerm,
     Ties,
@@ -72,6 +72,13 @@ class RiskSets:
     ties: Ties = "efron"
     #: case weights in sorted order (None: every row counts once)
     weights: FloatArray | None = field(default=None, repr=False)
+    #: ``x`` transposed and contiguous (covariates by rows): the kernel's cumulative sums
+    #: run along memory (``x`` is its transposed view)
+    xt: FloatArray | None = field(default=None, repr=False)
+    #: whether some Efron term has a nonzero fraction (else the deaths' own sums are unused)
+    tied: bool = True
+    #: whether every risk set runs to the last row (no strata: no upper bound to subtract)
+    open_ended: bool = False
 
 
 def risk_sets(
@@ -89,10 +96,15 @@ def risk_sets(
     """
     n = time.size
     strat = np.zeros(n, dtype=np.intp) if stratum is None else np.asarray(stratum, np.intp)
-    order = np.lexsort((time, strat)).astype(np.intp)
+    # np.lexsort((time, strat))'s order by stable sorts: one sort without strata
+    order = np.argsort(time, kind="stable").astype(np.intp)
+    if stratum is not None:
+        order = order[np.argsort(strat[order], kind="stable")]
     t, s, ev = time[order], strat[order], event[order].astype(bool)
     means = x.mean(axis=0) if weights is None else (weights @ x) / weights.sum()
-    xs = x[order] - means
+    xt = np.take(x, order, axis=0).T.copy()
+    xt -= means[:, None]
+    xs = xt.T
     new_time = np.r_[True, (t[1:] != t[:-1]) | (s[1:] != s[:-1])]
     new_stratum = np.r_[True, s[1:] != s[:-1]]
     time_start = np.maximum.accumulate(np.where(new_time, np.arange(n), 0))
@@ -110,8 +122,10 @@ def risk_sets(
     term_group = np.repeat(np.arange(size.size), size)
     k = np.arange(death_rows.size) - np.repeat(death_first, size)
     frac = k / np.repeat(size, size) if ties == "efron" else np.zeros(death_rows.size)
-    row_upto = np.searchsorted(group_start, np.arange(n), side="right").astype(np.intp)
-    row_from = np.searchsorted(group_start, stratum_start, side="left").astype(np.intp)
+    # how many groups start at or before each row, and before its stratum (one pass each)
+    started = np.r_[0, np.cumsum(np.bincount(group_start, minlength=n))].astype(np.intp)
+    row_upto = started[1:]
+    row_from = started[stratum_start]
     return RiskSets(
         xs,
         means,
@@ -128,6 +142,9 @@ def risk_sets(
         row_from,
         ties,
         None if weights is None else np.asarray(weights, dtype=np.float64)[order],
+        xt,
+        bool(frac.any()),
+        bool(np.all(group_end == n)),
     )
 
 
@@ -152,33 +169,54 @@ def _between(cum: FloatArray, start: IntArray, end: IntArray) -> FloatArray:
 
 
 def moments(rs: RiskSets, beta: FloatArray) -> Moments:
-    """Risk-set denominators and means for every Efron term, vectorised over death times."""
-    eta = rs.x @ beta
+    """Risk-set denominators and means for every Efron term, vectorised over death times.
+
+    The risk-set sums of ``r`` and ``r x`` are one reverse cumulative sum over a
+    (1 + p) x n block; the deaths' own sums (Efron) only where some group has ties.
+    """
+    xt = rs.xt if rs.xt is not None else np.ascontiguousarray(rs.x.T)
+    p, n = xt.shape
+    eta = beta @ xt
     top = float(eta.max())
     shift = top if abs(top) > 300.0 else 0.0
     r = np.exp(eta - shift)
     cr = r if rs.weights is None else rs.weights * r
-    rx = cr[:, None] * rs.x
-    cum0 = np.r_[np.cumsum(cr[::-1])[::-1], 0.0]
-    cum1 = np.vstack([np.cumsum(rx[::-1], axis=0)[::-1], np.zeros((1, rs.x.shape[1]))])
-    risk0 = _between(cum0, rs.group_start, rs.group_end)
-    risk1 = cum1[rs.group_start] - cum1[rs.group_end]
-    dead0 = np.add.reduceat(cr[rs.death_rows], rs.death_first)
-    dead1 = np.add.reduceat(rx[rs.death_rows], rs.death_first, axis=0)
+    rx = np.empty((p + 1, n))
+    rx[0] = cr
+    np.multiply(xt, cr, out=rx[1:])
+    cum = np.empty((p + 1, n + 1))
+    cum[:, n] = 0.0
+    np.cumsum(rx[:, ::-1], axis=1, out=cum[:, n - 1 :: -1] if n else cum[:, :0])
+    risk = cum[:, rs.group_start]
+    if not rs.open_ended:
+        risk -= cum[:, rs.group_end]
     g, f = rs.term_group, rs.term_frac
-    den = risk0[g] - f * dead0[g]
-    mean = (risk1[g] - f[:, None] * dead1[g]) / den[:, None]
+    per_death = g.size == risk.shape[1]  # every group one death: terms are groups
+    if rs.tied:
+        dead = np.add.reduceat(rx[:, rs.death_rows], rs.death_first, axis=1)
+        term = risk[:, g] - f * dead[:, g]
+        den = term[0]
+        mean_t = term[1:] / den
+    elif per_death:
+        den = risk[0]
+        mean_t = risk[1:] / den
+    else:
+        den = risk[0][g]
+        mean_t = (risk[1:] / risk[0])[:, g]
     hz = None
     if rs.weights is not None:
         size = np.diff(np.r_[rs.death_first, rs.death_rows.size])
         hz = (np.add.reduceat(rs.weights[rs.death_rows], rs.death_first) / size)[g]
-    inv = np.bincount(g, (1.0 if hz is None else hz) / den, minlength=risk0.size)
-    cum = np.r_[0.0, np.cumsum(inv)]
-    row_weight = cum[rs.row_upto] - cum[rs.row_from]
+    if per_death and hz is None:
+        inv = 1.0 / den
+    else:
+        inv = np.bincount(g, (1.0 if hz is None else hz) / den, minlength=risk.shape[1])
+    cum0 = np.r_[0.0, np.cumsum(inv)]
+    row_weight = cum0[rs.row_upto] - cum0[rs.row_from]
     death_weight = np.bincount(
-        g, (f if hz is None else hz * f) / den, minlength=risk0.size
+        g, (f if hz is None else hz * f) / den, minlength=risk.shape[1]
     )[rs.death_group].astype(np.float64)
-    return Moments(eta, r, shift, den, mean, row_weight, death_weight, hz)
+    return Moments(eta, r, shift, den, mean_t.T, row_weight, death_weight, hz)
 
 
 @dataclass(frozen=True)
@@ -195,20 +233,21 @@ def evaluate(rs: RiskSets, beta: FloatArray) -> Evaluation:
     """Log partial likelihood and its first two derivatives (Efron or Breslow)."""
     m = moments(rs, beta)
     d = rs.death_rows
-    xd = rs.x[d]
+    xt = rs.xt if rs.xt is not None else np.ascontiguousarray(rs.x.T)
+    mean_t = m.mean.T
     if rs.weights is not None and m.term_weight is not None:
         c, hz = rs.weights, m.term_weight
         loglik = float(c[d] @ m.eta[d] - hz @ np.log(m.den) - c[d].sum() * m.shift)
         w = c * m.r * m.row_weight
         w[d] -= c[d] * m.r[d] * m.death_weight
-        score = c[d] @ xd - w @ rs.x
-        information = (rs.x * w[:, None]).T @ rs.x - (m.mean * hz[:, None]).T @ m.mean
+        score = xt[:, d] @ c[d] - xt @ w
+        information = (xt * w) @ xt.T - (mean_t * hz) @ m.mean
         return Evaluation(beta, loglik, score, information)
     loglik = float(m.eta[d].sum() - np.log(m.den).sum() - d.size * m.shift)
     w = m.r * m.row_weight
     w[d] -= m.r[d] * m.death_weight
-    score = xd.sum(axis=0) - w @ rs.x
-    information = (rs.x * w[:, None]).T @ rs.x - m.mean.T @ m.mean
+    score = xt[:, d].sum(axis=1) - xt @ w
+    information = (xt * w) @ xt.T - mean_t @ m.mean
     return Evaluation(beta, loglik, score, information)
 
 
@@ -236,84 +275,45 @@ def newton(
     eps: float = EPS,
     max_iter: int = MAX_ITER,
 ) -> NewtonPath:
-    """R's ``coxfit6`` iteration: Newton steps, halved while the log-likelihood falls."""
+    """R's ``coxfit6`` iteration: Newton steps, shortened while the log-likelihood falls.
+
+    As in R, convergence is tested first: a step whose log-likelihood is within ``eps``
+    (relative) of the best one ends the iteration even if it is lower by rounding (testing
+    the fall first halved forever at the optimum). Each further fall moves the proposal to
+    ``(new + h best) / (h + 1)`` for the h-th fall in a row; without convergence the path
+    ends at the best (last accepted) point, as R's ``coxph``.
+    """
     initial = evaluate_at(init)
     best = initial
     new_beta = init + _solve(initial.information, initial.score)
-    current = initial
+    halving = 0
     for iteration in range(1, max_iter + 1):
         current = evaluate_at(new_beta)
-        halving = current.loglik < best.loglik
-        if not halving and abs(1.0 - best.loglik / current.loglik) <= eps:
+        finite = bool(
+            np.isfinite(current.loglik)
+            and np.all(np.isfinite(current.score))
+            and np.all(np.isfinite(current.information))
+        )
+        if finite and abs(1.0 - best.loglik / current.loglik) <= eps:
             return NewtonPath(initial, current, iteration, True)
         if iteration == max_iter:
             break
-        if halving:
-            new_beta = (new_beta + best.beta) / 2.0
+        if not finite or current.loglik < best.loglik:
+            halving += 1
+            new_beta = (new_beta + halving * best.beta) / (halving + 1.0)
         else:
+            halving = 0
             best = current
             new_beta = new_beta + _solve(current.information, current.score)
-    return NewtonPath(initial, current, max_iter, False)
-
-
-def _count_below(rank_at: IntArray, n_rank: int, q: IntArray, s: IntArray) -> IntArray:
-    """For each query, how many positions ``< q`` hold a rank ``< s`` (dyadic blocks)."""
-    n = rank_at.size
-    out = np.zeros(q.size, dtype=np.int64)
-    position = np.arange(n, dtype=np.int64)
-    keys = position * n_rank + rank_at
-    for k in range(max(n.bit_length(), 1)):
-        if k:
-            keys = np.sort((position >> k) * n_rank + rank_at, kind="stable")
-        sel = np.flatnonzero((q >> k) & 1)
-        if sel.size == 0:
-            continue
-        block = (q[sel] >> k) - 1
-        out[sel] += np.searchsorted(keys, block * n_rank + s[sel]) - (block << k)
-    return out
-
-
-def concordance(
-    time: FloatArray, event: NDArray[np.bool_], risk: FloatArray, stratum: IntArray | None = None
-) -> Concordance:
-    """Concordance of ``risk`` (higher = shorter survival) within strata, in O(n log² n)."""
-    strat = np.zeros(time.size, dtype=np.intp) if stratum is None else stratum
-    order = np.lexsort((event.astype(np.int8), -time, strat))
-    t, e, s = time[order], event[order].astype(bool), strat[order]
-    _, rank = np.unique(risk[order], return_inverse=True)
-    rank = rank.astype(np.int64).ravel()
-    n = t.size
-    new_group = np.r_[True, (t[1:] != t[:-1]) | (s[1:] != s[:-1])]
-    new_stratum = np.r_[True, s[1:] != s[:-1]]
-    first_death = np.where(e, np.arange(n), n)
-    # first event of each (stratum, time) group: censored rows come first within a group
-    group_id = np.cumsum(new_group) - 1
-    group_first_death = np.full(group_id[-1] + 1, n)
-    np.minimum.at(group_first_death, group_id, first_death)
-    stratum_start = np.maximum.accumulate(np.where(new_stratum, np.arange(n), 0))
-    deaths = np.flatnonzero(e)
-    q = group_first_death[group_id[deaths]].astype(np.int64)
-    b = stratum_start[deaths].astype(np.int64)
-    r = rank[deaths]
-    n_rank = int(rank.max()) + 2
-    qq, ss = np.r_[q, q, b, b], np.r_[r, r + 1, r, r + 1]
-    counts = _count_below(rank, n_rank, qq, ss).reshape(4, -1)
-    less = counts[0] - counts[2]
-    leq = counts[1] - counts[3]
-    total = q - b
-    conc, tied = float(less.sum()), float((leq - less).sum())
-    disc = float((total - leq).sum())
-    per_group = np.bincount(group_id[deaths])
-    tied_time = float((per_group * (per_group - 1) / 2).sum())
-    denom = conc + disc + tied
-    value = (conc + tied / 2) / denom if denom > 0 else 0.5
-    return Concordance(value, conc, disc, tied, tied_time)
+    return NewtonPath(initial, best, max_iter, False)
 
 
 def _z(conf_level: float) -> float:
-    from scipy.stats import norm
+    # scipy.special, not scipy.stats: the same functions (norm.ppf is ndtri, norm.sf(x) is
+    # ndtr(-x)) without importing scipy.stats, seconds at the start of every `survstudy cox`
+    from scipy.special import ndtri
 
-    return float(norm.ppf(0.5 + conf_level / 2.0))
+    return float(ndtri(0.5 + conf_level / 2.0))
 
 
 def _wald_terms(
@@ -324,7 +324,7 @@ def _wald_terms(
     infinite: IntArray,
     conf_level: float,
 ) -> tuple[CoxTerm, ...]:
-    from scipy.stats import norm
+    from scipy.special import ndtr
 
     z = _z(conf_level)
     out = []
@@ -334,7 +334,7 @@ def _wald_terms(
             out.append(CoxTerm(name, owners[j], None, None, None, None, None, int(infinite[j])))
             continue
         b, s = float(beta[j]), float(se[j])
-        p = float(2.0 * norm.sf(abs(b / s))) if s > 0 else None
+        p = float(2.0 * ndtr(-abs(b / s))) if s > 0 else None
         out.append(
             CoxTerm(
                 name,
