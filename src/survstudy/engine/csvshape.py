@@ -73,11 +73,25 @@ def _shown(delimiter: str) -> str:
     return "\\t" if delimiter == "\t" else delimiter
 
 
+def _last_line_fields(path: Path, delimiter: str) -> int | None:
+    """How many values the file's last non-blank line holds (None when that line may be part
+    of a quoted value spanning lines). DuckDB drops a trailing empty value there silently."""
+    with path.open("rb") as f:
+        f.seek(max(0, path.stat().st_size - 65536))
+        tail = f.read().decode("utf-8", errors="replace")
+    lines = [line for line in tail.splitlines() if line.strip()]
+    if len(lines) < 2 or '"' in lines[-1]:
+        return None
+    return len(next(csv.reader([lines[-1]], delimiter=delimiter), []))
+
+
 def check_shape(path: Path, name: str, columns: Sequence[str]) -> None:
     """Raise the ragged rows of a CSV file that was read as ``columns`` when their number is
-    not the header line's (the sniffer fell back); else return."""
+    not the header line's (the sniffer fell back) or its last line's is not; else return."""
     delimiter, width = header_fields(path)
-    if width < 2 or len(columns) == width:
+    if width < 2:
+        return
+    if len(columns) == width and _last_line_fields(path, delimiter) in (None, width):
         return
     problems = ragged_rows(path, name, delimiter)
     if problems:
