@@ -50,10 +50,18 @@ class Source:
     path: Path | None = None
     frame: Any = None
     scan: tuple[str, str] | None = None  # a CSV dialect's FROM clauses: typed, as text
+    blanks: tuple[int, ...] = ()  # CSV: data row index after each blank line (csvshape)
 
     @property
     def first_row(self) -> int:
         return 2 if self.kind in ("csv", "xlsx") else 1
+
+    def user_row(self, index: int) -> int:
+        """The row number a user sees (a spreadsheet's) of the data row at 0-based ``index``:
+        header = row 1, blank lines between rows counted."""
+        from bisect import bisect_right
+
+        return index + self.first_row + bisect_right(self.blanks, index)
 
     def relation(
         self,
@@ -119,6 +127,10 @@ def open_source(data: str | Path | pd.DataFrame, sheet: str | int | None = None)
 
     if (converted := quick_source(path, name, kind)) is not None:
         return converted
+    if kind == "csv":
+        from survstudy.engine.csvshape import blank_lines
+
+        return Source(name=name, kind=kind, path=path, blanks=blank_lines(path))
     return Source(name=name, kind=kind, path=path)
 
 
