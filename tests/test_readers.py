@@ -438,6 +438,12 @@ def test_stata_extended_and_sas_special_missing_values_are_missing_codes(
     assert study.levels["grade"] == ["2", "3"]
     check = _cli("check", str(dta))
     assert check.exit_code == 0, check.output
+    draft = tmp_path / "draft.toml"
+    assert _cli("init", str(tmp_path / "registry.dta"), "--out", str(draft)).exit_code == 0
+    text = draft.read_text()
+    assert '[variables.age]\nlabel = "age"\ntype = "continuous"' in text
+    assert 'missing = [".a", ".b"]' in text
+    assert 'missing = [".z"]' in text
 
     from survstudy.engine.statfiles import stat_info
 

@@ -7,8 +7,9 @@ user counts rows (header = row 1), so problems can name the row the user will lo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,15 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-__all__ = ["NULL_STRINGS", "SUFFIXES", "Source", "csv_scan", "open_source", "read_frame"]
+__all__ = [
+    "NULL_STRINGS",
+    "SUFFIXES",
+    "Source",
+    "csv_scan",
+    "numbered",
+    "open_source",
+    "read_frame",
+]
 
 #: Text read as a missing value in CSV files (R writes NA).
 NULL_STRINGS = ("", "NA", "N/A", "NaN", "nan", "NULL", "null", ".")
@@ -88,6 +97,26 @@ class Source:
         view = f"_survstudy_{id(self)}"
         con.register(view, self.frame)
         return view
+
+
+@contextmanager
+def numbered(source: Source) -> Iterator[None]:
+    """Renumber the rows of problems raised inside as ``source``'s user rows: code that
+    numbers a frame read from a CSV as ``index + first_row`` (the readers skip blank lines)
+    then names the row a spreadsheet shows."""
+    try:
+        yield
+    except InputError as e:
+        if not source.blanks:
+            raise
+        raise InputError(
+            [
+                replace(p, row=source.user_row(p.row - source.first_row))
+                if p.row is not None and p.file == source.name
+                else p
+                for p in e.problems
+            ]
+        ) from None
 
 
 def _quote_text(text: str) -> str:
