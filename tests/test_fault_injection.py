@@ -555,3 +555,23 @@ def test_a_blank_line_keeps_the_row_numbers_of_check(tmp_path: Path) -> None:
     lines.insert(3, "\n")
     result = runner.invoke(app, ["check", str(write_study(tmp_path, "".join(lines)))])
     assert_rejected(result, Fault("", 7, "pathology", "XYZ", "not one of the declared levels"))
+
+
+def test_blank_line_positions_by_hand(tmp_path: Path) -> None:
+    """Blank lines between rows (not those inside a quoted value, nor at the end) shift the
+    rows after them; row_sql and Source.user_row count them alike."""
+    import duckdb
+
+    from survstudy.engine.csvshape import blank_lines, row_sql
+    from survstudy.engine.sources import open_source
+
+    path = tmp_path / "b.csv"
+    path.write_text('id,note\n1,a\n\n2,"x\n\ny"\n\n\n3,b\n4,c\n\n\n')
+    assert blank_lines(path) == (1, 2, 2)
+    source = open_source(path)
+    assert [source.user_row(i) for i in range(4)] == [2, 4, 7, 8]
+    sql = row_sql("i", 2, blank_lines(path))
+    rows = duckdb.sql(f"SELECT {sql} FROM range(4) t(i) ORDER BY i").fetchall()
+    assert [r[0] for r in rows] == [2, 4, 7, 8]
+    (tmp_path / "c.csv").write_text("id,note\n1,a\n2,b\n")
+    assert blank_lines(tmp_path / "c.csv") == ()
