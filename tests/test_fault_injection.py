@@ -185,14 +185,14 @@ def study_faults(draw: st.DrawFn) -> tuple[list[list[str]], Fault]:
         fault = Fault(kind, row, column, value, "ambiguous")
     elif kind == "text in a number":
         column, value = "age_years", draw(st.sampled_from(NOT_NUMBERS))
-        fault = Fault(kind, row, column, value, "not a number")
+        fault = Fault(kind, row, column, value, _not_a_number(value))
     elif kind == "unknown code":
         column, value = draw(st.sampled_from(CATEGORICAL)), draw(st.sampled_from(NOT_LEVELS))
         fault = Fault(kind, row, column, value, "not one of the declared levels")
     elif kind == "NUL byte":
         column = draw(st.sampled_from(CATEGORICAL))
         value = rec[HEADER.index(column)] + "\x00"
-        fault = Fault(kind, row, column, value, "not one of the declared levels")
+        fault = Fault(kind, row, column, value, "a NUL (zero) byte")
     elif kind == "flag value":
         column, value = "died", draw(st.sampled_from(["7", "2", "-1", "dead", "x"]))
         fault = Fault(kind, row, column, value, "not a value of the flag died")
@@ -209,11 +209,16 @@ def study_faults(draw: st.DrawFn) -> tuple[list[list[str]], Fault]:
         column, value = "last_contact_date", ""
         fault = Fault(kind, row, column, None, "how long was the patient followed")
     else:  # a value with the delimiter, unquoted: one value too many
-        # (an empty extra value at the end of the last line is read as no value by DuckDB)
-        rec.append(draw(st.sampled_from(["x", "7,8", "S4"])))
+        # (an empty extra value, which DuckDB drops silently on the last line, included)
+        rec.append(draw(st.sampled_from(["x", "7,8", "S4", ""])))
         return records, Fault(kind, row, None, None, "values but the header has 24 columns")
     rec[HEADER.index(column)] = value
     return records, fault
+
+
+def _not_a_number(value: str) -> str:
+    """What a value that is not a number is called (a NUL byte is refused as such)."""
+    return "a NUL (zero) byte" if "\x00" in value else "not a number"
 
 
 def stray(records: list[list[str]], fault: Fault) -> str:
@@ -320,11 +325,11 @@ def quick_faults(draw: st.DrawFn) -> tuple[list[list[str]], Fault, list[str]]:
     kind = draw(st.sampled_from(["text in the time", "negative time", "infinite time",
                                  "text in a covariate", "unknown event code", "stray delimiter"]))
     if kind == "stray delimiter":
-        records[i + 1].append(draw(st.sampled_from(["x", "7"])))
+        records[i + 1].append(draw(st.sampled_from(["x", "7", ""])))
         return records, Fault(kind, row, None, None, "values but the header has 7"), list(ARGS)
     if kind == "text in the time":
-        column, value, words = "time", draw(st.sampled_from(NOT_NUMBERS)), "not a number"
-        commands = ["km", "cox"]
+        column, value = "time", draw(st.sampled_from(NOT_NUMBERS))
+        words, commands = _not_a_number(value), ["km", "cox"]
     elif kind == "negative time":
         column, value, words = "time", f"-{draw(st.integers(1, 99))}", "negative"
         commands = ["km", "cox"]
@@ -332,20 +337,13 @@ def quick_faults(draw: st.DrawFn) -> tuple[list[list[str]], Fault, list[str]]:
         column, value, words = "time", draw(st.sampled_from(["inf", "Infinity"])), "not finite"
         commands = ["km", "cox"]
     elif kind == "text in a covariate":
-        column, value, words = "age", draw(st.sampled_from(NOT_NUMBERS)), "not a number"
-        commands = ["table1", "cox"]
+        column, value = "age", draw(st.sampled_from(NOT_NUMBERS))
+        words, commands = _not_a_number(value), ["table1", "cox"]
     else:
         column, value = "status", draw(st.sampled_from(["7", "2", "-1", "dead", "x"]))
         words, commands = "event value is not 0/1", ["km", "cox"]
     records[i + 1][QUICK_HEADER.index(column)] = value
     return records, Fault(kind, row, column, value, words), commands
-
-
-def _shown_value(fault: Fault) -> Fault:
-    """A time read as a number is named by its number (-3.0, inf): match the row and column."""
-    if fault.column == "time" and fault.kind in ("negative time", "infinite time"):
-        return Fault(fault.kind, fault.row, fault.column, None, fault.words)
-    return fault
 
 
 @FAULTS
@@ -365,7 +363,7 @@ def test_quick_commands_reject_a_fault_naming_it(
         path.write_text(text, newline="")
         for command in commands:
             result = runner.invoke(app, [command, str(path), *ARGS[command]])
-            assert_rejected(result, _shown_value(fault))
+            assert_rejected(result, fault)  # the value as written: -3, not -3.0
         assert sorted(p.name for p in where.iterdir()) == ["cohort.csv"]
 
 
@@ -526,3 +524,54 @@ def test_report_never_replaces_a_file_or_a_folder_of_other_files(tmp_path: Path)
         assert "--out:" in result.output
     assert mine.read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "registry.csv", "study.toml"]
+
+
+@FAULTS
+@given(quick_faults(), st.lists(st.integers(0, 400), min_size=1, max_size=3))
+def test_blank_lines_between_rows_count_as_rows(
+    case: tuple[list[list[str]], Fault, list[str]], blanks: list[int]
+) -> None:
+    """Rows are named as a spreadsheet numbers them: each blank line before a row counts."""
+    records, fault, commands = case
+    assume(fault.kind != "stray delimiter")
+    lines = write_csv(records).splitlines(keepends=True)
+    at = sorted({1 + b % (len(lines) - 1) for b in blanks})  # before a data line
+    for k in reversed(at):
+        lines.insert(k, "\n")
+    moved = Fault(fault.kind, fault.row + sum(k <= fault.row - 1 for k in at), fault.column,
+                  fault.value, fault.words)
+    note(repr((moved, at)))
+    with folder() as where:
+        path = where / "cohort.csv"
+        path.write_text("".join(lines), newline="")
+        for command in commands:
+            assert_rejected(runner.invoke(app, [command, str(path), *ARGS[command]]), moved)
+
+
+def test_a_blank_line_keeps_the_row_numbers_of_check(tmp_path: Path) -> None:
+    records = example_records()
+    records[5][HEADER.index("pathology")] = "XYZ"
+    lines = write_csv(records).splitlines(keepends=True)
+    lines.insert(3, "\n")
+    result = runner.invoke(app, ["check", str(write_study(tmp_path, "".join(lines)))])
+    assert_rejected(result, Fault("", 7, "pathology", "XYZ", "not one of the declared levels"))
+
+
+def test_blank_line_positions_by_hand(tmp_path: Path) -> None:
+    """Blank lines between rows (not those inside a quoted value, nor at the end) shift the
+    rows after them; row_sql and Source.user_row count them alike."""
+    import duckdb
+
+    from survstudy.engine.csvshape import blank_lines, row_sql
+    from survstudy.engine.sources import open_source
+
+    path = tmp_path / "b.csv"
+    path.write_text('id,note\n1,a\n\n2,"x\n\ny"\n\n\n3,b\n4,c\n\n\n')
+    assert blank_lines(path) == (1, 2, 2)
+    source = open_source(path)
+    assert [source.user_row(i) for i in range(4)] == [2, 4, 7, 8]
+    sql = row_sql("i", 2, blank_lines(path))
+    rows = duckdb.sql(f"SELECT {sql} FROM range(4) t(i) ORDER BY i").fetchall()
+    assert [r[0] for r in rows] == [2, 4, 7, 8]
+    (tmp_path / "c.csv").write_text("id,note\n1,a\n2,b\n")
+    assert blank_lines(tmp_path / "c.csv") == ()

@@ -324,3 +324,139 @@ def test_the_app_previews_an_uploaded_sav_and_dta(formats: dict[str, Path]) -> N
         assert preview.n_rows == 2982
         grade = next(c for c in preview.columns if c.name == "grade")
         assert grade.values == ("2", "3")
+
+
+#: SPSS portable files hold names of at most 8 characters, written in upper case.
+_POR_NAMES = {"menopausal": "MENOPAUS", "recurred_or_died": "REC_DIED"}
+
+
+def _por_study(folder: Path, source: str) -> Path:
+    """The Rotterdam study with every column named as a .por file names it."""
+    import re
+
+    text = (EXAMPLE / "study.toml").read_text(encoding="utf-8")
+    for col in pd.read_csv(EXAMPLE / "registry.csv", nrows=0).columns:
+        new = _POR_NAMES.get(col, col.upper())
+        text = re.sub(rf'(["\[.]){col}(["\]])', rf"\g<1>{new}\g<2>", text)
+    text = text.replace('source = "REGISTRY.csv"', f'source = "{source}"')
+    text = text.replace('source = "registry.csv"', f'source = "{source}"')
+    path = folder / f"{source}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_spss_portable_file_gives_the_numbers_of_the_csv(tmp_path: Path) -> None:
+    frame = _frame().drop(columns=["centre"])
+    frame.columns = [_POR_NAMES.get(c, c.upper()) for c in frame.columns]
+    frame.to_csv(tmp_path / "registry.csv", index=False)
+    pyreadstat.write_por(frame, tmp_path / "registry.por", column_labels={"AGE": "Age"})
+    csv, por = _por_study(tmp_path, "registry.csv"), _por_study(tmp_path, "registry.por")
+    expected = _results(csv)
+    assert expected["endpoints"]
+    assert expected["characteristics"]
+    assert load_study(por).n == 2982
+    assert _results(por) == expected
+    assert _cli("check", str(por)).exit_code == 0
+    runs = [
+        _cli("km", str(tmp_path / name), "--time", "OS_DAYS", "--event", "DIED", "--group",
+             "GRADE", "--at", "1000", "--json")
+        for name in ("registry.csv", "registry.por")
+    ]
+    assert runs[0].exit_code == 0, runs[0].output
+    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout)
+    report = _cli("report", str(por), "--out", str(tmp_path / "out"))
+    assert report.exit_code == 0, report.output
+
+
+READSTAT = Path(__file__).parent / "data/readstat"  # SAS-written files, see its README.md
+
+
+def _sas_file(tmp_path: Path, name: str) -> Path:
+    import gzip
+
+    path = tmp_path / name
+    path.write_bytes(gzip.decompress((READSTAT / f"{name}.gz").read_bytes()))
+    return path
+
+
+def test_sas7bdat_written_by_sas(tmp_path: Path) -> None:
+    """pyreadstat's sample.sas7bdat: text, numbers, date, datetime and time columns, read as
+    pyreadstat's sample.csv says they hold; km on it gives the numbers of the same CSV."""
+    import duckdb
+
+    from survstudy.engine.statfiles import stat_info, stat_parquet
+
+    path = _sas_file(tmp_path, "sample.sas7bdat")
+    rows = duckdb.sql(f"SELECT * FROM read_parquet('{stat_parquet(path)}')").fetchall()
+    assert rows == [
+        ("a", 1.1, dt.date(2018, 5, 6), dt.datetime(2018, 5, 6, 10, 10, 10), 1, 1,
+         dt.time(10, 10, 10)),
+        ("b", 1.2, dt.date(1880, 5, 6), dt.datetime(1880, 5, 6, 10, 10, 10), 2, 2,
+         dt.time(23, 10, 10)),
+        ("c", -1000.3, dt.date(1960, 1, 1), dt.datetime(1960, 1, 1), 1, 3, dt.time(0)),
+        ("d", -1.4, dt.date(1583, 1, 1), dt.datetime(1583, 1, 1), 2, 1, dt.time(16, 10, 10)),
+        ("e", 1000.3, None, None, 1, 1, None),
+    ]
+    assert stat_info(path).columns["mydate"].kind == "date"
+    csv = tmp_path / "sample.csv"
+    csv.write_text("mychar,mynum,mylabl,myord\na,1.1,1,1\nb,1.2,2,2\nc,-1000.3,1,3\n"
+                   "d,-1.4,2,1\ne,1000.3,1,1\n")
+    runs = [
+        _cli("km", str(p), "--time", "myord", "--event", "mylabl=2", "--group", "mychar",
+             "--json")
+        for p in (csv, path)
+    ]
+    assert runs[1].exit_code == 0, runs[1].output
+    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout)
+
+
+def test_stata_extended_and_sas_special_missing_values_are_missing_codes(
+    tmp_path: Path,
+) -> None:
+    """Stata's .a-.z and SAS's .A-.Z/._ are kept as codes, declared missing (listed by check),
+    and the analysis is that of the CSV with those cells empty."""
+    frame = _frame().drop(columns=["centre"])
+    frame["grade"] = frame["grade"].astype(float)
+    blank = frame.copy()
+    blank.loc[[0, 7], "age"] = None
+    blank.loc[[3], "grade"] = None
+    blank.astype({"grade": "Int64"}).to_csv(tmp_path / "registry.csv", index=False)
+    coded = frame.astype({"age": object, "grade": object})
+    coded.loc[0, "age"], coded.loc[7, "age"], coded.loc[3, "grade"] = "a", "b", "z"
+    pyreadstat.write_dta(
+        coded, tmp_path / "registry.dta",
+        missing_user_values={"age": ["a", "b"], "grade": ["z"]},
+        variable_format={"age": "%9.0g", "grade": "%9.0g"},
+        variable_value_labels={"grade": {2: "Grade 2", 3: "Grade 3"}},
+    )
+    csv = _study(tmp_path, "csv.toml", 'source = "registry.csv"')
+    dta = _study(tmp_path, "dta.toml", 'source = "registry.dta"')
+    assert _results(dta) == _results(csv)
+    study = load_study(dta)
+    assert study.config.variables["age"].missing == [".a", ".b"]
+    assert study.config.variables["grade"].missing == [".z"]
+    assert study.levels["grade"] == ["2", "3"]
+    check = _cli("check", str(dta))
+    assert check.exit_code == 0, check.output
+    draft = tmp_path / "draft.toml"
+    assert _cli("init", str(tmp_path / "registry.dta"), "--out", str(draft)).exit_code == 0
+    text = draft.read_text()
+    assert '[variables.age]\nlabel = "age"\ntype = "continuous"' in text
+    assert 'missing = [".a", ".b"]' in text
+    assert 'missing = [".z"]' in text
+
+    from survstudy.engine.statfiles import stat_info
+
+    info = stat_info(_sas_file(tmp_path, "missing_test.sas7bdat")).columns
+    assert [info[f"var{i}"].missing for i in range(1, 10)] == [
+        (".A",), (".B",), (".C",), (".X",), (".Y",), (".Z",), ("._",), (), ()
+    ]
+
+
+def test_spss_user_missing_range_values_are_codes(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"id": [1.0, 2.0, 3.0, 4.0], "age": [50.5, 995.0, 60.0, 999.0]})
+    pyreadstat.write_sav(frame, tmp_path / "r.sav",
+                         missing_ranges={"age": [{"lo": 990, "hi": 999}]})
+    from survstudy.engine.statfiles import stat_info
+
+    assert stat_info(tmp_path / "r.sav").columns["age"].missing == ("995", "999")

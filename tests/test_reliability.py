@@ -136,3 +136,37 @@ def test_postgres_without_psycopg_names_what_to_install(
     result = runner.invoke(app, ["check", str(study)])
     assert result.exit_code == 2
     assert "pip install 'survstudy[postgres]'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("ages", "says"),
+    [
+        ({"44": "-44"},
+         ["warning: registry.csv, row 2, column 'age_years', value '-44': negative"]),
+        ({"44": "-44", "39": "-39"}, []),  # 2 of 13 negative: more than a tenth, a difference
+        ({"44": "-44", "min": "-50"}, []),  # negative values declared valid
+        ({"44": "101", "min": "18", "max": "100"},
+         ["error: registry.csv, row 2, column 'age_years', value '101': above the plausible "
+          "range (max = 100 in [variables.age_years])"]),
+    ],
+)
+def test_the_range_of_a_continuous_variable(
+    tmp_path: Path, ages: dict[str, str], says: list[str]
+) -> None:
+    """A declared min/max is an error outside it; without min, a few negative values among
+    values otherwise >= 0 are a warning (13 patients: one negative is under a tenth)."""
+    study = _study(tmp_path)
+    registry = (tmp_path / "registry.csv").read_text()
+    for old in ("44", "39"):
+        if old in ages:
+            registry = registry.replace(f",F,{old},", f",F,{ages[old]},", 1)
+    (tmp_path / "registry.csv").write_text(registry)
+    bounds = "".join(f"\n{k} = {ages[k]}" for k in ("min", "max") if k in ages)
+    text = study.read_text().replace('unit = "years"', 'unit = "years"' + bounds, 1)
+    study.write_text(text)
+    result = runner.invoke(app, ["check", str(study)])
+    flagged = [x for x in result.output.splitlines() if x.startswith(("warning:", "error:"))]
+    assert len(flagged) == len(says), result.output
+    for line, start in zip(flagged, says, strict=True):
+        assert line.replace(f"{tmp_path}/", "").startswith(start)
+    assert result.exit_code == (2 if any(s.startswith("error") for s in says) else 0)

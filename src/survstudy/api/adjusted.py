@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from survstudy.api.inputs import Data, open_data
 from survstudy.engine.events import EventSpec
-from survstudy.engine.sources import read_frame
+from survstudy.engine.sources import numbered, read_frame
 from survstudy.stats.adjustment.iptw import IPTWResult, iptw_frame
 from survstudy.stats.adjustment.propensity import Estimand
 from survstudy.stats.regression.design import parse_reference
@@ -81,7 +81,8 @@ def iptw(
     src = open_data(data)
     wanted = list(dict.fromkeys([time, spec.column, column, *covs]))
     frame = read_frame(src, wanted, as_text=True)
-    return iptw_frame(frame, column, code, covs, time, spec, categorical=cats,
-                      reference=parse_reference(reference), estimand=estimand,
-                      stabilize=stabilize, trim=trim, at=at, ties=ties, conf_type=conf_type,
-                      conf_level=conf_level, source=src.name, first_row=src.first_row)
+    with numbered(src):
+        return iptw_frame(frame, column, code, covs, time, spec, categorical=cats,
+                          reference=parse_reference(reference), estimand=estimand,
+                          stabilize=stabilize, trim=trim, at=at, ties=ties, conf_type=conf_type,
+                          conf_level=conf_level, source=src.name, first_row=src.first_row)

@@ -14,7 +14,7 @@ import numpy as np
 
 from survstudy.api.inputs import Data, open_data, study_coding
 from survstudy.engine.events import EventSpec
-from survstudy.engine.sources import read_frame
+from survstudy.engine.sources import numbered, read_frame
 from survstudy.errors import Problem
 from survstudy.stats.regression.cox import fit_cox
 from survstudy.stats.regression.cox_result import CoxResult, Ties
@@ -59,18 +59,19 @@ def model_data(
     wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else []),
                                  *([weights] if weights else [])]))
     frame = read_frame(src, wanted, as_text=True)  # yes/no stays yes/no, 01 stays 01
-    prepared = frame_model_data(
-        frame,
-        time,
-        spec,
-        covariates,
-        categorical=categorical,
-        reference=parse_reference(reference),
-        strata=strata,
-        source=src.name,
-        first_row=src.first_row,
-        weights=weights,
-    )
+    with numbered(src):
+        prepared = frame_model_data(
+            frame,
+            time,
+            spec,
+            covariates,
+            categorical=categorical,
+            reference=parse_reference(reference),
+            strata=strata,
+            source=src.name,
+            first_row=src.first_row,
+            weights=weights,
+        )
     coded = _looks_coded(prepared, categorical)
     return replace(prepared, warnings=(*prepared.warnings, *coded)) if coded else prepared
 
@@ -186,18 +187,19 @@ def prognostic_factors(
     src = open_data(data)
     wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else [])]))
     frame = read_frame(src, wanted)
-    return prognostic_tables(
-        frame,
-        time,
-        spec,
-        covariates,
-        categorical=categorical,
-        refs=refs,
-        strata=strata,
-        ties=ties,
-        firth=firth,
-        select_p=select_p,
-        conf_level=conf_level,
-        source=src.name,
-        first_row=src.first_row,
-    )
+    with numbered(src):
+        return prognostic_tables(
+            frame,
+            time,
+            spec,
+            covariates,
+            categorical=categorical,
+            refs=refs,
+            strata=strata,
+            ties=ties,
+            firth=firth,
+            select_p=select_p,
+            conf_level=conf_level,
+            source=src.name,
+            first_row=src.first_row,
+        )

@@ -9,7 +9,7 @@ from survstudy.api.inputs import Data, open_data, plain, typed_levels
 from survstudy.engine.counts import CountTable, order_labels
 from survstudy.engine.duckdb import duckdb_counts
 from survstudy.engine.events import EventSpec
-from survstudy.engine.sources import open_source, read_frame
+from survstudy.engine.sources import numbered, open_source, read_frame
 from survstudy.stats.survival.km import ConfType, KaplanMeier, kaplan_meier_counts
 from survstudy.stats.survival.logrank import (
     Method,
@@ -107,8 +107,9 @@ def _weighted_km(
     source = open_data(data)
     wanted = list(dict.fromkeys([time, event.column, *([by] if by else []), weights]))
     frame = read_frame(source, wanted, as_text=True)
-    md = frame_model_data(frame, time, event, [], strata=by, weights=weights,
-                          source=source.name, first_row=source.first_row)
+    with numbered(source):
+        md = frame_model_data(frame, time, event, [], strata=by, weights=weights,
+                              source=source.name, first_row=source.first_row)
     labels = None if md.stratum is None else np.asarray(md.strata_levels)[md.stratum]
     assert md.weights is not None
     return weighted_kaplan_meier(md.time, md.event, md.weights, labels,

@@ -125,7 +125,8 @@ class FollowUp(_Model):
 
 
 class Variable(_Model):
-    """``[variables.NAME]``: label, type, levels and their labels, unit, missing codes."""
+    """``[variables.NAME]``: label, type, levels and their labels, unit, missing codes, and
+    the plausible range of a continuous variable (``min``, ``max``)."""
 
     label: str | None = None
     type: Literal["categorical", "continuous", "date", "text"] | None = None
@@ -133,6 +134,8 @@ class Variable(_Model):
     labels: dict[str, str] | None = None
     unit: str | None = None
     missing: list[Code] = Field(default_factory=list)
+    min: float | None = None
+    max: float | None = None
     format: str | None = None
     flag: str | None = None
 

@@ -47,6 +47,7 @@ class ColumnGuess:
     unique: bool = False
     role: str | None = None
     how: str = ""
+    missing: tuple[str, ...] = ()  # the file's missing codes (SPSS user-missing, Stata .a)
 
 
 def _role(name: str, label: str | None) -> str | None:
@@ -70,7 +71,7 @@ def _sorted(levels: list[str]) -> list[str]:
 def guess_columns(con: Any, relation: str, info: SourceInfo | None) -> list[ColumnGuess]:
     """Guess each column of ``relation`` (a DuckDB FROM clause) with the file's metadata."""
     from survstudy.data.dates import OK, parse_dates
-    from survstudy.data.sql import q, text_of
+    from survstudy.data.sql import lit, q, text_of
 
     types = {str(r[0]): str(r[1]) for r in con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     (n,) = con.sql(f"SELECT count(*) FROM {relation}").fetchall()[0]
@@ -78,6 +79,9 @@ def guess_columns(con: Any, relation: str, info: SourceInfo | None) -> list[Colu
     for col, sql_type in types.items():
         meta = (info.columns.get(col) if info else None) or ColumnInfo()
         text = text_of(q(col), sql_type)
+        if meta.missing:  # a missing code is no value: a column of numbers and .a is numbers
+            text = f"CASE WHEN {text} IN ({', '.join(lit(m) for m in meta.missing)}) THEN NULL " \
+                   f"ELSE {text} END"
         distinct, numeric, count = con.sql(
             f"SELECT count(DISTINCT t), count(TRY_CAST(t AS DOUBLE)), count(t) "
             f"FROM (SELECT {text} AS t FROM {relation})"
@@ -122,6 +126,7 @@ def guess_columns(con: Any, relation: str, info: SourceInfo | None) -> list[Colu
                 unique,
                 role,
                 how,
+                tuple(meta.missing),
             )
         )
     return out
@@ -228,6 +233,8 @@ def draft_study(
         lines.append(f"[variables.{c.name if bare else _toml(c.name)}]")
         lines.append(f"label = {_toml(c.label or c.name)}")
         lines.append(f"type = {_toml(c.kind)}  # {c.how}")
+        if c.missing:
+            lines.append(f"missing = {_toml(list(c.missing))}  # from the file")
         if c.kind == "categorical":
             lines.append(f"levels = {_toml(list(c.levels))}")
             if c.labels:

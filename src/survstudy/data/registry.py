@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from survstudy.config.models import Key, StudyFile, _SourceFields, did_you_mean
 from survstudy.data.dates import ExcelSystem
 from survstudy.data.sql import q, text_of
-from survstudy.engine.csvshape import check_shape
+from survstudy.engine.csvshape import blank_lines, check_shape, row_sql
 from survstudy.engine.dialect import csv_failure
 from survstudy.engine.optional import installed
 from survstudy.engine.sources import NULL_STRINGS, SUFFIXES, csv_scan
@@ -388,6 +388,13 @@ def _load(engine: Engine, table: Table, target: str) -> None:
         raise InputError(Problem(f"cannot read the {kind}: {first}", file=table.name)) from None
 
 
+def _row_of(table: Table, index: str) -> str:
+    """SQL (over ``{t}``) for the user's row number of ``table``'s row at 0-based ``index``:
+    in a CSV file, blank lines between rows are counted, as a spreadsheet shows them."""
+    blanks = blank_lines(table.path) if table.kind == "csv" and table.path else ()
+    return row_sql(index, table.first_row, blanks)
+
+
 def _shape(table: Table, columns: list[str]) -> None:
     """A CSV read with other columns than its header line has: name the ragged rows."""
     if table.kind == "csv" and table.path is not None:
@@ -417,7 +424,7 @@ def read_registry(study: StudyFile, engine: Engine) -> Registry:
             )
         )
     origin = {c: main.name for c in types}
-    row_of = {main.name: f"({{t}}.__row + {main.first_row})"}
+    row_of = {main.name: _row_of(main, "{t}.__row")}
     systems: dict[str, ExcelSystem | None] = {main.name: main.excel_system}
     problems: list[Problem] = []
     main_id = text_of(q(data.id), types[data.id])
@@ -464,7 +471,7 @@ def read_registry(study: StudyFile, engine: Engine) -> Registry:
         for c in keep:
             origin[c] = table.name
             types[c] = jtypes[c]
-        row_of[table.name] = f'({{t}}."__row#{j}" + {table.first_row})'
+        row_of[table.name] = _row_of(table, f'{{t}}."__row#{j}"')
         systems[table.name] = table.excel_system
         engine.drop(name)
     n = int(engine.sql(f"SELECT count(*) FROM {REGISTRY}").fetchall()[0][0])

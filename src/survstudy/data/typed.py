@@ -10,7 +10,7 @@ whose values can be unusable, ``c#why`` (why, NULL when the value is fine).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from survstudy.config.models import Key, StudyFile, did_you_mean
 from survstudy.data.dates import MISSING, OK, parse_dates
@@ -159,6 +159,16 @@ class _Builder:
     def raw(self, col: str) -> str:
         return f"r.{q(col)}"
 
+    def comma(self, col: str, text: str, example: str, *, error: bool) -> None:
+        """A column of decimal commas, named with the first row holding ``example``."""
+        origin = self.registry.origin[col]
+        row_sql = self.registry.row_of[origin].format(t="r")
+        (row,) = self.engine.sql(
+            f"SELECT min({row_sql}) FROM {REGISTRY} r WHERE {text} = {lit(example)}"
+        ).fetchall()[0]
+        problem = comma_problem(col, origin, example, error=error)
+        self.problems.append(problem if row is None else replace(problem, row=int(row)))
+
     def date(self, col: str) -> None:
         c = self.study.config
         declared = c.variables.get(col)
@@ -237,9 +247,7 @@ class _Builder:
                 f"SELECT {_comma_example('t')} FROM (SELECT {text} AS t FROM {REGISTRY} r)"
             ).fetchall()[0]
             if comma is not None:
-                self.problems.append(
-                    comma_problem(col, self.registry.origin[col], comma, error=True)
-                )
+                self.comma(col, text, comma, error=True)
         message = "not a number (this variable is continuous)"
         self.select += [
             f"{value} AS {q(col)}",
@@ -247,6 +255,34 @@ class _Builder:
             f"AS {why(col)}",
         ]
         self.findings.append(Finding(col, f"{why(col)} IS NOT NULL", lit(message)))
+        self.range(col, value)
+
+    def range(self, col: str, value: str) -> None:
+        """Values outside the declared ``min``/``max`` (errors); without ``min``, negative
+        values that are at most a tenth of the values, the others all >= 0 (warnings: an
+        age, a count or a size cannot be negative, a difference can)."""
+        declared = self.study.config.variables.get(col)
+        lo = declared.min if declared else None
+        hi = declared.max if declared else None
+        for bound, op, word in ((lo, "<", "below"), (hi, ">", "above")):
+            if bound is not None:
+                key = "min" if op == "<" else "max"
+                self.findings.append(Finding(
+                    col, f"{q(col)} {op} {bound!r}",
+                    lit(f"{word} the plausible range ({key} = {bound:g} in [variables.{col}])"),
+                ))
+        if lo is not None:
+            return
+        (negative, total) = self.engine.sql(
+            f"SELECT sum(CASE WHEN v < 0 THEN 1 ELSE 0 END), count(v) "
+            f"FROM (SELECT {value} AS v FROM {REGISTRY} r)"
+        ).fetchall()[0]
+        if negative and negative * 10 <= total:
+            message = (
+                "negative, while the other values are >= 0 (an age, a count or a size cannot "
+                f"be negative); if negative values are valid, set min in [variables.{col}]"
+            )
+            self.findings.append(Finding(col, f"{q(col)} < 0", lit(message), "warning"))
 
     def categorical(self, col: str, declared: list[str] | None) -> None:
         self.kinds[col] = "categorical"
@@ -292,7 +328,7 @@ class _Builder:
             f"(SELECT {text} AS t FROM {REGISTRY} r)"
         ).fetchall()[0]
         if comma is not None:  # never read decimal commas silently as text
-            self.problems.append(comma_problem(col, self.registry.origin[col], comma, error=False))
+            self.comma(col, text, comma, error=False)
         self.kinds[col] = "number" if numeric else "text"
         self.select.append(f"{'TRY_CAST(' + text + ' AS DOUBLE)' if numeric else text} AS {q(col)}")
 

@@ -147,7 +147,7 @@ def problem_rows(con: Any, relation: str, source: Source, column: str, where: st
         f"ORDER BY rn LIMIT {ROWS_SHOWN}"
     )
     return [
-        Problem("", file=source.name, row=int(rn) + source.first_row - 1, column=column, value=v)
+        Problem("", file=source.name, row=source.user_row(int(rn) - 1), column=column, value=v)
         for rn, v, _ in con.sql(sql).fetchall()
     ]
 

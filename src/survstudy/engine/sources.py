@@ -7,8 +7,9 @@ user counts rows (header = row 1), so problems can name the row the user will lo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,15 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-__all__ = ["NULL_STRINGS", "SUFFIXES", "Source", "csv_scan", "open_source", "read_frame"]
+__all__ = [
+    "NULL_STRINGS",
+    "SUFFIXES",
+    "Source",
+    "csv_scan",
+    "numbered",
+    "open_source",
+    "read_frame",
+]
 
 #: Text read as a missing value in CSV files (R writes NA).
 NULL_STRINGS = ("", "NA", "N/A", "NaN", "nan", "NULL", "null", ".")
@@ -50,10 +59,18 @@ class Source:
     path: Path | None = None
     frame: Any = None
     scan: tuple[str, str] | None = None  # a CSV dialect's FROM clauses: typed, as text
+    blanks: tuple[int, ...] = ()  # CSV: data row index after each blank line (csvshape)
 
     @property
     def first_row(self) -> int:
         return 2 if self.kind in ("csv", "xlsx") else 1
+
+    def user_row(self, index: int) -> int:
+        """The row number a user sees (a spreadsheet's) of the data row at 0-based ``index``:
+        header = row 1, blank lines between rows counted."""
+        from bisect import bisect_right
+
+        return index + self.first_row + bisect_right(self.blanks, index)
 
     def relation(
         self,
@@ -80,6 +97,26 @@ class Source:
         view = f"_survstudy_{id(self)}"
         con.register(view, self.frame)
         return view
+
+
+@contextmanager
+def numbered(source: Source) -> Iterator[None]:
+    """Renumber the rows of problems raised inside as ``source``'s user rows: code that
+    numbers a frame read from a CSV as ``index + first_row`` (the readers skip blank lines)
+    then names the row a spreadsheet shows."""
+    try:
+        yield
+    except InputError as e:
+        if not source.blanks:
+            raise
+        raise InputError(
+            [
+                replace(p, row=source.user_row(p.row - source.first_row))
+                if p.row is not None and p.file == source.name
+                else p
+                for p in e.problems
+            ]
+        ) from None
 
 
 def _quote_text(text: str) -> str:
@@ -119,6 +156,10 @@ def open_source(data: str | Path | pd.DataFrame, sheet: str | int | None = None)
 
     if (converted := quick_source(path, name, kind)) is not None:
         return converted
+    if kind == "csv":
+        from survstudy.engine.csvshape import blank_lines
+
+        return Source(name=name, kind=kind, path=path, blanks=blank_lines(path))
     return Source(name=name, kind=kind, path=path)
 
 

@@ -5,9 +5,10 @@ The file is read in chunks (``pyreadstat.read_file_in_chunks``) and each chunk i
 a Parquet file in the private :func:`~survstudy.data.metadata.workspace`, so a large file never
 sits whole in pandas. Codes stay codes (a value label never replaces the value: the study file's
 levels are the codes, the labels come from the file); SPSS user-missing values are kept as
-values and declared missing codes (a range of them is read as missing); Stata's extended
-missing values (.a-.z) and SAS special missing values are read as missing; date and datetime
-formats become DATE and TIMESTAMP columns.
+values and declared missing codes (of a range, each value the file holds in it); Stata's extended
+missing values (.a-.z) and SAS special missing values (.A-.Z, ._) are kept the same way, as the
+codes ".a" or ".A" in a text column, declared missing; date, time and datetime formats become
+DATE, TIME and TIMESTAMP columns.
 """
 
 from __future__ import annotations
@@ -56,15 +57,41 @@ def _reader(kind: str) -> Callable[..., Any]:
 
 
 def _options(kind: str, catalog: str | None) -> dict[str, Any]:
-    if kind == "sav":
-        return {"user_missing": True}
+    if kind == "por":
+        return {}
     if kind == "sas7bdat" and catalog:
-        return {"catalog_file": catalog}
-    return {}
+        return {"user_missing": True, "catalog_file": catalog}
+    return {"user_missing": True}
+
+
+def _letters(chunk: Any, meta: Any, offset: int, codes: dict[str, dict[int, str]]) -> None:
+    """Take Stata/SAS letter missing values (pyreadstat gives "a" or "A" in a numeric column)
+    out of ``chunk`` into ``codes`` (column → file row → ".a"), leaving NULL (and numbers as
+    DOUBLE) in their place, so the column's type does not depend on the chunk."""
+    import numpy as np
+    import pandas as pd
+
+    types = meta.readstat_variable_types
+    for col in chunk.columns:
+        series = chunk[col]
+        if types.get(col) == "string" or not (
+            pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)
+        ):
+            continue
+        letter = series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        if not letter.any():
+            continue
+        found = codes.setdefault(str(col), {})
+        for i in np.flatnonzero(letter):
+            found[offset + int(i)] = "." + str(series.iloc[i])
+        rest = series.astype(object).where(~letter, None)
+        seen = rest.dropna()
+        numeric = all(isinstance(v, (int, float, np.number)) for v in seen)
+        chunk[col] = pd.to_numeric(rest).astype("float64") if numeric else rest
 
 
 def _ranges(meta: Any) -> tuple[dict[str, list[str]], dict[str, list[tuple[float, float]]]]:
-    """SPSS user-missing values: single codes (kept, declared missing) and ranges (nulled)."""
+    """SPSS user-missing values: single codes and ranges (each kept, declared missing)."""
     codes: dict[str, list[str]] = {}
     spans: dict[str, list[tuple[float, float]]] = {}
     for col, items in (getattr(meta, "missing_ranges", None) or {}).items():
@@ -79,8 +106,10 @@ def _ranges(meta: Any) -> tuple[dict[str, list[str]], dict[str, list[tuple[float
 
 def _schema(chunk: Any, meta: Any) -> Any:
     """The Arrow schema of the whole file from its first chunk and pyreadstat's types:
-    strings as text, dates (numbers pyreadstat turned into date objects) as DATE, datetimes as
-    TIMESTAMP, every other number as DOUBLE."""
+    strings as text, dates (numbers pyreadstat turned into date objects) as DATE, times of day
+    (SAS TIME formats) as TIME, datetimes as TIMESTAMP, every other number as DOUBLE."""
+    import datetime as dt
+
     import pandas as pd
     import pyarrow as pa
 
@@ -93,7 +122,9 @@ def _schema(chunk: Any, meta: Any) -> Any:
         elif pd.api.types.is_datetime64_any_dtype(dtype):
             t = pa.timestamp("us")
         elif pd.api.types.is_object_dtype(dtype):
-            t = pa.date32()
+            seen = chunk[col].dropna()
+            first = seen.iloc[0] if len(seen) else None
+            t = pa.time64("us") if isinstance(first, dt.time) else pa.date32()
         else:
             t = pa.float64()
         fields.append(pa.field(str(col), t))
@@ -111,10 +142,15 @@ def _convert(path: Path, kind: str, catalog: str | None, target: Path) -> Source
     writer = None
     meta = None
     spans: dict[str, list[tuple[float, float]]] = {}
+    letters: dict[str, dict[int, str]] = {}
+    in_range: dict[str, set[str]] = {}
+    offset = 0
     try:
         for chunk, m in pyreadstat.read_file_in_chunks(
             reader, str(path), chunksize=_CHUNK, **options
         ):
+            _letters(chunk, m, offset, letters)
+            offset += len(chunk)
             if writer is None:
                 meta = m
                 _, spans = _ranges(m)
@@ -122,23 +158,27 @@ def _convert(path: Path, kind: str, catalog: str | None, target: Path) -> Source
                 writer = pq.ParquetWriter(target, schema)
             for col, items in spans.items():
                 values = chunk[col].to_numpy(dtype=np.float64)
-                drop = np.zeros(len(values), dtype=bool)
                 for lo, hi in items:
-                    drop |= (values >= lo) & (values <= hi)
-                chunk[col] = np.where(drop, np.nan, values)
+                    inside = np.unique(values[(values >= lo) & (values <= hi)])
+                    in_range.setdefault(col, set()).update(code_text(float(v)) for v in inside)
             writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
         if writer is None:  # no rows: the metadata still gives the columns
             _, meta = reader(str(path), metadataonly=True, **options)
             empty = {c: pa.array([], type=pa.float64()) for c in meta.column_names}
             pq.write_table(pa.table(empty), target)
-    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, ValueError) as e:
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, ValueError,
+            pa.ArrowException) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise InputError(Problem(f"cannot read the file: {first}", file=str(path))) from None
     finally:
         if writer is not None:
             writer.close()
     _whole_numbers_as_integers(target)
-    return _info(path, meta, pq.read_schema(target))
+    if letters:
+        _put_back(target, letters)
+    for col, found in letters.items():
+        in_range.setdefault(col, set()).update(found.values())
+    return _info(path, meta, pq.read_schema(target), in_range)
 
 
 def _whole_numbers_as_integers(target: Path) -> None:
@@ -173,16 +213,65 @@ def _whole_numbers_as_integers(target: Path) -> None:
         con.close()
 
 
-def _info(path: Path, meta: Any, schema: Any) -> SourceInfo:
+def _as_text(expr: str, sql_type: str) -> str:
+    """A number as the study file writes it (whole numbers without ".0"), anything else cast."""
+    if sql_type != "DOUBLE":
+        return f"CAST({expr} AS VARCHAR)"
+    return (f"CASE WHEN {expr} = round({expr}) THEN CAST(CAST({expr} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST({expr} AS VARCHAR) END")
+
+
+def _put_back(target: Path, letters: dict[str, dict[int, str]]) -> None:
+    """Rewrite the columns holding letter missing values as text with their codes (".a")
+    where the file has them; the other values are written as the numbers they are."""
+    import pandas as pd
+
+    from survstudy.engine.duckdb import connect, quote_ident
+
+    names = list(letters)
+    rows = sorted({r for found in letters.values() for r in found})
+    table = pd.DataFrame(
+        {"__r": rows, **{f"__c{i}": [letters[c].get(r) for r in rows] for i, c in enumerate(names)}}
+    )
+    con = connect()
+    try:
+        con.register("__letters", table)
+        scan = "read_parquet('" + str(target).replace("'", "''") + "', file_row_number=true)"
+        types = {str(r[0]): str(r[1]) for r in con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
+        replace = ", ".join(
+            f"coalesce(l.__c{i}, {_as_text('d.' + quote_ident(c), types[c])}) AS {quote_ident(c)}"
+            for i, c in enumerate(names)
+        )
+        tmp = target.with_suffix(".codes.parquet")
+        con.sql(
+            f"COPY (SELECT d.* EXCLUDE (file_row_number) REPLACE ({replace}) FROM {scan} d "
+            "LEFT JOIN __letters l ON l.__r = d.file_row_number ORDER BY d.file_row_number) "
+            f"TO '{tmp}' (FORMAT parquet)"
+        )
+        tmp.replace(target)
+    finally:
+        con.close()
+
+
+def _info(path: Path, meta: Any, schema: Any, found: dict[str, set[str]]) -> SourceInfo:
+    """The columns' labels, value labels, dates and missing codes (the file's single
+    user-missing codes and ``found``: the values in a user-missing range, the letter codes)."""
     import pyarrow as pa
 
     codes, _ = _ranges(meta)
+    for col, more in found.items():
+        codes[col] = list(dict.fromkeys([*codes.get(col, []), *sorted(more)]))
     labels = getattr(meta, "column_names_to_labels", None) or {}
     value_labels = getattr(meta, "variable_value_labels", None) or {}
+    stored = getattr(meta, "readstat_variable_types", None) or {}
     columns = {}
     for f in schema:
         col = f.name
-        vl = {code_text(k): str(v) for k, v in (value_labels.get(col) or {}).items()}
+        vl = {
+            ("." + k if isinstance(k, str) and stored.get(col) not in (None, "string")
+             else code_text(k)): str(v)
+            for k, v in (value_labels.get(col) or {}).items()
+        }
         if pa.types.is_date(f.type) or pa.types.is_timestamp(f.type):
             kind: str | None = "date"
         elif vl:

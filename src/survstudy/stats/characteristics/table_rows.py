@@ -225,7 +225,7 @@ def _numbers(series: pd.Series, source: Source) -> tuple[NDArray[np.float64], li
         bad = ~missing & ~np.isfinite(values)
         what = NOT_NUMBER
     rows = np.flatnonzero(bad)
-    shown = [(int(i) + source.first_row, series.iloc[i]) for i in rows[:ROWS_SHOWN]]
+    shown = [(source.user_row(int(i)), series.iloc[i]) for i in rows[:ROWS_SHOWN]]
     problems = row_problems(what, source.name, str(series.name), shown, int(rows.size))
     values[bad] = np.nan
     return values, problems

@@ -396,23 +396,24 @@ def frame_model_data(
             t_bad,
             "time is not a number",
         )
+    written = frame[time].to_numpy(dtype=object)  # values shown as written: -3, not -3.0
     negative = ~np.isnan(t) & (t < 0)
     if negative.any():
         problems += _located(
             source,
             first_row,
             time,
-            t,
+            written,
             negative,
             "time is negative; times count from the origin and cannot be below 0",
         )
     infinite = np.isinf(t)
     if infinite.any():
-        problems += _located(source, first_row, time, t, infinite, "time is not finite")
+        problems += _located(source, first_row, time, written, infinite, "time is not finite")
     for column in covariates:
         if column in categorical:
             continue
-        _, bad = _numeric(frame[column])
+        x, bad = _numeric(frame[column])
         if bad.any():
             problems += _located(
                 source,
@@ -423,9 +424,15 @@ def frame_model_data(
                 "covariate value is not a number; if this column holds categories, declare it "
                 f'categorical (categorical=["{column}"])',
             )
+        if np.isinf(x).any():
+            problems += _located(source, first_row, column, frame[column].to_numpy(dtype=object),
+                                 np.isinf(x), "covariate value is not finite")
+    try:  # every problem at once: the event column's too
+        status, e_missing = _event_flags(frame[event.column], event, source, first_row)
+    except InputError as e:
+        raise InputError([*problems, *e.problems]) from None
     if problems:
         raise InputError(problems)
-    status, e_missing = _event_flags(frame[event.column], event, source, first_row)
     missing = {time: np.isnan(t), event.column: e_missing}
     if w is not None and weights is not None:
         missing[weights] = missing.get(weights, np.zeros(len(frame), dtype=bool)) | np.isnan(w)
