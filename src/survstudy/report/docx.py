@@ -199,7 +199,10 @@ def _table(document: Any, table: Table, paper: str) -> None:
     out = document.add_table(rows=0, cols=ncols)
     out.autofit = False
     points = 7.5 if wide else 9.0
-    for col, width in enumerate(_column_widths(table, ncols, _usable(document), points)):
+    usable = _usable(document)
+    widths = ([int(usable * w) for w in table.widths] if len(table.widths) == ncols else
+              _column_widths(table, ncols, usable, points))
+    for col, width in enumerate(widths):
         out.columns[col].width = width  # the grid, which LibreOffice and Word read; rows copy it
     tcs: list[list[Any]] = []
     for r, row in enumerate(grid):
