@@ -222,3 +222,35 @@ def test_claims_table_says_cannot_be_checked_and_gives_why_room(liver: StudyResu
     assert "no" not in verdicts
     whys = [row[5].text for row in table.rows]
     assert all(w.endswith(".") and ") (" not in w for w in whys)
+
+
+def test_why_column_gets_its_width_in_word_and_html(liver: StudyResults, tmp_path: Path) -> None:
+    docx = pytest.importorskip("docx")
+    from survstudy.report.document import Document
+    from survstudy.report.docx import write_docx
+    from survstudy.report.html import render_html
+
+    table = claims_table(liver, 4)
+    doc = Document("Study", "", (Section("Published", (table,), id="published"),))
+    write_docx(doc, tmp_path / "r.docx")
+    word = docx.Document(str(tmp_path / "r.docx")).tables[0]
+    widths = [c.width for c in word.columns]
+    assert widths[-1] == max(widths)
+    assert widths[-1] > 0.35 * sum(widths)  # the prose column is not squeezed
+    html = render_html(doc)
+    assert '<colgroup><col style="width: 19.0%">' in html
+    assert '<col style="width: 41.0%"></colgroup>' in html
+
+
+def test_api_takes_the_rule(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from survstudy import characteristics_table
+
+    frame = pd.DataFrame({"g": ["a"] * 6 + ["b"] * 7,
+                          "x": np.r_[NORMAL[0], NORMAL[1]]})
+    auto = characteristics_table(frame, "g", continuous=["x"])
+    rank = characteristics_table(frame, "g", continuous=["x"], continuous_rule="nonparametric")
+    assert auto.row("x").test.test == "t-test"
+    assert rank.row("x").test.test == "mann-whitney"
+    assert rank.continuous_rule == "nonparametric"
