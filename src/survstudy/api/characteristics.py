@@ -44,8 +44,8 @@ def characteristics_table(
     Shapiro-Wilk pre-test, "nonparametric" or "parametric" for every continuous variable).
     ``groups`` and ``levels`` ({variable: [value, ...]}) state the display order; by default a
     Study's declared levels or a pandas categorical's categories, else numeric order when all
-    values are numbers, else text order. ``labels`` ({variable: {value: label}}, the group column too) renames
-    values in the table; a Study's level labels are the default.
+    values are numbers, else text order. ``labels`` ({variable: {value: label}}, the group
+    column too) renames values in the table; a Study's level labels are the default.
     Rows with a missing group are left out and counted. Raises :class:`survstudy.InputError`
     listing every problem in the data, ValueError for an impossible request.
     (:func:`survstudy.stats.characteristics.table_sql.characteristics_table_sql` does the same
