@@ -39,8 +39,8 @@ def ci_phrase(lo: float | None, hi: float | None, fmt: str = "time") -> str:
     """"95% CI 12.5–30.1"; an open upper bound "12.5 to not reached"; no bound, or an
     interval of zero width (a group of one, a rate of 100% with no one lost), "95% CI not
     estimable" — never "NR–NR"."""
-    def show(x: float) -> str:
-        return format_percent(x) if fmt == "percent" else format_number(x, 1)
+    def show(x: float) -> str:  # a rate's bounds without "%": "91.1% (95% CI 90.0–92.1)"
+        return format_percent(x).removesuffix("%") if fmt == "percent" else format_number(x, 1)
 
     if lo is None or (hi is not None and lo == hi):
         return "95% CI not estimable"
@@ -50,7 +50,7 @@ def ci_phrase(lo: float | None, hi: float | None, fmt: str = "time") -> str:
 
 
 def _rates(curve: SurvivalCurve, times: Sequence[float]) -> list[str]:
-    """Each landmark rate with its interval: "91.7% (95% CI 53.9%–98.8%)"."""
+    """Each landmark rate with its interval: "91.7% (95% CI 53.9–98.8)"."""
     out = []
     for read in curve.at(times):
         if read.survival is None:
@@ -149,8 +149,8 @@ def _term(results: StudyResults, row: PrognosticRow) -> str:
     label = lower_first(column_label(results, row.covariate))
     names = dict(var.labels or {}) if var is not None else {}
     if "[T." in row.term and row.term.endswith("]"):
-        level = group_label(row.term.split("[T.", 1)[1][:-1], names)
-        versus = f"{level} versus {group_label(row.reference or '', names)}"
+        level = lower_first(group_label(row.term.split("[T.", 1)[1][:-1], names))
+        versus = f"{level} versus {lower_first(group_label(row.reference or '', names))}"
         return versus if level.lower().startswith(label.lower()) else f"{label} {versus}"
     unit = var.unit if var is not None and var.unit else None
     if unit is None:
