@@ -54,7 +54,7 @@ def _text(results: StudyResults) -> tuple[str, str]:
 def rotterdam(tmp_path_factory: pytest.TempPathFactory) -> StudyResults:
     """400 Rotterdam patients: ready-made endpoints (RFS, OS) and a multivariable Cox model."""
     path = _copy(tmp_path_factory.mktemp("rotterdam"), "rotterdam", rows=400,
-                 covariates=["age", "size", "grade"])
+                 covariates=["age", "size", "grade", "pgr", "er"])
     return analyse_study(load_study(path))
 
 
