@@ -186,7 +186,10 @@ class Interval(_Model):
 
 
 class Analysis(_Model):
-    """``[analysis]``: groups, characteristics, endpoints, landmark times, Cox covariates."""
+    """``[analysis]``: groups, characteristics, endpoints, landmark times, Cox covariates, and
+    how Table 1 tests continuous characteristics (``continuous_test``: "auto" picks Student's
+    t / ANOVA when Shapiro-Wilk does not reject normality in any group, else the rank test;
+    "nonparametric" always Mann-Whitney / Kruskal-Wallis; "parametric" always t / ANOVA)."""
 
     groups: str | None = None
     also_by: list[str] = Field(default_factory=list)
@@ -194,6 +197,7 @@ class Analysis(_Model):
     endpoints: list[str] | None = None
     landmark_years: list[float] = Field(default_factory=lambda: [1.0, 3.0, 5.0])
     covariates: list[str] = Field(default_factory=list)
+    continuous_test: Literal["auto", "nonparametric", "parametric"] = "auto"
 
 
 class Adjustment(_Model):

@@ -18,7 +18,6 @@ from survstudy.report.format import (
     format_estimate_ci,
     format_exact_p,
     format_number,
-    format_p,
     format_test_p,
     group_label,
 )
@@ -27,9 +26,10 @@ from survstudy.report.text import (
     landmark_phrase,
     lower_first,
     methods_paragraphs,
-    results_sentences,
     time_axis_label,
 )
+from survstudy.report.text_claims import claims_table
+from survstudy.report.text_results import results_paragraphs
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -264,35 +264,6 @@ def _flow_section(results: StudyResults, fig_no: int) -> tuple[Section, int]:
     return Section("Cohort", tuple(blocks), id="cohort"), fig_no
 
 
-def _claims_table(results: StudyResults, number: int) -> Table:
-    header = (Cell("Published number"), Cell("Source"), _right("Printed"), _right("Data give"),
-              Cell("Verdict"), Cell("Why"))
-    rows = []
-    for c in results.claims:
-        unit = "%" if c.claim.quantity in ("survival", "percent") else ""
-        printed = format_number(c.claim.value, c.decimals) + unit
-        computed = ("—" if c.computed is None else
-                    format_number(c.computed, c.decimals) + unit)
-        if c.claim.quantity == "log_rank_p" and c.computed is not None:
-            computed = format_p(c.computed, max(3, c.decimals))
-        rows.append((Cell(c.claim.what), Cell(c.claim.source or ""), _right(printed),
-                     _right(computed), Cell(_VERDICT[c.verdict], bold=True),
-                     Cell(c.reason + (f" (note in the study file: {c.claim.note})"
-                                      if c.claim.note else ""))))
-    n_ok = sum(c.reproduced for c in results.claims)
-    return Table("published", f"Table {number}. Published numbers beside what the data give",
-                 (header,), tuple(rows),
-                 (f"{n_ok} of {len(results.claims)} printed numbers are reproduced. Each is "
-                  "recomputed from the data and rounded to the decimals it was printed with; "
-                  "every other verdict and its reason is worked out from the data.",))
-
-
-#: How each verdict reads in the table ("cannot be checked" is not "no").
-_VERDICT = {"reproduced": "Reproduced", "contradicts": "Contradicted elsewhere in the paper",
-            "impossible": "Impossible", "outside-range": "Outside the attainable range",
-            "not-derivable": "Cannot be checked from the data", "differs": "Differs"}
-
-
 def _problems_section(results: StudyResults) -> Section:
     study = results.study
     blocks: list[Any] = []
@@ -308,7 +279,8 @@ def _problems_section(results: StudyResults) -> Section:
         blocks.append(Paragraph("The data checks found no problem."))
     blocks.append(Paragraph(
         "Every survival time can be audited in derivation_log.csv: for each patient (by the "
-        "registry row; the id too when the study file sets show_ids) and endpoint, the origin "
+        "registry row; the id too when the study file asks for identifiers) and endpoint, the "
+        "origin "
         "date, the date that ended the time, event or censored, and why.",
         kind="note"))
     return Section("Data checks and derivation", tuple(blocks), id="checks")
@@ -374,16 +346,17 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
 
     sections.append(Section("Methods", tuple(Paragraph(p) for p in methods_paragraphs(results)),
                             id="methods"))
-    sentences = results_sentences(results, labels, figure_numbers)
+    paragraphs = results_paragraphs(results, labels, figure_numbers)
     from survstudy.report.adjusted import adjusted_results_sentences
     from survstudy.report.competing import competing_results_sentences
 
-    sentences += competing_results_sentences(results) + adjusted_results_sentences(results, labels)
-    sections.append(Section("Results", (Paragraph(" ".join(sentences)),), id="results"))
+    paragraphs += [" ".join(p) for p in (competing_results_sentences(results),
+                                         adjusted_results_sentences(results, labels)) if p]
+    sections.append(Section("Results", tuple(Paragraph(p) for p in paragraphs), id="results"))
 
     if results.claims:
         sections.append(Section("Reproducing the published analysis",
-                                (_claims_table(results, table_no),), id="published"))
+                                (claims_table(results, table_no),), id="published"))
         table_no += 1
     sections.append(_problems_section(results))
 

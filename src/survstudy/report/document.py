@@ -37,13 +37,18 @@ def cell(value: str | Cell, align: Align = "left") -> Cell:
 
 @dataclass(frozen=True)
 class Table:
-    """A table with header rows, body rows and footnotes (tests used, abbreviations)."""
+    """A table with header rows, body rows and footnotes (tests used, abbreviations).
+
+    ``widths``: each column's share of the text width (summing to 1), for a table whose long
+    prose column must not be squeezed; empty = fitted to the text by each renderer.
+    """
 
     id: str
     title: str
     header: tuple[tuple[Cell, ...], ...]
     rows: tuple[tuple[Cell, ...], ...]
     footnotes: tuple[str, ...] = ()
+    widths: tuple[float, ...] = ()
 
     def text_grid(self) -> list[list[str]]:
         """Header and body as plain text rows, column spans expanded with blanks."""

@@ -129,6 +129,19 @@ def _column_widths(table: Table, ncols: int, usable: int, points: float) -> list
     return [int(lo + (hi - lo) * share) for lo, hi in zip(low, high, strict=True)]
 
 
+def _shared_widths(table: Table, ncols: int, usable: int, points: float) -> list[int]:
+    """Columns at the table's stated shares of the text width, but none narrower than its
+    longest word: what that costs is taken from the columns given more than their words."""
+    low = _column_widths(table, ncols, 0, points)  # no room to share: each its longest word
+    want = [max(lo, int(usable * w)) for lo, w in zip(low, table.widths, strict=True)]
+    spare = [w - lo for w, lo in zip(want, low, strict=True)]
+    over = sum(want) - usable
+    if over <= 0 or sum(spare) == 0:
+        return want
+    cut = min(1.0, over / sum(spare))
+    return [int(w - sp * cut) for w, sp in zip(want, spare, strict=True)]
+
+
 def _page(section: Any, paper: str, landscape: bool) -> None:
     from docx.enum.section import WD_ORIENT
     from docx.shared import Cm
@@ -199,7 +212,10 @@ def _table(document: Any, table: Table, paper: str) -> None:
     out = document.add_table(rows=0, cols=ncols)
     out.autofit = False
     points = 7.5 if wide else 9.0
-    for col, width in enumerate(_column_widths(table, ncols, _usable(document), points)):
+    usable = _usable(document)
+    widths = (_shared_widths(table, ncols, usable, points) if len(table.widths) == ncols else
+              _column_widths(table, ncols, usable, points))
+    for col, width in enumerate(widths):
         out.columns[col].width = width  # the grid, which LibreOffice and Word read; rows copy it
     tcs: list[list[Any]] = []
     for r, row in enumerate(grid):

@@ -1,4 +1,7 @@
-"""Numbers into sentences: the Methods paragraph and the Results sentences.
+"""Numbers into sentences: the Methods paragraphs (the Results are in ``text_results.py``).
+
+Methods speak in the study's labels (variables, endpoints), never in column names or
+study-file keys.
 
 Every number in the text is read from :class:`StudyResults` and formatted by ``format.py``;
 every method named is the one the results record having used.
@@ -7,30 +10,22 @@ every method named is the one the results record having used.
 from __future__ import annotations
 
 import platform
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from survstudy.config.models import DAYS_PER_UNIT
-from survstudy.report.format import (
-    format_ci,
-    format_count,
-    format_exact_p,
-    format_median,
-    format_p,
-    format_percent,
-    name_of_test,
-)
-from survstudy.stats.survival.km import SurvivalCurve
+from survstudy.report.format import format_count, name_of_test
 
 if TYPE_CHECKING:
-    from survstudy.study.analysis import Comparison, StudyResults
+    from survstudy.study.analysis import StudyResults
 
 __all__ = [
     "column_label",
+    "endpoint_events",
+    "join_and",
     "landmark_phrase",
     "lower_first",
     "methods_paragraphs",
-    "results_sentences",
     "time_axis_label",
 ]
 
@@ -81,106 +76,92 @@ def landmark_phrase(results: StudyResults) -> list[str]:
     return out
 
 
-def _and(items: Sequence[str]) -> str:
+def join_and(items: Sequence[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _group_phrase(results: StudyResults, variable: str, level: str,
-                  labels: Mapping[str, str]) -> str:
-    if level in labels:
-        text = labels[level]
-        return "patients with " + lower_first(text)
-    return f"patients with {lower_first(column_label(results, variable))} {level}"
+#: What an endpoint counts, from its label when its events are not dates: (one, many).
+_EVENTS_BY_LABEL = (
+    ("overall survival", ("death", "deaths")),
+    ("disease-specific", ("death from the disease", "deaths from the disease")),
+    ("cancer-specific", ("death from cancer", "deaths from cancer")),
+    ("recurrence-free", ("recurrence or death", "recurrences or deaths")),
+    ("relapse-free", ("relapse or death", "relapses or deaths")),
+    ("disease-free", ("recurrence or death", "recurrences or deaths")),
+    ("progression-free", ("progression or death", "progressions or deaths")),
+    ("metastasis-free", ("metastasis or death", "metastases or deaths")),
+)
 
 
-def _rates(curve: SurvivalCurve, times: Sequence[float]) -> list[str]:
-    out = []
-    for read in curve.at(times):
-        out.append("not estimable" if read.survival is None else format_percent(read.survival))
-    return out
+def _plural(noun: str) -> str:
+    return noun[:-2] + "es" if noun.endswith("is") else noun + "s"
 
 
-def _test_phrase(comparison: Comparison) -> str:
-    test = comparison.test
-    if test.df == 0:
-        return ""
-    text = f"{lower_first(name_of_test(test.method))} {format_p(test.p_value, prefix=True)}"
-    if comparison.exact is not None:
-        text += "; " + format_exact_p(comparison.exact.p_value, comparison.exact.method).lower()
-    return text
-
-
-def results_sentences(
-    results: StudyResults, labels: Mapping[str, Mapping[str, str]], figures: Mapping[str, int]
-) -> list[str]:
-    """The Results paragraph, one sentence group per endpoint, in the seed paper's style.
-
-    ``labels`` maps each grouping variable to its level labels; ``figures`` maps
-    ``"ENDPOINT"`` and ``"ENDPOINT:VARIABLE"`` to figure numbers.
-    """
-    out = []
-    phrases = landmark_phrase(results)
-    unit = results.study.time_unit
-    competing = {c.name for c in results.competing}  # told by report/competing.py
-    for ep in (e for e in results.endpoints if e.name not in competing):
-        overall = ep.overall.curves[0]
-        n = int(overall.n)
-        name = ep.label[:1].lower() + ep.label[1:]
-        fu = ep.follow_up["all"]
-        if phrases:
-            rates = _rates(overall, ep.landmarks)
-            fig = f" (Fig. {figures[ep.name]})" if ep.name in figures else ""
-            respectively = ", respectively" if len(rates) > 1 else ""
-            verb = "were" if len(rates) > 1 else "was"
-            out.append(
-                f"The {_and(phrases)} {name} rate{'s' if len(rates) > 1 else ''} of the "
-                f"{format_count(n)} patients {verb} {_and(rates)}{respectively}{fig}."
-            )
-        median = overall.median
-        out.append(
-            f"Among the {format_count(n)} patients, {format_count(overall.events)} events were "
-            "observed; the median "
-            f"{name} was "
-            f"{format_median(median.estimate)} {unit} (95% CI "
-            f"{format_ci(median.ci_lower, median.ci_upper, missing='NR')}) and the median "
-            f"follow-up, by the reverse Kaplan-Meier method, was "
-            f"{format_median(fu.estimate)} {unit}."
-        )
-        for comparison in ep.comparisons if phrases else ():
-            parts = []
-            for curve in comparison.km:
-                rates = _rates(curve, ep.landmarks)
-                phrase = _group_phrase(results, comparison.variable, curve.label,
-                                       labels.get(comparison.variable, {}))
-                parts.append(f"{phrase} {'were' if len(rates) > 1 else 'was'} {_and(rates)}")
-            tail = _test_phrase(comparison)
-            key = f"{ep.name}:{comparison.variable}"
-            fig = f" (Fig. {figures[key]})" if key in figures else ""
-            first, *rest = parts
-            body = first + (" and those of " + _and(rest) if rest else "")
-            respectively = ", respectively" if len(ep.landmarks) > 1 else ""
-            out.append(
-                f"The {_and(phrases)} {name} rate{'s' if len(phrases) > 1 else ''} of {body}"
-                f"{respectively}{f' ({tail})' if tail else ''}{fig}."
-            )
-    return out
+def endpoint_events(results: StudyResults, name: str) -> tuple[str, str]:
+    """What the endpoint's events are, singular and plural: ("death", "deaths"),
+    ("recurrence or death", "recurrences or deaths"); from its event dates' labels ("Date of
+    death"), else from its label ("Overall survival"), else ("event", "events")."""
+    spec = results.study.config.endpoints[name]
+    if spec.events:
+        words = [lower_first(_event_phrase(column_label(results, c))) for c in spec.events]
+        if all(" " not in w for w in words):
+            return " or ".join(words), " or ".join(_plural(w) for w in words)
+    label = (spec.label or name).lower()
+    for key, nouns in _EVENTS_BY_LABEL:
+        if key in label:
+            return nouns
+    return "event", "events"
 
 
 def _endpoint_method(results: StudyResults, name: str) -> str:
     spec = results.study.config.endpoints[name]
     label = spec.label or name
+    event, _ = endpoint_events(results, name)
+    unit = f", in {spec.unit}" if spec.unit else ""
+    free = "still alive" if event == "death" else f"without {event}"
     if spec.origin is None:
-        return f"{label} was taken as recorded (time '{spec.time}', event '{spec.event}')."
-    events = _and([_event_phrase(column_label(results, c)) for c in spec.events or []])
+        return (f"{label} (time to {event}) was taken as recorded in the registry{unit}; "
+                f"patients {free} were censored at their last follow-up.")
+    events = join_and([_event_phrase(column_label(results, c)) for c in spec.events or []])
     origin = _event_phrase(column_label(results, spec.origin))
     return (
-        f"{label} was measured from {origin} to {events or 'the event'}; patients without the "
-        f"event were censored at their last contact or at the end of follow-up, whichever came "
-        f"first."
+        f"{label} was measured from {origin} to {events or 'the event'}; patients {free} were "
+        "censored at their last contact or at the end of follow-up, whichever came first."
     )
+
+
+#: How each ``[analysis] continuous_test`` rule is told in Methods (two groups, more).
+_CONTINUOUS_RULE_TEXT = {
+    "auto": ("Student's t test if both groups passed a Shapiro-Wilk test of normality at 0.05, "
+             "otherwise with the Mann-Whitney U test{exact}",
+             "one-way ANOVA if every group passed a Shapiro-Wilk test of normality at 0.05, "
+             "otherwise with the Kruskal-Wallis test"),
+    "nonparametric": ("the Mann-Whitney U test{exact}, which assumes no normal distribution",
+                      "the Kruskal-Wallis test, which assumes no normal distribution"),
+    "parametric": ("Student's t test, assuming normally distributed values in each group",
+                   "one-way ANOVA, assuming normally distributed values in each group"),
+}
+
+
+def _continuous_method(results: StudyResults) -> str:
+    """Which rule chose the continuous tests, and why, in a sentence."""
+    table = results.characteristics
+    assert table is not None
+    two, more = _CONTINUOUS_RULE_TEXT[table.continuous_rule]
+    text = (two if len(table.groups) == 2 else more).format(
+        exact=" (exact when both groups had under 50 values and no ties, otherwise by the "
+              "normal approximation)")
+    why = {"auto": "",
+           "nonparametric": " Rank tests were used for every continuous characteristic, "
+                            "without a normality pre-test, which has little power in small "
+                            "groups.",
+           "parametric": " The same parametric test was used for every continuous "
+                         "characteristic, without a normality pre-test."}[table.continuous_rule]
+    return f"Continuous characteristics were compared with {text}.{why}"
 
 
 def _characteristics_method(results: StudyResults) -> str:
@@ -198,20 +179,10 @@ def _characteristics_method(results: StudyResults) -> str:
     if "fisher" in used:
         categorical.append("Fisher's exact test" + (" otherwise" if categorical else ""))
     if categorical:
-        parts.append("Groups were compared with " + _and(categorical) + ";")
-    continuous = []
-    if used & {"t-test", "anova"}:
-        continuous.append("Student's t-test (one-way ANOVA for more than two groups) when the "
-                          "Shapiro-Wilk test did not reject normality in any group (p ≥ 0.05)")
-    if used & {"mann-whitney", "kruskal-wallis"}:
-        continuous.append("the Mann-Whitney U test (Kruskal-Wallis for more than two groups)"
-                          + (" otherwise" if continuous else ""))
-    if continuous:
-        lead = "continuous characteristics with " if categorical else (
-            "Continuous characteristics were compared with ")
-        parts.append(lead + _and(continuous) + ".")
-    elif categorical:
-        parts[-1] = parts[-1].rstrip(";") + "."
+        parts.append("Categorical characteristics were compared with " + join_and(categorical)
+                     + ".")
+    if used & {"t-test", "anova", "mann-whitney", "kruskal-wallis", "welch"}:
+        parts.append(_continuous_method(results))
     parts.append("The test used for each characteristic, and why, is named under its table.")
     return " ".join(parts)
 

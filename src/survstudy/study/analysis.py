@@ -318,7 +318,8 @@ def _characteristics(study: Study, group: str | None) -> CharacteristicsTable | 
               if (var := cfg.variables.get(n)) is not None and (lv := var.levels)}
     return characteristics_table_sql(study.engine, relation, group, categorical, continuous,
                                      groups=list(_levels(study, group)), levels=levels,
-                                     source="cohort")
+                                     source="cohort",
+                                     continuous_rule=cfg.analysis.continuous_test)
 
 
 def analyse_study(study: Study) -> StudyResults:

@@ -30,7 +30,11 @@ from survstudy.stats.characteristics.fisher import NetworkLimits, OddsRatio, odd
 from survstudy.stats.characteristics.table_rows import check_request, load_table1_data, parse_tests
 from survstudy.stats.characteristics.tests_categorical import categorical_test
 from survstudy.stats.characteristics.tests_common import TWO_GROUP_TESTS, TestResult, not_testable
-from survstudy.stats.characteristics.tests_continuous import Normality, continuous_test
+from survstudy.stats.characteristics.tests_continuous import (
+    ContinuousRule,
+    Normality,
+    continuous_test,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -153,7 +157,8 @@ def _test_part(variable: str, kind: str, test: TestResult) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CharacteristicsTable:
-    """Patient characteristics by group (Table 1); numbers only, every choice recorded."""
+    """Patient characteristics by group (Table 1); numbers only, every choice recorded
+    (``continuous_rule``: how the continuous variables' tests were chosen)."""
 
     source: str
     group: str
@@ -161,6 +166,7 @@ class CharacteristicsTable:
     n: tuple[int, ...]
     excluded: int
     rows: tuple[Row, ...]
+    continuous_rule: ContinuousRule = "auto"
 
     @property
     def n_overall(self) -> int:
@@ -184,6 +190,7 @@ class CharacteristicsTable:
                 "reason": f"missing value in the group column '{self.group}'",
             },
             "percent_base": PERCENT_BASE,
+            "continuous_rule": self.continuous_rule,
             "rows": [r.to_dict(self.groups) for r in self.rows],
         }
 
@@ -239,6 +246,7 @@ def characteristics_table_rows(
     labels: Mapping[str, Mapping[str, str]] | None = None,
     conf_level: float = 0.95,
     fisher_limits: NetworkLimits | None = None,
+    continuous_rule: ContinuousRule = "auto",
 ) -> CharacteristicsTable:
     """:func:`survstudy.characteristics_table` on rows: ``read`` gives the named columns and
     their :class:`Source` once the request has been checked."""
@@ -269,6 +277,7 @@ def characteristics_table_rows(
         load,
         conf_level=conf_level,
         fisher_limits=fisher_limits,
+        continuous_rule=continuous_rule,
     )
 
 
@@ -295,6 +304,7 @@ def assemble_table(
     *,
     conf_level: float,
     fisher_limits: NetworkLimits | None,
+    continuous_rule: ContinuousRule = "auto",
 ) -> CharacteristicsTable:
     """Check the request, ``load`` the data through an engine, and build one row per variable
     in the order given (categorical first); shared by the pandas and the DuckDB paths."""
@@ -327,7 +337,8 @@ def assemble_table(
         )
     for name in continuous:
         samples, missing = loaded.values(name)
-        rows.append(continuous_row(name, samples, missing, labels, forced.get(name)))
+        rows.append(continuous_row(name, samples, missing, labels, forced.get(name),
+                                   continuous_rule))
     return CharacteristicsTable(
         source=loaded.source,
         group=group,
@@ -335,6 +346,7 @@ def assemble_table(
         n=tuple(int(c) for c in loaded.n),
         excluded=loaded.excluded,
         rows=tuple(rows),
+        continuous_rule=continuous_rule,
     )
 
 
@@ -397,6 +409,7 @@ def continuous_row(
     missing: IntArray,
     groups: tuple[str, ...],
     force: str | None,
+    rule: ContinuousRule = "auto",
 ) -> ContinuousRow:
     """The row of a continuous variable from each group's known values, sorted (so the result
     does not depend on row order), and its count of missing values: the exact tests and the
@@ -409,7 +422,7 @@ def continuous_row(
         test: TestResult = not_testable("all values are missing", forced=force is not None)
         normality: tuple[Normality | None, ...] = tuple(None for _ in groups)
     else:
-        test, normality = continuous_test(samples, groups, force=force)
+        test, normality = continuous_test(samples, groups, force=force, rule=rule)
     return ContinuousRow(
         variable=name,
         summaries=summaries,

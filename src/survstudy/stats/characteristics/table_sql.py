@@ -35,6 +35,7 @@ from survstudy.stats.characteristics.table_rows import (
     order_levels,
     row_problems,
 )
+from survstudy.stats.characteristics.tests_continuous import ContinuousRule
 
 __all__ = ["characteristics_table_sql"]
 
@@ -56,6 +57,7 @@ def characteristics_table_sql(
     conf_level: float = 0.95,
     fisher_limits: NetworkLimits | None = None,
     source: str = "registry",
+    continuous_rule: ContinuousRule = "auto",
 ) -> CharacteristicsTable:
     """Patient characteristics of the SQL ``relation`` by ``group``, equal to
     :func:`survstudy.characteristics_table` on the same rows.
@@ -84,6 +86,7 @@ def characteristics_table_sql(
         load,
         conf_level=conf_level,
         fisher_limits=fisher_limits,
+        continuous_rule=continuous_rule,
     )
 
 

@@ -1,7 +1,10 @@
 """Tests for a continuous variable across groups, and the rule that picks one.
 
-The rule (DESIGN.md): Shapiro-Wilk p ≥ 0.05 in every group → Student's t-test (two groups) or
-one-way ANOVA; otherwise Mann-Whitney U or Kruskal-Wallis. Each test reproduces R:
+The rule (DESIGN.md), ``rule="auto"``: Shapiro-Wilk p ≥ 0.05 in every group → Student's t-test
+(two groups) or one-way ANOVA; otherwise Mann-Whitney U or Kruskal-Wallis. ``"nonparametric"``
+always takes the rank test and ``"parametric"`` always Student's t or ANOVA: a normality
+pre-test in groups of 6 and 7 has almost no power, so a study may fix the family instead
+(Shapiro-Wilk is still computed and recorded). Each test reproduces R:
 ``t.test(var.equal = TRUE)``, ``t.test()`` (Welch), ``wilcox.test`` (exact when both groups
 have fewer than 50 values and there are no ties, otherwise the normal approximation with
 continuity and tie correction), ``aov`` and ``kruskal.test``; Shapiro-Wilk as ``shapiro.test``
@@ -14,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +32,8 @@ from survstudy.stats.characteristics.tests_common import (
 
 __all__ = [
     "ALPHA_NORMALITY",
+    "CONTINUOUS_RULES",
+    "ContinuousRule",
     "Normality",
     "anova",
     "continuous_test",
@@ -43,6 +48,10 @@ FloatArray = NDArray[np.float64]
 
 #: Shapiro-Wilk p at or above this in every group → parametric test.
 ALPHA_NORMALITY = 0.05
+#: How the test of a continuous variable is chosen: by the Shapiro-Wilk pre-test ("auto"),
+#: always a rank test ("nonparametric") or always Student's t / ANOVA ("parametric").
+ContinuousRule = Literal["auto", "nonparametric", "parametric"]
+CONTINUOUS_RULES: tuple[str, ...] = get_args(ContinuousRule)
 #: R ``wilcox.test``: exact p only when both groups have fewer values than this (and no ties).
 EXACT_LIMIT = 50
 
@@ -198,8 +207,15 @@ def kruskal_wallis(samples: Sequence[FloatArray]) -> tuple[float, float, float]:
     return h, float(k - 1), float(stats.chi2.sf(h, k - 1))
 
 
-def _choose(normality: Sequence[Normality], labels: Sequence[str], k: int) -> tuple[str, str]:
+def _choose(
+    normality: Sequence[Normality], labels: Sequence[str], k: int, rule: ContinuousRule
+) -> tuple[str, str]:
     rank_test = "mann-whitney" if k == 2 else "kruskal-wallis"
+    if rule == "nonparametric":
+        return rank_test, "rank test for every continuous characteristic, no normality assumed"
+    if rule == "parametric":
+        return ("t-test" if k == 2 else "anova"), (
+            "normality assumed for every continuous characteristic")
     missing = [(g, s.note) for g, s in zip(labels, normality, strict=True) if s.p_value is None]
     if missing:
         where = "; ".join(f"group '{g}': {note}" for g, note in missing)
@@ -216,13 +232,20 @@ def _choose(normality: Sequence[Normality], labels: Sequence[str], k: int) -> tu
 
 
 def continuous_test(
-    samples: Sequence[FloatArray], labels: Sequence[str], *, force: str | None = None
+    samples: Sequence[FloatArray],
+    labels: Sequence[str],
+    *,
+    force: str | None = None,
+    rule: ContinuousRule = "auto",
 ) -> tuple[TestResult, tuple[Normality | None, ...]]:
-    """Test a continuous variable across groups (``samples``: non-missing values per group).
+    """Test a continuous variable across groups (``samples``: non-missing values per group),
+    by ``force`` if given, else by ``rule`` (see the module docstring).
 
     Groups without values are left out (and said so). Returns the test and, per group, its
     Shapiro-Wilk result (None for groups without values).
     """
+    if rule not in CONTINUOUS_RULES:
+        raise ValueError(f"continuous test rule {rule!r}: use one of {CONTINUOUS_RULES}")
     forced = force is not None
     present = [i for i, s in enumerate(samples) if s.size > 0]
     normality: list[Normality | None] = [None] * len(samples)
@@ -237,7 +260,7 @@ def continuous_test(
     if np.ptp(np.concatenate(values)) == 0:
         return not_testable("all values are equal", forced=forced), norm
     if force is None:
-        test, reason = _choose([n for n in normality if n is not None], names, k)
+        test, reason = _choose([n for n in normality if n is not None], names, k, rule)
     else:
         test, reason = force, "chosen by the user"
         if test in TWO_GROUP_TESTS and k != 2:
@@ -253,26 +276,24 @@ def continuous_test(
         return not_testable(str(e), test=test, forced=forced), norm
 
 
+#: The two t-tests: how each is computed and how its p-value is described.
+_T_TESTS = {
+    "t-test": (student_t, "t distribution, pooled variance"),
+    "welch": (welch_t, "t distribution, Welch-Satterthwaite df"),
+}
+
+
 def _run(test: str, values: list[FloatArray], reason: str, forced: bool) -> TestResult:
     common: dict[str, Any] = {"test": test, "reason": reason, "forced": forced}
-    if test == "t-test":
-        t, df, p = student_t(values[0], values[1])
+    if test in _T_TESTS:
+        compute, method = _T_TESTS[test]
+        t, df, p = compute(values[0], values[1])
         return TestResult(
             p_value=finite(p),
             statistic=finite(t),
             statistic_name="t",
             df=(df,),
-            method="t distribution, pooled variance",
-            **common,
-        )
-    if test == "welch":
-        t, df, p = welch_t(values[0], values[1])
-        return TestResult(
-            p_value=finite(p),
-            statistic=finite(t),
-            statistic_name="t",
-            df=(df,),
-            method="t distribution, Welch-Satterthwaite df",
+            method=method,
             **common,
         )
     if test == "mann-whitney":
