@@ -141,6 +141,8 @@ def format_ci(
         return format_number(x, digits, missing=missing)
 
     a, b = bound(lo), bound(hi)
+    if a == b == missing == "NR":  # no bound reached (e.g. one patient, censored): say so
+        return "not estimable"
     if a.startswith("-") or b.startswith("-"):
         sep = " to "
     return f"{a}{sep}{b}"

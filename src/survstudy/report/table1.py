@@ -137,7 +137,7 @@ def footnotes(table: CharacteristicsTable) -> list[str]:
             )
         out.append(line)
     out.append(
-        "Percentages are of the patients with a known value; missing values are counted apart."
+        "Percentages are of the patients with a known value; missing values are listed separately."
     )
     out.append("SMD: standardized mean difference (as R tableone; mean over pairs of groups).")
     if table.excluded:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from survstudy.config.models import DAYS_PER_UNIT
-from survstudy.report.format import format_count, name_of_test
+from survstudy.report.format import format_count, format_number, name_of_test
 
 if TYPE_CHECKING:
     from survstudy.study.analysis import StudyResults
@@ -35,6 +35,11 @@ _CI_SCALE = {"log-log": "log-log", "log": "log", "plain": "linear (plain)"}
 def column_label(results: StudyResults, column: str) -> str:
     """The label the study file gives a column, else the column name."""
     return results.study.labels.get(column, column)
+
+
+def _unit_of(results: StudyResults, column: str) -> str | None:
+    var = results.study.config.variables.get(column)
+    return var.unit if var is not None and var.unit else None
 
 
 def lower_first(text: str) -> str:
@@ -234,12 +239,25 @@ def methods_paragraphs(results: StudyResults) -> list[str]:
     if results.prognostic is not None:
         p = results.prognostic
         ties = "Efron" if p.ties == "efron" else "Breslow"
+        chosen = ("every factor" if p.selection == "all covariates" else
+                  p.selection.replace("covariates with", "the factors with"))
         cox = (f"Hazard ratios were estimated with Cox proportional hazards regression "
                f"({ties} method for tied times), first for each factor alone and then in a "
-               f"multivariable model ({p.selection}).")
+               f"multivariable model including {chosen}.")
         if p.method == "firth":
             cox += (" Because of the small number of events, Firth's penalized partial "
                     "likelihood was used, with profile-likelihood confidence intervals.")
+        elif results.cox is not None and results.cox.ph_multivariable is not None:
+            cox += (" The proportional-hazards assumption was tested with scaled Schoenfeld "
+                    "residuals against the Kaplan-Meier transform of time (per term and "
+                    "globally).")
+        if results.cox is not None and results.cox.per:
+            steps = [f"{lower_first(column_label(results, c))} per "
+                     + ("standard deviation" if c in results.cox.per_sd else
+                        f"{format_number(k, 0 if float(k).is_integer() else 2)}"
+                        f"{f' {u}' if (u := _unit_of(results, c)) else ''}")
+                     for c, k in results.cox.per.items()]
+            cox += f" Hazard ratios are given for {', '.join(steps)}."
         paragraphs.append(cox)
     if results.claims:
         paragraphs.append(

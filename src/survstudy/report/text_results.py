@@ -127,24 +127,26 @@ def endpoint_paragraph(results: StudyResults, ep: EndpointResult,
 
 
 def _hr(row: PrognosticRow) -> str:
-    """"HR 1.40, 95% CI 1.21–1.62, p < 0.001", with enough decimals that the interval does
-    not collapse (1.013 per year)."""
+    """"HR 1.40, 95% CI 1.21–1.62, p < 0.001", with the Cox tables' decimals
+    (:func:`~survstudy.report.cox_table.hr_digits`)."""
+    from survstudy.report.cox_table import hr_digits
+
     if row.infinite:
         return "HR not estimable (monotone likelihood)"
     if row.hr is None:
         return "HR not estimable"
-    digits = 2
-    if row.hr_ci is not None:
-        lo, hi = row.hr_ci
-        digits = next((d for d in (2, 3) if format_number(lo, d) != format_number(hi, d)), 4)
-        ci = f", 95% CI {format_number(lo, digits)}–{format_number(hi, digits)}"
-    else:
-        ci = ""
+    lo, hi = row.hr_ci if row.hr_ci is not None else (None, None)
+    digits = hr_digits(row.hr, lo, hi)
+    ci = (f", 95% CI {format_number(lo, digits)}–{format_number(hi, digits)}"
+          if lo is not None and hi is not None else "")
     return f"HR {format_number(row.hr, digits)}{ci}, {format_p(row.p_value, prefix=True)}"
 
 
 def _term(results: StudyResults, row: PrognosticRow) -> str:
-    """"tumour size 20–50 mm versus ≤ 20 mm", "age (per year)"."""
+    """"tumour size 20–50 mm versus ≤ 20 mm", "age (per 10 years)": the step of a continuous
+    covariate as the Cox tables give it (``[report] hr_per``)."""
+    from survstudy.report.cox_table import per_phrase
+
     var = results.study.config.variables.get(row.covariate)
     label = lower_first(column_label(results, row.covariate))
     names = dict(var.labels or {}) if var is not None else {}
@@ -153,31 +155,45 @@ def _term(results: StudyResults, row: PrognosticRow) -> str:
         versus = f"{level} versus {lower_first(group_label(row.reference or '', names))}"
         return versus if level.lower().startswith(label.lower()) else f"{label} {versus}"
     unit = var.unit if var is not None and var.unit else None
-    if unit is None:
-        return label
-    return f"{label} (per {unit.removesuffix('s') if unit in ('years', 'nodes') else unit})"
+    cox = results.cox
+    k = cox.per.get(row.covariate, 1.0) if cox is not None else 1.0
+    sd = cox is not None and row.covariate in cox.per_sd
+    return f"{label}{per_phrase(unit, k, sd)}"
 
 
 def cox_paragraph(results: StudyResults) -> str | None:
     """The Cox model in one paragraph: each term of the multivariable model (the univariable
-    ones when there is no multivariable model) with HR, 95% CI and p."""
-    p = results.prognostic
+    ones when there is no multivariable model) with HR, 95% CI and p, as the Cox tables show
+    them, and the proportional-hazards test of the model."""
+    p = results.cox or results.prognostic
     if p is None or not results.endpoints:
         return None
     rows = p.multivariable or p.univariable
     if not rows:
         return None
-    ep = results.endpoints[0]
+    name = results.cox.endpoint if results.cox is not None else results.endpoints[0].name
+    ep = next((e for e in results.endpoints if e.name == name), results.endpoints[0])
     nouns = endpoint_events(results, ep.name)
     kind = "multivariable" if p.multivariable else "univariable"
-    model = {"firth": "Firth's penalized Cox"}.get(p.method, "Cox")
+    method = results.prognostic.method if results.prognostic is not None else "cox"
+    model = {"firth": "Firth's penalized Cox"}.get(method, "Cox")
     n, events = rows[0].n, rows[0].events
     same = all((r.n, r.events) == (n, events) for r in rows)
     counts = f" ({format_count(n)} patients, {_count_of(events, nouns)})" if same else ""
     terms = "; ".join(f"{_term(results, r)}, {_hr(r)}" for r in rows)
     models = "model" if kind == "multivariable" else "models, one factor at a time"
-    return (f"In the {kind} {model} {models} of {lower_first(ep.label)}{counts}, the hazard "
+    text = (f"In the {kind} {model} {models} of {lower_first(ep.label)}{counts}, the hazard "
             f"ratios were: {terms}.")
+    ph = results.cox.ph_global if results.cox is not None and p.multivariable else None
+    if ph is not None:
+        verdict = ("the assumption of proportional hazards was not rejected"
+                   if ph.p_value >= 0.05 else
+                   "the hazards were not proportional over time, so each hazard ratio is an "
+                   "average over follow-up")
+        text += (f" By the test of scaled Schoenfeld residuals (global chi-square "
+                 f"{format_number(ph.chisq, 2)}, {ph.df:g} df, "
+                 f"{format_p(ph.p_value, prefix=True)}), {verdict}.")
+    return text
 
 
 def results_paragraphs(

@@ -253,6 +253,12 @@ def _described(results: StudyResults, claim: PublishedValue) -> tuple[float | No
 EVENTS_PER_TERM = 10
 
 
+def _adjusted_endpoint(study: Study, names: Sequence[str]) -> str:
+    """The endpoint of ``[adjustment]``: the first without competing events (its weighted curves
+    are survival curves), else the first."""
+    return next((n for n in names if not study.config.endpoints[n].competing), names[0])
+
+
 def _prognostic(study: Study, endpoint: str) -> PrognosticTables | None:
     """Univariable and multivariable Cox tables for the study's covariates (None if none)."""
     from survstudy.engine.events import EventSpec
@@ -343,7 +349,7 @@ def analyse_study(study: Study) -> StudyResults:
         prognostic=prognostic,
         claims=(),
         competing=competing_results(study, names, group, levels),
-        adjusted=adjusted_result(study, names[0]) if names else None,
+        adjusted=adjusted_result(study, _adjusted_endpoint(study, names)) if names else None,
         cox=cox,
     )
     from survstudy.study.verdicts import judge_claims

@@ -1,6 +1,6 @@
 """Descriptive statistics of Table 1: summaries of continuous values, level counts, SMDs.
 
-Percentages are of the patients with a known value (missing values are counted apart);
+Percentages are of the patients with a known value (missing values are listed separately);
 quantiles are R's default (type 7); standardized mean differences follow R ``tableone``:
 continuous ``|m1 - m2| / sqrt((s1² + s2²) / 2)``, categorical the multinomial SMD of Yang &
 Dalton (2012) with a generalised inverse, and for more than two groups the mean over pairs.
@@ -51,7 +51,7 @@ class ContinuousSummary(Record):
 
 
 def summarise(values: FloatArray, missing: int) -> ContinuousSummary:
-    """Summary of the known ``values`` of one group (``missing`` counted apart)."""
+    """Summary of the known ``values`` of one group (``missing`` listed separately)."""
     n = int(values.size)
     if n == 0:
         return ContinuousSummary(0, missing, None, None, None, None, None, None, None)

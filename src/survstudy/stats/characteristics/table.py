@@ -3,9 +3,9 @@
 :func:`characteristics_table_rows` takes the rows (the public
 :func:`survstudy.characteristics_table` reads them from a DataFrame or a file) and returns an
 immutable :class:`CharacteristicsTable` holding numbers only: per group and overall,
-categorical levels as n and percent of the patients with a known value (missing counted apart)
-and continuous variables as n, mean, SD, median, quartiles and range; per variable the test
-used, why it was chosen, its statistic and p-value (or why none), the standardized mean
+categorical levels as n and percent of the patients with a known value (missing values listed
+separately) and continuous variables as n, mean, SD, median, quartiles and range; per variable
+the test used, why it was chosen, its statistic and p-value (or why none), the standardized mean
 difference, and for 2×2 tables the odds ratio with its exact CI. ``to_dict()`` gives the JSON
 document; the text table is rendered by :mod:`survstudy.report.table1`.
 """
@@ -60,7 +60,7 @@ __all__ = [
     "group_samples",
 ]
 
-PERCENT_BASE = "patients with a known value in the group (missing values counted apart)"
+PERCENT_BASE = "patients with a known value in the group (missing values listed separately)"
 
 
 def _pct(n: int, total: int) -> float | None:
