@@ -46,9 +46,7 @@ def model_data(
     and their first declared level is the reference unless stated. Raises
     :class:`InputError` listing every problem found.
     """
-    spec = event if isinstance(event, EventSpec) else EventSpec.parse(event)
-    covariates = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
-    categorical = [categorical] if isinstance(categorical, str) else list(categorical)
+    spec, covariates, categorical = _arguments(event, covariates, categorical)
     if not covariates:
         raise ValueError("give at least one covariate")
     unknown = [c for c in categorical if c not in covariates]
@@ -56,8 +54,7 @@ def model_data(
         raise ValueError(f"categorical column(s) {', '.join(unknown)} are not among the covariates")
     categorical, reference = study_coding(data, covariates, categorical, reference)
     src = open_data(data)
-    wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else []),
-                                 *([weights] if weights else [])]))
+    wanted = _columns(time, spec, covariates, strata, weights)
     frame = read_frame(src, wanted, as_text=True)  # yes/no stays yes/no, 01 stays 01
     with numbered(src):
         prepared = frame_model_data(
@@ -74,6 +71,22 @@ def model_data(
         )
     coded = _looks_coded(prepared, categorical)
     return replace(prepared, warnings=(*prepared.warnings, *coded)) if coded else prepared
+
+
+def _arguments(event: str | EventSpec, covariates: Sequence[str],
+               categorical: Sequence[str]) -> tuple[EventSpec, list[str], list[str]]:
+    """The event as a spec; covariates (first mention kept) and categorical columns as lists
+    (a single column name is accepted for either)."""
+    spec = event if isinstance(event, EventSpec) else EventSpec.parse(event)
+    covs = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
+    cats = [categorical] if isinstance(categorical, str) else list(categorical)
+    return spec, covs, cats
+
+
+def _columns(time: str, spec: EventSpec, covariates: Sequence[str],
+             *optional: str | None) -> list[str]:
+    """The columns to read, each once: time, event, covariates and the optional ones given."""
+    return list(dict.fromkeys([time, spec.column, *covariates, *(c for c in optional if c)]))
 
 
 #: A numeric covariate with this many distinct whole values or fewer looks like a coded
@@ -179,14 +192,11 @@ def prognostic_factors(
     whose univariable factor p-value is below it. ``firth=True`` uses Firth's penalized
     likelihood throughout (profile CIs, penalized LR p-values).
     """
-    spec = event if isinstance(event, EventSpec) else EventSpec.parse(event)
-    covariates = [covariates] if isinstance(covariates, str) else list(dict.fromkeys(covariates))
-    categorical = [categorical] if isinstance(categorical, str) else list(categorical)
+    spec, covariates, categorical = _arguments(event, covariates, categorical)
     categorical, reference = study_coding(data, covariates, categorical, reference)
     refs = parse_reference(reference)
     src = open_data(data)
-    wanted = list(dict.fromkeys([time, spec.column, *covariates, *([strata] if strata else [])]))
-    frame = read_frame(src, wanted)
+    frame = read_frame(src, _columns(time, spec, covariates, strata))
     with numbered(src):
         return prognostic_tables(
             frame,

@@ -16,11 +16,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from survstudy.engine.counts import (
+    StrataRows,
     Totals,
-    at_risk,
     group_codes,
     merge_near_ties,
-    stratum_bounds,
     time_slots,
 )
 
@@ -57,7 +56,7 @@ class CauseStratum(Totals):
 
 
 @dataclass(frozen=True)
-class CauseCountTable:
+class CauseCountTable(StrataRows):
     """Events of interest, competing events and censorings per (stratum, distinct time).
 
     Sorted by stratum then time; ``groups`` holds the stratum labels in display order and
@@ -65,36 +64,19 @@ class CauseCountTable:
     near-tied neighbour; ``excluded`` counts input rows left out for missing values.
     """
 
-    groups: tuple[str, ...]
-    stratum: IntArray
-    time: FloatArray
-    n_event: FloatArray
     n_competing: FloatArray
     n_censor: FloatArray
     ties_merged: int = 0
     excluded: int = 0
     n_risk: FloatArray = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        starts, ends = stratum_bounds(self.stratum, len(self.groups))
-        exits = self.n_event + self.n_competing + self.n_censor
-        object.__setattr__(self, "n_risk", at_risk(exits, starts, ends))
+    def _exits(self) -> FloatArray:
+        return self.n_event + self.n_competing + self.n_censor
 
     def __iter__(self) -> Iterator[CauseStratum]:
-        starts, ends = stratum_bounds(self.stratum, len(self.groups))
-        for label, s, e in zip(self.groups, starts, ends, strict=True):
-            yield CauseStratum(
-                label,
-                self.time[s:e],
-                self.n_event[s:e],
-                self.n_competing[s:e],
-                self.n_censor[s:e],
-                self.n_risk[s:e],
-            )
-
-    @property
-    def n(self) -> float:
-        return float((self.n_event + self.n_competing + self.n_censor).sum())
+        for label, rows in self._strata():
+            yield CauseStratum(label, self.time[rows], self.n_event[rows],
+                               self.n_competing[rows], self.n_censor[rows], self.n_risk[rows])
 
     def pooled(self) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Times of all strata together, with per-group counts: Gray's test's layout.
@@ -107,7 +89,7 @@ class CauseCountTable:
         event, competing, exits = np.zeros(shape), np.zeros(shape), np.zeros(shape)
         np.add.at(event, (where, self.stratum), self.n_event)
         np.add.at(competing, (where, self.stratum), self.n_competing)
-        np.add.at(exits, (where, self.stratum), self.n_event + self.n_competing + self.n_censor)
+        np.add.at(exits, (where, self.stratum), self._exits())
         at_risk = np.cumsum(exits[::-1], axis=0)[::-1]
         return times, at_risk, event, competing
 

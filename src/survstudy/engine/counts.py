@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CountTable",
+    "StrataRows",
     "Stratum",
     "Totals",
     "at_risk",
@@ -85,7 +86,39 @@ class Stratum(Totals):
 
 
 @dataclass(frozen=True)
-class CountTable:
+class StrataRows:
+    """Rows sorted by stratum then time: what a count table and a cause count table share.
+
+    ``groups`` holds the stratum labels in display order; ``stratum`` indexes into it. The
+    number at risk (a field of the subclass) is computed from the rows that leave at each time.
+    """
+
+    groups: tuple[str, ...]
+    stratum: IntArray
+    time: FloatArray
+    n_event: FloatArray
+
+    def _exits(self) -> FloatArray:
+        """Subjects leaving at each row (events, censorings and any other cause)."""
+        raise NotImplementedError
+
+    def __post_init__(self) -> None:
+        starts, ends = stratum_bounds(self.stratum, len(self.groups))
+        object.__setattr__(self, "n_risk", at_risk(self._exits(), starts, ends))
+
+    def _strata(self) -> Iterator[tuple[str, slice]]:
+        """Each stratum's label with its rows."""
+        starts, ends = stratum_bounds(self.stratum, len(self.groups))
+        for label, s, e in zip(self.groups, starts, ends, strict=True):
+            yield label, slice(s, e)
+
+    @property
+    def n(self) -> float:
+        return float(self._exits().sum())
+
+
+@dataclass(frozen=True)
+class CountTable(StrataRows):
     """Events and censorings per (stratum, distinct time), sorted by stratum then time.
 
     ``groups`` holds the stratum labels in display order; ``stratum`` indexes into it.
@@ -93,39 +126,24 @@ class CountTable:
     (as R's ``aeqSurv``); ``excluded`` counts input rows left out for missing values.
     """
 
-    groups: tuple[str, ...]
-    stratum: IntArray
-    time: FloatArray
-    n_event: FloatArray
     n_censor: FloatArray
     ties_merged: int = 0
     excluded: int = 0
     n_risk: FloatArray = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        starts, ends = stratum_bounds(self.stratum, len(self.groups))
-        object.__setattr__(self, "n_risk", at_risk(self.n_event + self.n_censor, starts, ends))
+    def _exits(self) -> FloatArray:
+        return self.n_event + self.n_censor
 
     def __iter__(self) -> Iterator[Stratum]:
-        starts, ends = stratum_bounds(self.stratum, len(self.groups))
-        for label, s, e in zip(self.groups, starts, ends, strict=True):
-            yield Stratum(
-                label,
-                self.time[s:e],
-                self.n_event[s:e],
-                self.n_censor[s:e],
-                self.n_risk[s:e],
-            )
+        for label, rows in self._strata():
+            yield Stratum(label, self.time[rows], self.n_event[rows], self.n_censor[rows],
+                          self.n_risk[rows])
 
     def stratum_of(self, label: str) -> Stratum:
         for s in self:
             if s.label == label:
                 return s
         raise KeyError(label)
-
-    @property
-    def n(self) -> float:
-        return float((self.n_event + self.n_censor).sum())
 
     @property
     def events(self) -> float:

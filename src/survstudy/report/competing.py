@@ -30,18 +30,10 @@ Render = Callable[["MplFigure", str, int, str, str], Figure]
 
 def _steps(curve: IncidenceCurve, end: float) -> Any:
     """The curve as the KM figure's step points, from (0, 0), cut at the axis end."""
-    from survstudy.report.figures import _Steps
+    from survstudy.report.figures import _step_points
 
-    keep = curve.time <= end
-    x = np.r_[0.0, curve.time[keep]]
-    y = np.r_[0.0, curve.cif[keep]]
-    lower = np.r_[0.0, np.where(curve.cif[keep] == 0, 0.0, curve.ci_lower[keep])]
-    upper = np.r_[0.0, np.where(curve.cif[keep] == 0, 0.0, curve.ci_upper[keep])]
-    if curve.last_time > end:
-        x, y = np.r_[x, end], np.r_[y, y[-1]]
-        lower, upper = np.r_[lower, lower[-1]], np.r_[upper, upper[-1]]
-    censored = keep & (curve.n_censor > 0)
-    return _Steps(x, y, lower, upper, curve.time[censored], curve.cif[censored])
+    return _step_points(curve.time, curve.cif, curve.ci_lower, curve.ci_upper, curve.n_censor,
+                        curve.last_time, end, start=0.0)
 
 
 def cif_figure(

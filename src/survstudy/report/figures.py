@@ -214,17 +214,26 @@ class _Steps:
 
 
 def _steps(curve: SurvivalCurve, end: float) -> _Steps:
-    keep = curve.time <= end
-    x = np.r_[0.0, curve.time[keep]]
-    y = np.r_[1.0, curve.survival[keep]]
-    # log-log bounds are undefined where S = 1: the interval there is [1, 1], as summary.survfit
-    lower = np.r_[1.0, np.where(curve.survival[keep] == 1, 1.0, curve.ci_lower[keep])]
-    upper = np.r_[1.0, np.where(curve.survival[keep] == 1, 1.0, curve.ci_upper[keep])]
-    if curve.last_time > end:  # continue the last step to the axis end
+    return _step_points(curve.time, curve.survival, curve.ci_lower, curve.ci_upper,
+                        curve.n_censor, curve.last_time, end, start=1.0)
+
+
+def _step_points(time: FloatArray, value: FloatArray, ci_lower: FloatArray,
+                 ci_upper: FloatArray, n_censor: FloatArray, last_time: float, end: float,
+                 *, start: float) -> _Steps:
+    """A curve's step points from (0, ``start``), cut at the axis end ``end``: the survival
+    curve (start 1) and the cumulative incidence (start 0) are drawn alike."""
+    keep = time <= end
+    x = np.r_[0.0, time[keep]]
+    y = np.r_[start, value[keep]]
+    # bounds are undefined at the start value (log-log at S = 1): [start, start], as summary.survfit
+    lower = np.r_[start, np.where(value[keep] == start, start, ci_lower[keep])]
+    upper = np.r_[start, np.where(value[keep] == start, start, ci_upper[keep])]
+    if last_time > end:  # continue the last step to the axis end
         x, y = np.r_[x, end], np.r_[y, y[-1]]
         lower, upper = np.r_[lower, lower[-1]], np.r_[upper, upper[-1]]
-    censored = keep & (curve.n_censor > 0)
-    return _Steps(x, y, lower, upper, curve.time[censored], curve.survival[censored])
+    censored = keep & (n_censor > 0)
+    return _Steps(x, y, lower, upper, time[censored], value[censored])
 
 
 def _band(x: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:

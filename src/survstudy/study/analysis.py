@@ -18,6 +18,7 @@ from survstudy.stats.survival.km import KaplanMeier, kaplan_meier_counts
 from survstudy.stats.survival.logrank import SurvivalTest, weighted_log_rank
 from survstudy.study.adjusted import adjusted_result
 from survstudy.study.claims import ClaimCheck, check_claim
+from survstudy.study.cohort_counts import cohort_counts
 from survstudy.study.competing import competing_results
 
 if TYPE_CHECKING:
@@ -141,22 +142,8 @@ def _counts(study: Study, time: str, event: str, group: str | None,
     """The count table of an endpoint (by ``group``), aggregated inside DuckDB."""
     from survstudy.data.sql import q
     from survstudy.engine.counts import count_table
-    from survstudy.study.load import COHORT
 
-    g = study.text(group) if group is not None else "'all'"
-    usable = f"{q(time)} IS NOT NULL AND {q(event)} IS NOT NULL AND {g} IS NOT NULL"
-    rows = study.engine.sql(
-        f"SELECT {g} AS g, {q(time)} AS t, {q(event)} = 1 AS e, count(*) AS n FROM {COHORT} "
-        f"WHERE {usable} GROUP BY ALL"
-    ).fetchnumpy()
-    return count_table(
-        rows["t"],
-        rows["e"],
-        None if group is None else rows["g"],
-        weight=rows["n"],
-        groups=list(levels) if group is not None else None,
-        excluded=study.n - int(rows["n"].sum()),  # the cohort's rows left out
-    )
+    return cohort_counts(study, time, event, f"{q(event)} = 1", group, levels, count_table)
 
 
 def _compare(study: Study, time: str, event: str, variable: str) -> Comparison | None:

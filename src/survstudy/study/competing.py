@@ -22,6 +22,7 @@ from survstudy.stats.survival.cif import (
     cumulative_incidence_counts,
     gray_test_counts,
 )
+from survstudy.study.cohort_counts import cohort_counts
 
 if TYPE_CHECKING:
     from survstudy.stats.regression.cox_result import CoxResult
@@ -76,19 +77,9 @@ def _cause_counts(study: Study, time: str, cause: str, group: str | None,
                   levels: Sequence[str]) -> CauseCountTable:
     """The cause count table of an endpoint (by ``group``), aggregated inside DuckDB."""
     from survstudy.data.sql import q
-    from survstudy.study.load import COHORT
 
-    g = study.text(group) if group is not None else "'all'"
-    usable = f"{q(time)} IS NOT NULL AND {q(cause)} IS NOT NULL AND {g} IS NOT NULL"
-    rows = study.engine.sql(
-        f"SELECT {g} AS g, {q(time)} AS t, CAST({q(cause)} AS INTEGER) AS c, count(*) AS n "
-        f"FROM {COHORT} WHERE {usable} GROUP BY ALL"
-    ).fetchnumpy()
-    return cause_count_table(
-        rows["t"], rows["c"], None if group is None else rows["g"], weight=rows["n"],
-        groups=list(levels) if group is not None else None,
-        excluded=study.n - int(rows["n"].sum()),
-    )
+    return cohort_counts(study, time, cause, f"CAST({q(cause)} AS INTEGER)", group, levels,
+                         cause_count_table)
 
 
 def _models(study: Study, time: str, cause: str

@@ -7,7 +7,8 @@ a statistic: tables and figures come ready-made from the report's document.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from htmltools import Tag, TagList, tags
 from shiny import ui
@@ -24,6 +25,9 @@ from survstudy.report.format import (
 )
 from survstudy.web.pipeline import Outcome
 from survstudy.web.render import figure_tag, table_tag
+
+if TYPE_CHECKING:
+    from survstudy.config.models import Analysis
 
 __all__ = [
     "characteristics_table",
@@ -155,40 +159,37 @@ def survival_table(o: Outcome | None) -> TagList | None:
 
 
 def characteristics_table(o: Outcome | None) -> Tag | TagList:
-    if o is None or o.document is None:
-        return waiting(o)
-    found = [b for s in o.document.sections if s.id == "characteristics" for b in s.blocks]
-    tables = [table_tag(b) for b in found if isinstance(b, Table)]
-    if tables:
-        return TagList(*tables)
-    if not o.config.analysis.characteristics:
-        return tags.p(
-            "Choose the patient characteristics to describe in step 3.",
-            class_="report-note",
-        )
-    if not o.config.analysis.groups:
-        return tags.p(
-            "The characteristics table compares groups: choose them in step 3 "
-            "(Compare survival between).",
-            class_="report-note",
-        )
-    return tags.p(
-        "No characteristics table for these choices; the characteristics are in "
-        "the report's patient listing.",
-        class_="report-note",
-    )
+    return _tables_or_note(o, "characteristics", _characteristics_note)
+
+
+def _characteristics_note(analysis: Analysis) -> str:
+    if not analysis.characteristics:
+        return "Choose the patient characteristics to describe in step 3."
+    if not analysis.groups:
+        return ("The characteristics table compares groups: choose them in step 3 "
+                "(Compare survival between).")
+    return ("No characteristics table for these choices; the characteristics are in "
+            "the report's patient listing.")
 
 
 def cox_tables(o: Outcome | None) -> Tag | TagList:
+    return _tables_or_note(o, "prognostic", _cox_note)
+
+
+def _cox_note(analysis: Analysis) -> str:
+    if not analysis.covariates:
+        return "Choose prognostic factors in step 3 for a Cox regression."
+    return "No Cox model for these choices."
+
+
+def _tables_or_note(o: Outcome | None, section: str,
+                    note: Callable[[Analysis], str]) -> Tag | TagList:
+    """The tables of the report section ``section``; without them, why not (``note`` of the
+    analysis choices), or the waiting note while there is no report."""
     if o is None or o.document is None:
         return waiting(o)
-    found = [b for s in o.document.sections if s.id == "prognostic" for b in s.blocks]
+    found = [b for s in o.document.sections if s.id == section for b in s.blocks]
     tables = [table_tag(b) for b in found if isinstance(b, Table)]
     if tables:
         return TagList(*tables)
-    if not o.config.analysis.covariates:
-        return tags.p(
-            "Choose prognostic factors in step 3 for a Cox regression.",
-            class_="report-note",
-        )
-    return tags.p("No Cox model for these choices.", class_="report-note")
+    return tags.p(note(o.config.analysis), class_="report-note")
