@@ -28,6 +28,7 @@ __all__ = [
     "JsonOption",
     "ReferenceOption",
     "StudyFileArgument",
+    "TiesOption",
     "TimeOption",
     "app",
     "check_choice",
@@ -79,6 +80,8 @@ ReferenceOption = Annotated[
     typer.Option(help="Reference level of a categorical covariate: COL=LEVEL (repeatable)."),
 ]
 ConfLevelOption = Annotated[float, typer.Option(help="Confidence level.")]
+#: Of the commands that fit a Cox model (cox, iptw).
+TiesOption = Annotated[str, typer.Option(help="Cox ties: efron (as R) or breslow (SAS, Stata).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 #: Of the commands that draw curves (km, cif).
 GroupOption = Annotated[str | None, typer.Option(help="Column whose values define the groups.")]

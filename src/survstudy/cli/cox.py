@@ -14,6 +14,7 @@ from survstudy.cli import (
     EventOption,
     JsonOption,
     ReferenceOption,
+    TiesOption,
     TimeOption,
     app,
     check_choice,
@@ -110,9 +111,7 @@ def cox(
     categorical: CategoricalOption = None,
     reference: ReferenceOption = None,
     strata: Annotated[str | None, typer.Option(help="Column whose values are strata.")] = None,
-    ties: Annotated[
-        str, typer.Option(help="Ties: efron (as R) or breslow (SAS, Stata).")
-    ] = "efron",
+    ties: TiesOption = "efron",
     firth: Annotated[
         bool, typer.Option("--firth", help="Firth's penalized likelihood (small samples).")
     ] = False,

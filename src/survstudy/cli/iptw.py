@@ -15,6 +15,7 @@ from survstudy.cli import (
     EventOption,
     JsonOption,
     ReferenceOption,
+    TiesOption,
     TimeOption,
     app,
     check_choice,
@@ -118,7 +119,7 @@ def iptw(
         typer.Option(help="Truncate each arm's weights at these quantiles: LOWER,UPPER."),
     ] = None,
     at: AtOption = None,
-    ties: Annotated[str, typer.Option(help="Cox ties: efron (as R) or breslow.")] = "efron",
+    ties: TiesOption = "efron",
     conf_level: ConfLevelOption = 0.95,
     love_plot: Annotated[
         Path | None,
@@ -133,6 +134,7 @@ def iptw(
     from survstudy.api.adjusted import iptw as run_iptw
 
     check_choice("estimand", estimand, ("ate", "att"))
+    check_choice("ties", ties, ("efron", "breslow"))
     result = run_iptw(
         str(data),
         treatment,
@@ -144,7 +146,7 @@ def iptw(
         stabilize=stabilize,
         trim=parse_trim(trim),
         at=parse_times(at),
-        ties=ties,
+        ties=ties,  # type: ignore[arg-type]
         conf_level=conf_level,
     )
     payload = result.to_dict()

@@ -23,6 +23,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
+
 __all__ = [
     "ISSUES",
     "ExcelSystem",
@@ -56,7 +58,6 @@ _NAMED_FORMATS = (
     "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y",
 )  # fmt: skip
 
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)

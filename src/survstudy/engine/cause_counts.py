@@ -13,8 +13,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from survstudy.arrays import FloatArray
 from survstudy.engine.counts import (
     StrataRows,
     Totals,
@@ -31,9 +32,6 @@ __all__ = [
     "CauseStratum",
     "cause_count_table",
 ]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
 
 #: Codes of the ``cause`` array given to :func:`cause_count_table`.
 CENSORED, EVENT, COMPETING = 0, 1, 2

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from survstudy.arrays import FloatArray
+from survstudy.arrays import IndexArray as IntArray
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -33,9 +36,6 @@ __all__ = [
     "time_slots",
     "whole_counts",
 ]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
 
 #: R's ``all.equal`` tolerance, used by ``aeqSurv`` to merge near-tied times.
 TIE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
 from survstudy.report.format import (
     format_ci,
     format_count,
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 __all__: list[str] = []
 
-FloatArray = NDArray[np.float64]
 
 _FONT_SIZE = 9.0
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
-from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
 from survstudy.report.figure_text import (
     _FONT_SIZE,
     _add_block,
@@ -59,8 +59,6 @@ __all__ = [
     "tick_step",
     "time_ticks",
 ]
-
-FloatArray = NDArray[np.float64]
 
 FIGURE_WIDTH_CM = 17.0
 #: Okabe-Ito colours, ordered so that consecutive groups alternate dark and light in greyscale.

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
+
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["BALANCE_THRESHOLD", "BalanceRow", "BalanceTable", "balance_table"]
 
-FloatArray = NDArray[np.float64]
 
 #: |SMD| above this is flagged as imbalance (a common rule, Austin 2009).
 BALANCE_THRESHOLD = 0.1

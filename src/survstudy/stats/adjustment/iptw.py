@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
 from survstudy.engine.events import EventSpec
 from survstudy.errors import InputError, Problem
 from survstudy.stats.adjustment.balance import BalanceTable, balance_table
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["IPTWResult", "iptw_frame"]
 
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)

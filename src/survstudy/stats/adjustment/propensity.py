@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import NDArray
 
+from survstudy.arrays import BoolArray, FloatArray
 from survstudy.errors import InputError, Problem
 from survstudy.jsonsafe import Record
 
@@ -33,8 +33,6 @@ __all__ = [
     "weight_summary",
 ]
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 Estimand = Literal["ate", "att"]
 
 #: glm.control(): epsilon and maxit.

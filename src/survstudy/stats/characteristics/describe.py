@@ -14,8 +14,8 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray, IntArray
 from survstudy.jsonsafe import Record
 from survstudy.stats.characteristics.tests_common import finite
 
@@ -27,9 +27,6 @@ __all__ = [
     "level_counts",
     "summarise",
 ]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 #: Relative cutoff of singular values in the generalised inverse (MASS::ginv's default).
 _GINV_TOL = float(np.sqrt(np.finfo(float).eps))

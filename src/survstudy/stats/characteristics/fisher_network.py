@@ -30,8 +30,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.special import gammaln
+
+from survstudy.arrays import FloatArray, IntArray
 
 __all__ = [
     "LOG_TOLERANCE",
@@ -41,9 +42,6 @@ __all__ = [
     "count_compositions",
     "network_pvalue",
 ]
-
-IntArray = NDArray[np.int64]
-FloatArray = NDArray[np.float64]
 
 #: FEXACT's tolerance (R ``fisher.test`` for tables larger than 2×2), on the log scale.
 LOG_TOLERANCE = 3.45254e-7

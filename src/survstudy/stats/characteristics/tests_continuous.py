@@ -20,9 +20,9 @@ from functools import lru_cache
 from typing import Any, Literal, get_args
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy import stats
 
+from survstudy.arrays import FloatArray
 from survstudy.stats.characteristics.tests_common import (
     TWO_GROUP_TESTS,
     TestResult,
@@ -43,8 +43,6 @@ __all__ = [
     "student_t",
     "welch_t",
 ]
-
-FloatArray = NDArray[np.float64]
 
 #: Shapiro-Wilk p at or above this in every group → parametric test.
 ALPHA_NORMALITY = 0.05
@@ -285,40 +283,24 @@ _T_TESTS = {
 
 def _run(test: str, values: list[FloatArray], reason: str, forced: bool) -> TestResult:
     common: dict[str, Any] = {"test": test, "reason": reason, "forced": forced}
-    if test in _T_TESTS:
-        compute, method = _T_TESTS[test]
-        t, df, p = compute(values[0], values[1])
-        return TestResult(
-            p_value=finite(p),
-            statistic=finite(t),
-            statistic_name="t",
-            df=(df,),
-            method=method,
-            **common,
-        )
     if test == "mann-whitney":
         w, p, method = mann_whitney(values[0], values[1])
         return TestResult(
             p_value=finite(p), statistic=w, statistic_name="W", method=method, **common
         )
-    if test == "anova":
-        f, dfs, p = anova(values)
-        return TestResult(
-            p_value=finite(p),
-            statistic=finite(f),
-            statistic_name="F",
-            df=dfs,
-            method="F distribution",
-            **common,
-        )
-    if test == "kruskal-wallis":
-        h, df, p = kruskal_wallis(values)
-        return TestResult(
-            p_value=finite(p),
-            statistic=finite(h),
-            statistic_name="Kruskal-Wallis chi-squared",
-            df=(df,),
-            method="chi-square approximation, tie-corrected",
-            **common,
-        )
-    raise ValueError(f"{test!r} is not a test for continuous variables")
+    dfs: tuple[float, ...]
+    if test in _T_TESTS:
+        compute, method = _T_TESTS[test]
+        stat, df, p = compute(values[0], values[1])
+        name, dfs = "t", (df,)
+    elif test == "anova":
+        stat, dfs, p = anova(values)
+        name, method = "F", "F distribution"
+    elif test == "kruskal-wallis":
+        stat, df, p = kruskal_wallis(values)
+        name, dfs = "Kruskal-Wallis chi-squared", (df,)
+        method = "chi-square approximation, tie-corrected"
+    else:
+        raise ValueError(f"{test!r} is not a test for continuous variables")
+    return TestResult(p_value=finite(p), statistic=finite(stat), statistic_name=name, df=dfs,
+                      method=method, **common)

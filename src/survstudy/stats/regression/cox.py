@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
+from survstudy.arrays import IndexArray as IntArray
 from survstudy.errors import Problem
 from survstudy.stats.regression.cox_concordance import concordance
 from survstudy.stats.regression.cox_result import (
@@ -36,9 +38,6 @@ __all__ = [
     "newton",
     "risk_sets",
 ]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
 
 EPS = 1e-9
 MAX_ITER = 20

@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.arrays import IndexArray as IntArray
 from survstudy.stats.regression.cox_result import Concordance
 
 __all__ = ["concordance"]
 
-IntArray = NDArray[np.intp]
 
 
 def _count_lower(rank_at: NDArray[np.int64], q: NDArray[np.int64],

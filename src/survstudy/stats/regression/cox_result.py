@@ -9,9 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-from numpy.typing import NDArray
-
+from survstudy.arrays import FloatArray
 from survstudy.errors import Problem
 from survstudy.jsonsafe import ListRecord, Record
 from survstudy.stats.regression.design import ModelData
@@ -22,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["ChiSquareTest", "Concordance", "CoxResult", "CoxTerm", "Ties", "chi_square"]
 
 Ties = Literal["efron", "breslow"]
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,12 @@ weighted score residuals at beta = 0 and u their sum (R's ``fit$rscore``).
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
 from survstudy.stats.regression.cox import RiskSets, moments
 
 __all__ = ["robust_covariance", "robust_score_statistic", "score_residuals"]
 
-FloatArray = NDArray[np.float64]
 
 
 def score_residuals(rs: RiskSets, beta: FloatArray) -> FloatArray:

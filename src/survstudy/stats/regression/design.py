@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.arrays import BoolArray, FloatArray
 from survstudy.engine.counts import merge_near_ties
 from survstudy.engine.events import EventSpec
 from survstudy.errors import InputError, Problem
@@ -30,9 +31,6 @@ __all__ = [
     "frame_model_data",
     "parse_reference",
 ]
-
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 #: How many offending rows a message lists before summarising the rest.
 ROWS_SHOWN = 5

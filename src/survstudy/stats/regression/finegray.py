@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
+from survstudy.arrays import IndexArray as IntArray
 from survstudy.engine.cause_counts import CENSORED, COMPETING, EVENT
 from survstudy.errors import Problem
 from survstudy.jsonsafe import ListRecord
@@ -35,9 +37,6 @@ __all__ = [
     "fine_gray_fit",
     "fine_gray_model",
 ]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
 
 GTOL = 1e-6
 MAX_ITER = 10

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
 from survstudy.errors import Problem
 from survstudy.stats.regression.cox import (
     RiskSets,
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PenalizedEvaluation", "fit_firth", "penalized", "penalized_fit", "profile_interval"]
 
-FloatArray = NDArray[np.float64]
 
 TOL = 1e-9
 MAX_ITER = 200

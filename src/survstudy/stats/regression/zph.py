@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
 from survstudy.jsonsafe import Record
 from survstudy.stats.regression.cox import RiskSets, moments, risk_sets
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PHTest", "ProportionalHazardsTest", "km_transform", "proportional_hazards_test"]
 
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)

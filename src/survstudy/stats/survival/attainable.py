@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from math import comb
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from survstudy.arrays import FloatArray, IntArray
 from survstudy.engine.counts import merge_near_ties
 from survstudy.jsonsafe import ListRecord
 
@@ -29,9 +30,6 @@ __all__ = [
     "attainable_survival",
     "slots",
 ]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 #: Groups with at most this many patients of unknown status are enumerated exactly; larger
 #: ones get the bounds that the numbers at risk impose.

@@ -16,8 +16,8 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
 from survstudy.engine.cause_counts import CauseCountTable, CauseStratum
 from survstudy.engine.counts import Totals
 from survstudy.stats.survival.curves import (
@@ -43,8 +43,6 @@ __all__ = [
     "gray_test_counts",
     "incidence_interval",
 ]
-
-FloatArray = NDArray[np.float64]
 
 VARIANCE_METHOD = "Aalen (1978) delta method with cmprsk's tie correction (cuminc)"
 CI_METHOD = "log(-log): F^exp(-/+ z se / (F log F)) (tidycmprsk)"

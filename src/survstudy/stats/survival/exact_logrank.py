@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray, IntArray
 from survstudy.engine.counts import CountTable
 from survstudy.jsonsafe import ListRecord
 from survstudy.stats.survival.curves import one_row_frame
@@ -41,8 +42,6 @@ __all__ = [
     "exact_log_rank",
 ]
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 Labels = NDArray[np.int16]
 
 #: Enumerate every relabeling up to this many; draw at random beyond.

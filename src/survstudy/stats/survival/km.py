@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from survstudy.arrays import FloatArray
 from survstudy.engine.counts import CountTable, Stratum, Totals
 from survstudy.jsonsafe import Record
 from survstudy.stats.survival.curves import (
@@ -37,7 +38,6 @@ __all__ = [
     "kaplan_meier_counts",
 ]
 
-FloatArray = NDArray[np.float64]
 ConfType = Literal["log-log", "log", "plain"]
 CONF_TYPES: tuple[ConfType, ...] = ("log-log", "log", "plain")
 

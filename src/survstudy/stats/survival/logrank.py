@@ -16,8 +16,9 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from survstudy.arrays import FloatArray
 from survstudy.engine.counts import CountTable
 from survstudy.jsonsafe import ListRecord, Record
 from survstudy.stats.survival.curves import one_row_frame
@@ -40,7 +41,6 @@ __all__ = [
     "weighted_log_rank",
 ]
 
-FloatArray = NDArray[np.float64]
 Method = Literal["log-rank", "peto-peto", "fleming-harrington", "tarone-ware", "gehan"]
 METHODS: tuple[Method, ...] = (
     "log-rank",

@@ -12,6 +12,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from survstudy.arrays import FloatArray
+
 __all__ = [
     "ADJUST_METHODS",
     "Adjust",
@@ -21,7 +23,6 @@ __all__ = [
     "holm",
 ]
 
-FloatArray = NDArray[np.float64]
 Adjust = Literal["holm", "bh", "bonferroni", "none"]
 ADJUST_METHODS: tuple[Adjust, ...] = ("holm", "bh", "bonferroni", "none")
 

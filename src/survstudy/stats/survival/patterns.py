@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from survstudy.arrays import FloatArray, IntArray
 from survstudy.engine.counts import merge_near_ties
 from survstudy.stats.survival.attainable import (
     EXACT_LIMIT,
@@ -31,8 +32,6 @@ from survstudy.stats.survival.attainable import (
 
 __all__ = ["LIST_LIMIT", "PatternRange", "PrintedRate", "band_of", "pattern_range"]
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 #: Up to this many (prefix, tail) combinations every p is computed; past it the extremes are
 #: found by pruned search and "gives" falls back to the range.

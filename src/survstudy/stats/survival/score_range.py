@@ -11,11 +11,11 @@ beat it (at most ``sqrt(best * V_max)``) are evaluated.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+
+from survstudy.arrays import FloatArray
 
 __all__ = ["chi2_extremes", "chi2_of", "p_of", "p_of_chi2"]
 
-FloatArray = NDArray[np.float64]
 
 #: Candidate pairs evaluated per step of the pruned search.
 CHUNK = 2_000_000

@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from survstudy.arrays import FloatArray
 from survstudy.engine.counts import count_table, merge_near_ties
 from survstudy.stats.survival.km import (
     ConfType,
@@ -34,7 +35,6 @@ __all__ = [
     "weighted_kaplan_meier",
 ]
 
-FloatArray = NDArray[np.float64]
 Variance = Literal["auto", "infinitesimal jackknife", "greenwood"]
 
 
