@@ -11,8 +11,10 @@ with R's rule and reported as such, never as a finite-looking Wald interval.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
 from numpy.typing import NDArray
@@ -309,11 +311,14 @@ def newton(
 
 
 def _z(conf_level: float) -> float:
-    # scipy.special, not scipy.stats: the same functions (norm.ppf is ndtri, norm.sf(x) is
-    # ndtr(-x)) without importing scipy.stats, seconds at the start of every `survstudy cox`
-    from scipy.special import ndtri
+    # the standard library's normal quantile and tail (erfc), not SciPy's: the same values
+    # (within 1e-15 and 3e-13 relative) without 0.5 s of SciPy import in every `survstudy cox`
+    return NormalDist().inv_cdf(0.5 + conf_level / 2.0)
 
-    return float(ndtri(0.5 + conf_level / 2.0))
+
+def _two_sided(z: float) -> float:
+    """``2 P(Z > |z|)`` for a standard normal Z (``2 ndtr(-|z|)``)."""
+    return math.erfc(abs(z) / math.sqrt(2.0))
 
 
 def _wald_terms(
@@ -324,8 +329,6 @@ def _wald_terms(
     infinite: IntArray,
     conf_level: float,
 ) -> tuple[CoxTerm, ...]:
-    from scipy.special import ndtr
-
     z = _z(conf_level)
     out = []
     se = np.sqrt(np.clip(np.diag(var), 0.0, None))
@@ -334,7 +337,7 @@ def _wald_terms(
             out.append(CoxTerm(name, owners[j], None, None, None, None, None, int(infinite[j])))
             continue
         b, s = float(beta[j]), float(se[j])
-        p = float(2.0 * ndtr(-abs(b / s))) if s > 0 else None
+        p = _two_sided(b / s) if s > 0 else None
         out.append(
             CoxTerm(
                 name,
@@ -425,7 +428,7 @@ def fit_cox(
     conc = None
     if with_concordance and weights is None:
         lp = design.matrix @ beta
-        conc = concordance(data.time, data.event, lp, data.stratum)
+        conc = concordance(data.time, data.event, lp, data.stratum, rs.order)
     terms = _wald_terms(design.terms, design.covariate_of, beta, var, infinite, conf_level)
     return CoxResult(
         method="cox",
