@@ -81,6 +81,24 @@ class RiskSets:
     tied: bool = True
     #: whether every risk set runs to the last row (no strata: no upper bound to subtract)
     open_ended: bool = False
+    #: the deaths' (centred) covariates summed, the score's constant part (unweighted)
+    dead_sum: FloatArray | None = field(default=None, repr=False)
+
+
+def _stable_order(values: FloatArray) -> IntArray:
+    """``np.argsort(values, kind="stable")``, faster: the default (introsort) argsort,
+    then equal values put back in row order by one sort of (value rank, row) packed in one
+    integer (a plain sort is several times faster than an argsort)."""
+    n = values.size
+    bits = max(int(n).bit_length(), 1)
+    if 2 * bits > 62:
+        return np.argsort(values, kind="stable").astype(np.intp)
+    perm = np.argsort(values)
+    ordered = values[perm]
+    rank = np.zeros(n, dtype=np.int64)
+    np.cumsum(ordered[1:] != ordered[:-1], out=rank[1:])
+    packed = np.sort((rank << bits) | perm.astype(np.int64))
+    return np.asarray(packed & ((1 << bits) - 1), dtype=np.intp)
 
 
 def risk_sets(
@@ -99,7 +117,7 @@ def risk_sets(
     n = time.size
     strat = np.zeros(n, dtype=np.intp) if stratum is None else np.asarray(stratum, np.intp)
     # np.lexsort((time, strat))'s order by stable sorts: one sort without strata
-    order = np.argsort(time, kind="stable").astype(np.intp)
+    order = _stable_order(time)
     if stratum is not None:
         order = order[np.argsort(strat[order], kind="stable")]
     t, s, ev = time[order], strat[order], event[order].astype(bool)
@@ -147,6 +165,7 @@ def risk_sets(
         xt,
         bool(frac.any()),
         bool(np.all(group_end == n)),
+        xt[:, death_rows].sum(axis=1),
     )
 
 
@@ -248,7 +267,8 @@ def evaluate(rs: RiskSets, beta: FloatArray) -> Evaluation:
     loglik = float(m.eta[d].sum() - np.log(m.den).sum() - d.size * m.shift)
     w = m.r * m.row_weight
     w[d] -= m.r[d] * m.death_weight
-    score = xt[:, d].sum(axis=1) - xt @ w
+    dead_sum = rs.dead_sum if rs.dead_sum is not None else xt[:, d].sum(axis=1)
+    score = dead_sum - xt @ w
     information = (xt * w) @ xt.T - mean_t @ m.mean
     return Evaluation(beta, loglik, score, information)
 
