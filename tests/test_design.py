@@ -143,3 +143,35 @@ def test_strata_and_missing_strata_are_counted() -> None:
     assert data.strata_levels == ("bone", "liver", "lung")
     assert data.excluded == 2
     assert data.excluded_by == {"age": 1, "site": 1}
+
+
+@pytest.mark.parametrize("gap", [0.0, 1e-13, 1e-10, 1e-7, 1e-6, 1e-4, 1e-2])
+def test_near_collinearity_verdict_is_the_qr_one(gap: float) -> None:
+    """The crossproduct screen only ever passes columns the n x p QR passes: near the
+    threshold (1e-8 on |R[k, k]|) the QR decides, so verdicts match on both sides of it."""
+    from survstudy.stats.regression import design as dm
+
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=(2, 2000)) + np.array([[60.0], [0.0]])  # a far from 0: centring
+    matrix = np.column_stack([a, b, 2 * a - b + gap * rng.normal(size=2000)])
+    terms, owner = ["a", "b", "c"], ["a", "b", "c"]
+    centred = matrix - matrix.mean(axis=0)
+    q = centred / np.sqrt((centred**2).sum(axis=0))
+    exact = np.abs(np.diag(np.linalg.qr(q, mode="r")))[2]
+    try:
+        dm._check_collinear(matrix, terms, owner, "data")
+        fast = None
+    except InputError as e:
+        fast = [p.message for p in e.problems]
+    try:
+        dm._check_collinear_qr(centred, terms, owner, "data")
+        slow = None
+    except InputError as e:
+        slow = [p.message for p in e.problems]
+    assert fast == slow
+    assert (fast is not None) == (exact < dm.COLLINEAR)
+    if gap >= 1e-4:  # clearly independent: decided by the p x p Cholesky alone
+        assert dm._clearly_independent(matrix, matrix.mean(axis=0))
+    if gap <= 1e-10:
+        assert fast is not None
+        assert "'a', 'b'" in fast[0]

@@ -11,8 +11,10 @@ with R's rule and reported as such, never as a finite-looking Wald interval.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
 from numpy.typing import NDArray
@@ -78,6 +80,24 @@ class RiskSets:
     tied: bool = True
     #: whether every risk set runs to the last row (no strata: no upper bound to subtract)
     open_ended: bool = False
+    #: the deaths' (centred) covariates summed, the score's constant part (unweighted)
+    dead_sum: FloatArray | None = field(default=None, repr=False)
+
+
+def _stable_order(values: FloatArray) -> IntArray:
+    """``np.argsort(values, kind="stable")``, faster: the default (introsort) argsort,
+    then equal values put back in row order by one sort of (value rank, row) packed in one
+    integer (a plain sort is several times faster than an argsort)."""
+    n = values.size
+    bits = max(int(n).bit_length(), 1)
+    if 2 * bits > 62:
+        return np.argsort(values, kind="stable").astype(np.intp)
+    perm = np.argsort(values)
+    ordered = values[perm]
+    rank = np.zeros(n, dtype=np.int64)
+    np.cumsum(ordered[1:] != ordered[:-1], out=rank[1:])
+    packed = np.sort((rank << bits) | perm.astype(np.int64))
+    return np.asarray(packed & ((1 << bits) - 1), dtype=np.intp)
 
 
 def risk_sets(
@@ -96,7 +116,7 @@ def risk_sets(
     n = time.size
     strat = np.zeros(n, dtype=np.intp) if stratum is None else np.asarray(stratum, np.intp)
     # np.lexsort((time, strat))'s order by stable sorts: one sort without strata
-    order = np.argsort(time, kind="stable").astype(np.intp)
+    order = _stable_order(time)
     if stratum is not None:
         order = order[np.argsort(strat[order], kind="stable")]
     t, s, ev = time[order], strat[order], event[order].astype(bool)
@@ -144,6 +164,7 @@ def risk_sets(
         xt,
         bool(frac.any()),
         bool(np.all(group_end == n)),
+        xt[:, death_rows].sum(axis=1),
     )
 
 
@@ -245,7 +266,8 @@ def evaluate(rs: RiskSets, beta: FloatArray) -> Evaluation:
     loglik = float(m.eta[d].sum() - np.log(m.den).sum() - d.size * m.shift)
     w = m.r * m.row_weight
     w[d] -= m.r[d] * m.death_weight
-    score = xt[:, d].sum(axis=1) - xt @ w
+    dead_sum = rs.dead_sum if rs.dead_sum is not None else xt[:, d].sum(axis=1)
+    score = dead_sum - xt @ w
     information = (xt * w) @ xt.T - mean_t @ m.mean
     return Evaluation(beta, loglik, score, information)
 
@@ -308,11 +330,14 @@ def newton(
 
 
 def _z(conf_level: float) -> float:
-    # scipy.special, not scipy.stats: the same functions (norm.ppf is ndtri, norm.sf(x) is
-    # ndtr(-x)) without importing scipy.stats, seconds at the start of every `survstudy cox`
-    from scipy.special import ndtri
+    # the standard library's normal quantile and tail (erfc), not SciPy's: the same values
+    # (within 1e-15 and 3e-13 relative) without 0.5 s of SciPy import in every `survstudy cox`
+    return NormalDist().inv_cdf(0.5 + conf_level / 2.0)
 
-    return float(ndtri(0.5 + conf_level / 2.0))
+
+def _two_sided(z: float) -> float:
+    """``2 P(Z > |z|)`` for a standard normal Z (``2 ndtr(-|z|)``)."""
+    return math.erfc(abs(z) / math.sqrt(2.0))
 
 
 def _wald_terms(
@@ -323,8 +348,6 @@ def _wald_terms(
     infinite: IntArray,
     conf_level: float,
 ) -> tuple[CoxTerm, ...]:
-    from scipy.special import ndtr
-
     z = _z(conf_level)
     out = []
     se = np.sqrt(np.clip(np.diag(var), 0.0, None))
@@ -333,7 +356,7 @@ def _wald_terms(
             out.append(CoxTerm(name, owners[j], None, None, None, None, None, int(infinite[j])))
             continue
         b, s = float(beta[j]), float(se[j])
-        p = float(2.0 * ndtr(-abs(b / s))) if s > 0 else None
+        p = _two_sided(b / s) if s > 0 else None
         out.append(
             CoxTerm(
                 name,
@@ -424,7 +447,7 @@ def fit_cox(
     conc = None
     if with_concordance and weights is None:
         lp = design.matrix @ beta
-        conc = concordance(data.time, data.event, lp, data.stratum)
+        conc = concordance(data.time, data.event, lp, data.stratum, rs.order)
     terms = _wald_terms(design.terms, design.covariate_of, beta, var, infinite, conf_level)
     return CoxResult(
         method="cox",

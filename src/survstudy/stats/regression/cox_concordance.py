@@ -56,23 +56,52 @@ def _count_lower(rank_at: NDArray[np.int64], q: NDArray[np.int64],
     return out
 
 
+def _walk_order(
+    time: NDArray[np.float64], ev: NDArray[np.bool_], stratum: IntArray | None,
+    ascending: IntArray | None,
+) -> IntArray:
+    """Rows by (stratum, time descending, censored first); from the fit's stable
+    (stratum, time) order when given (reversed, then censored rows moved first within each
+    time: one sort of packed integers), else by stable sorts."""
+    n = time.size
+    if ascending is None:
+        # the order of np.lexsort((event, -time, stratum)) by stable sorts, faster
+        order = np.argsort(ev.view(np.int8), kind="stable")
+        order = order[np.argsort(-time[order], kind="stable")]
+        if stratum is not None:
+            order = order[np.argsort(stratum[order], kind="stable")]
+        return order
+    order = ascending[::-1]
+    t = time[order]
+    new_group = np.r_[True, t[1:] != t[:-1]]
+    if stratum is not None:
+        st = stratum[order]
+        new_group[1:] |= st[1:] != st[:-1]
+    key = (np.cumsum(new_group, dtype=np.int64) - 1) * 2 + ev[order]
+    bits = max(int(n).bit_length(), 1)
+    if 2 * bits + 1 > 62:  # too many rows to pack: stable sort by (group, event)
+        return np.asarray(order[np.argsort(key, kind="stable")], dtype=np.intp)
+    # a plain sort of (key, position) packed in one integer is the stable argsort, faster
+    packed = np.sort((key << bits) | np.arange(n, dtype=np.int64))
+    return np.asarray(order[packed & ((1 << bits) - 1)], dtype=np.intp)
+
+
 def concordance(
     time: NDArray[np.float64],
     event: NDArray[np.bool_],
     risk: NDArray[np.float64],
     stratum: IntArray | None = None,
+    order: IntArray | None = None,
 ) -> Concordance:
-    """Concordance of ``risk`` (higher = shorter survival) within strata, in O(n log n)."""
+    """Concordance of ``risk`` (higher = shorter survival) within strata, in O(n log n).
+
+    ``order``: the rows sorted stably by (stratum, time), when the caller has it (the fit's
+    risk sets), to save sorting them again; the counts do not depend on it.
+    """
     n = time.size
     ev = event.astype(bool)
-    # the order of np.lexsort((event, -time, stratum)) by stable sorts, faster
-    order = np.argsort(ev.view(np.int8), kind="stable")
-    order = order[np.argsort(-time[order], kind="stable")]
-    if stratum is None:
-        s = np.zeros(n, dtype=np.intp)
-    else:
-        order = order[np.argsort(stratum[order], kind="stable")]
-        s = stratum[order]
+    order = _walk_order(time, ev, stratum, order)
+    s = np.zeros(n, dtype=np.intp) if stratum is None else stratum[order]
     t, e = time[order], ev[order]
     _, rank = np.unique(risk[order], return_inverse=True)
     rank = rank.astype(np.int64).ravel()
@@ -94,17 +123,7 @@ def concordance(
     else:
         b = np.zeros(deaths.size, dtype=np.int64)
         less = _count_lower(rank, q, r)
-    # equal ranks in [b, q): rows sorted by (rank, position)
-    by_rank = np.sort(rank * n + positions)
-    upto, start = r * n + q, r * n + b
-    equal = np.empty(deaths.size, dtype=np.int64)
-    for bound, sign in ((upto, 1), (start, -1)):
-        needles = np.argsort(bound, kind="stable")  # sorted needles: an in-order walk
-        found = np.searchsorted(by_rank, bound[needles])
-        if sign > 0:
-            equal[needles] = found
-        else:
-            equal[needles] -= found
+    equal = _count_equal(rank, r, b, q)
     total = q - b
     conc, tied = float(less.sum()), float(equal.sum())
     disc = float((total - less - equal).sum())
@@ -113,3 +132,23 @@ def concordance(
     denom = conc + disc + tied
     value = (conc + tied / 2) / denom if denom > 0 else 0.5
     return Concordance(value, conc, disc, tied, tied_time)
+
+
+def _count_equal(rank: NDArray[np.int64], r: NDArray[np.int64], b: NDArray[np.int64],
+                 q: NDArray[np.int64]) -> NDArray[np.int64]:
+    """For each death (rank ``r``), the positions in ``[b, q)`` holding its rank: found in
+    the rows sorted by (rank, position), among the ranks held by more than one row only
+    (a rank held once is the death's own, never in its range)."""
+    n = rank.size
+    equal = np.zeros(r.size, dtype=np.int64)
+    shared = np.bincount(rank) > 1
+    rows = np.flatnonzero(shared[rank])
+    asked = np.flatnonzero(shared[r])
+    if not asked.size:
+        return equal
+    by_rank = np.sort(rank[rows] * n + rows)
+    ra = r[asked]
+    for bound, sign in ((ra * n + q[asked], 1), (ra * n + b[asked], -1)):
+        needles = np.argsort(bound, kind="stable")  # sorted needles: an in-order walk
+        equal[asked[needles]] += sign * np.searchsorted(by_rank, bound[needles])
+    return equal

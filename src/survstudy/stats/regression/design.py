@@ -297,19 +297,64 @@ def design_matrix(
     return Design(tuple(terms), tuple(owner), matrix, levels, chosen, tuple(warnings))
 
 
+#: |R[k, k]| of the unit-scaled centred columns below this: term k is collinear.
+COLLINEAR = 1e-8
+#: The crossproduct's Cholesky gives |R[k, k]| to about 1e-12 absolute here (its squares
+#: carry ~1e-16 rounding); above this bound the verdict "not collinear" is certain.
+CLEARLY_INDEPENDENT = 1e-5
+
+
 def _check_collinear(matrix: FloatArray, terms: list[str], owner: list[str], source: str) -> None:
-    """Raise when a term is (numerically) a linear combination of earlier terms."""
+    """Raise when a term is (numerically) a linear combination of earlier terms.
+
+    The verdict is the QR's of the centred, unit-scaled n x p columns (``|R[k, k]| <
+    1e-8``). ``R'R`` is their p x p correlation matrix, so its Cholesky factor has the same
+    diagonal: when every diagonal entry is clearly above the threshold the columns pass on
+    that alone (one crossproduct instead of a QR of the n x p matrix); otherwise the QR
+    decides, as before.
+    """
     if matrix.shape[1] == 0:
         return
-    centred = matrix - matrix.mean(axis=0)
+    mean = matrix.mean(axis=0)
+    if _clearly_independent(matrix, mean):
+        return
+    _check_collinear_qr(matrix - mean, terms, owner, source)
+
+
+#: Rows per block of the centred crossproduct (a block stays in cache).
+BLOCK = 1 << 15
+
+
+def _clearly_independent(matrix: FloatArray, mean: FloatArray) -> bool:
+    """Whether the Cholesky of the columns' correlation matrix has every ``|R[k, k]|``
+    above :data:`CLEARLY_INDEPENDENT` (False when it fails or any is not)."""
+    p = matrix.shape[1]
+    gram = np.zeros((p, p))
+    for start in range(0, matrix.shape[0], BLOCK):  # centred block by block: no n x p copy
+        block = matrix[start : start + BLOCK] - mean
+        gram += block.T @ block
+    scale = np.sqrt(np.diag(gram))
+    if not np.all(scale > 0) or not np.all(np.isfinite(gram)):
+        return False
+    try:
+        factor = np.linalg.cholesky(gram / np.outer(scale, scale))
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.all(np.diag(factor) > CLEARLY_INDEPENDENT))
+
+
+def _check_collinear_qr(
+    centred: FloatArray, terms: list[str], owner: list[str], source: str
+) -> None:
+    """The exact verdict: ``|R[k, k]|`` of a QR of the unit-scaled n x p columns."""
     scale = np.sqrt((centred**2).sum(axis=0))
     scale[scale == 0] = 1.0
     q = centred / scale
     r = np.linalg.qr(q, mode="r")
     diag = np.abs(np.diag(r))
     problems = []
-    for k in np.flatnonzero(diag < 1e-8):
-        earlier = [j for j in range(k) if diag[j] >= 1e-8]
+    for k in np.flatnonzero(diag < COLLINEAR):
+        earlier = [j for j in range(k) if diag[j] >= COLLINEAR]
         coef = np.linalg.lstsq(q[:, earlier], q[:, k], rcond=None)[0] if earlier else []
         used = [terms[j] for j, c in zip(earlier, coef, strict=True) if abs(c) > 1e-6]
         names = ", ".join(f"'{t}'" for t in used) or "a constant"
@@ -329,9 +374,19 @@ def _event_flags(
     series: pd.Series, spec: EventSpec, source: str, first_row: int
 ) -> tuple[BoolArray, BoolArray]:
     """Event indicator and missing mask; unknown codes raise with their rows."""
+    import pandas as pd
+
     missing = _missing(series)
-    text = _labels(series)
-    codes, inverse = np.unique(np.where(missing, "", text).astype(str), return_inverse=True)
+    # labels of the distinct values only (a missing row is the code ""): one hash pass over
+    # the rows, not a sort of a million strings
+    ids, uniques = pd.factorize(series, use_na_sentinel=False)
+    ids = np.where(missing, len(uniques), ids)
+    used = np.bincount(ids, minlength=len(uniques) + 1) > 0
+    labels = np.array([*(_label(v) for v in np.asarray(uniques, dtype=object)), ""], dtype=object)
+    codes, position = np.unique(labels[used].astype(str), return_inverse=True)
+    slot = np.zeros(used.size, dtype=np.intp)
+    slot[used] = position.ravel()
+    inverse = slot[ids]
     verdict = [None if c == "" else spec.classify(c) for c in codes]
     unknown = np.array([v is None for v in verdict]) & (codes != "")
     bad = unknown[inverse] & ~missing
@@ -394,8 +449,10 @@ def frame_model_data(
             t_bad,
             "time is not a number",
         )
-    written = frame[time].to_numpy(dtype=object)  # values shown as written: -3, not -3.0
     negative = ~np.isnan(t) & (t < 0)
+    infinite = np.isinf(t)
+    if negative.any() or infinite.any():
+        written = frame[time].to_numpy(dtype=object)  # values shown as written: -3, not -3.0
     if negative.any():
         problems += _located(
             source,
@@ -405,7 +462,6 @@ def frame_model_data(
             negative,
             "time is negative; times count from the origin and cannot be below 0",
         )
-    infinite = np.isinf(t)
     if infinite.any():
         problems += _located(source, first_row, time, written, infinite, "time is not finite")
     for column in covariates:
