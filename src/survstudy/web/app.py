@@ -19,16 +19,13 @@ from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
 from survstudy.config.models import StudyConfig
 from survstudy.errors import InputError, Problem
-from survstudy.web import analyses, layout, panels
+from survstudy.web import analyses, cohort, layout, levels, panels
 from survstudy.web.choices import (
     Choices,
-    base_levels,
+    ContinuousTest,
     build_config,
     choices_from_config,
-    fit_levels,
-    levels_text,
     likely_event_codes,
-    parse_levels,
 )
 from survstudy.web.forms import derived_columns_of, example_study, fill_forms
 from survstudy.web.inference import inferred_choices, inferred_study
@@ -49,6 +46,12 @@ SETTLE_SECONDS = 0.3
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or "survival-study"
+
+
+def _continuous_test(value: str) -> ContinuousTest:
+    """The form's answer as the study file's key ("auto" for anything unexpected)."""
+    tests: tuple[ContinuousTest, ...] = ("nonparametric", "parametric")
+    return next((t for t in tests if t == value), "auto")
 
 
 def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
@@ -238,6 +241,9 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
         # ---- choices → configuration → analysis -----------------------------------------
 
+        cohort_steps = cohort.register(input, preview, base, lambda: outcome())
+        other_levels = levels.register(input, preview, base)
+
         @reactive.calc
         def choices() -> Choices | None:
             pv = preview()
@@ -263,7 +269,8 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 outcome=input.outcome(),
                 time_unit=input.time_unit(),
                 group=input.group() or "",
-                group_levels=_group_levels(pv, input.group() or "", input.group_levels()),
+                group_levels=levels.group_levels(pv, input.group() or "", input.group_levels()),
+                variable_levels=other_levels(),
                 characteristics=tuple(input.characteristics() or ()),
                 covariates=tuple(input.covariates() or ()),
                 landmark_years=landmarks,
@@ -276,27 +283,9 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 treated=input.treated() or "",
                 confounders=tuple(input.confounders() or ()),
                 estimand="att" if input.estimand() == "att" else "ate",
+                cohort=cohort_steps(),
+                continuous_test=_continuous_test(input.continuous_test()),
             )
-
-        def _group_levels(pv: DataPreview, group: str, text: str) -> tuple[tuple[str, str], ...]:
-            info = pv.column(group)
-            if info is None or info.n_distinct > len(info.values) or not text.strip():
-                return ()
-            return fit_levels(parse_levels(text), info.values)
-
-        @reactive.effect
-        @reactive.event(input.group, preview, ignore_init=True)
-        def _group_changed() -> None:
-            pv, group = preview(), input.group() or ""
-            info = pv.column(group) if pv is not None else None
-            if info is None:
-                ui.update_text("group_levels", value="")
-                return
-            with reactive.isolate():
-                b = base()
-            known = base_levels(b.variables.get(group)) if b is not None else ()
-            levels = fit_levels(known, info.values) if known else fit_levels((), info.values)
-            ui.update_text("group_levels", value=levels_text(levels))
 
         def _unknown_columns(c: Choices, pv: DataPreview) -> list[str]:
             known = set(pv.names) | set(derived_columns_of(base()))
