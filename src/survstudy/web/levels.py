@@ -17,10 +17,12 @@ from survstudy.config.models import StudyConfig
 from survstudy.web.choices import Levels, base_levels, fit_levels, levels_text, parse_levels
 from survstudy.web.preview import DataPreview
 
-__all__ = ["MAX_LEVELS", "group_levels", "levelled_columns", "register"]
+__all__ = ["MAX_LEVELS", "MAX_NUMBER_LEVELS", "group_levels", "levelled_columns", "register"]
 
 #: Columns with more values than this are not offered for ordering (not categories).
 MAX_LEVELS = 20
+#: Number columns with more values than this are measurements (age), not codes (grade 1-3).
+MAX_NUMBER_LEVELS = 6
 
 
 def group_levels(pv: DataPreview, column: str, text: str) -> Levels:
@@ -33,13 +35,15 @@ def group_levels(pv: DataPreview, column: str, text: str) -> Levels:
 
 
 def levelled_columns(pv: DataPreview, columns: Sequence[str], group: str) -> list[str]:
-    """The chosen columns whose values can be ordered: few, all known, not the group's."""
+    """The chosen columns whose values can be ordered: few (a number column: very few), all
+    known, not the group's."""
     out = []
     for column in dict.fromkeys(columns):
         info = pv.column(column)
         if column == group or info is None or info.is_date:
             continue
-        if 2 <= info.n_distinct <= min(MAX_LEVELS, len(info.values)):
+        most = MAX_NUMBER_LEVELS if info.is_number else MAX_LEVELS
+        if 2 <= info.n_distinct <= min(most, len(info.values)):
             out.append(column)
     return out
 
