@@ -114,6 +114,7 @@ def panel() -> ui.AccordionPanel:
             class_="step-help",
         ),
         ui.output_ui("cohort_steps"),
+        tags.div("Add a step", class_="cohort-add-title"),
         ui.input_select("cohort_column", "Keep patients whose", empty),
         ui.input_select("cohort_rule", "Rule", RULES),
         ui.panel_conditional(
@@ -177,6 +178,7 @@ def steps_tag(steps: Sequence[CohortStep], flow: CohortFlow | None) -> Tag:
         ),
         tags.div(end, class_="cohort-flow") if end else None,
         id="cohort-steps",
+        class_="cohort-box",
     )
 
 
@@ -229,6 +231,8 @@ def register(
             return
         steps.set((*steps(), step))
         message.set("")
+        ui.update_selectize("cohort_values", selected=[])
+        ui.update_text("cohort_bound", value="")
         ui.update_text("cohort_step", value="")
         ui.update_text("cohort_reason", value="")
 

@@ -71,7 +71,10 @@ body { color: var(--ss-ink); }
 @media (max-width: 575.98px) {  /* a phone: figures keep a readable size and scroll */
   .report-figure { min-width: 560px; }
 }
-.cohort-list { padding-left: 1.2rem; margin-bottom: .4rem; }
+.cohort-box { border: 1px solid var(--ss-line); border-radius: .4rem; background: #f8fafc;
+  padding: .55rem .7rem; margin-bottom: .9rem; }
+.cohort-add-title { font-weight: 600; font-size: .9rem; margin-bottom: .4rem; }
+.cohort-list { padding-left: 1.2rem; margin: .3rem 0; }
 .cohort-list li { margin-bottom: .35rem; }
 .cohort-flow { font-size: .82rem; font-variant-numeric: tabular-nums; }
 iframe.report-preview { width: 100%; height: 75vh; border: 1px solid var(--ss-line);
