@@ -116,9 +116,9 @@ def register(
         if pv is None or not column:
             return
         with reactive.isolate():
-            now = dict(edits())
+            now, start = dict(edits()), _start(base(), pv, column)
         levels = group_levels(pv, column, input.levels_text())
-        if levels:
+        if levels and levels != start:  # a column only looked at writes nothing
             now[column] = levels
         else:
             now.pop(column, None)
