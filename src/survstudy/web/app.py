@@ -35,6 +35,7 @@ from survstudy.web.render import problems_tag
 from survstudy.web.sanity import choice_notes, left_out_notes, without_group_characteristic
 from survstudy.web.security import DEFAULT_MAX_UPLOAD_BYTES, LOCAL_HOSTS, secure_app
 from survstudy.web.session import SessionFolder, StoredData, Workspace
+from survstudy.web.status import download_buttons, status_line
 
 __all__ = ["create_app", "shiny_app"]
 
@@ -404,66 +405,11 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
         @render.ui
         def status() -> Tag | None:
-            if preview() is None:
-                return None
-            c = choices()
-            if c is not None and c.missing():
-                return tags.div(
-                    "Still to choose: " + "; ".join(c.missing()) + ".",
-                    class_="alert alert-info py-2 status-line",
-                )
-            o = outcome()
-            if o is None:
-                return None
-            if o.errors:
-                n = len(o.errors)
-                return tags.div(
-                    tags.strong(
-                        f"{n} problem{'s' if n > 1 else ''} in the data must be fixed "
-                        "before the analysis can run."
-                    ),
-                    " They are listed under Data checks, with the row and column of each.",
-                    class_="alert alert-danger py-2 status-line",
-                )
-            warnings = len(o.problems)
-            note = (
-                (
-                    f" The checks noted {warnings} point{'s' if warnings > 1 else ''} to "
-                    "look at (Data checks)."
-                )
-                if warnings
-                else " The data checks found no problem."
-            )
-            return tags.div(
-                "The analysis is up to date with your choices." + note,
-                class_="alert alert-success py-2 status-line",
-            )
+            return status_line(choices(), outcome()) if preview() is not None else None
 
         @render.ui
         def downloads() -> Tag | None:
-            o = outcome()
-            if preview() is None:
-                return None
-            ready = o is not None and o.results is not None
-            report = (
-                ui.download_button(
-                    "download_zip", "Download the full report (.zip)", class_="btn-primary"
-                )
-                if ready
-                else tags.button(
-                    "Download the full report (.zip)", disabled=True, class_="btn btn-primary"
-                )
-            )
-            study = (
-                ui.download_button(
-                    "download_toml", "Download the study file", class_="btn-outline-primary"
-                )
-                if o is not None
-                else tags.button(
-                    "Download the study file", disabled=True, class_="btn btn-outline-primary"
-                )
-            )
-            return tags.div(report, study, class_="downloads")
+            return download_buttons(outcome()) if preview() is not None else None
 
         @render.ui
         def summary_boxes() -> Any:
