@@ -348,3 +348,47 @@ def test_competing_risks_and_adjusted_comparison(
     study = page.locator("#status")
     expect(study).to_contain_text("up to date")
     _shot(page, "web-10-adjusted")
+
+
+def test_cohort_steps_characteristic_levels_and_test_family(page: Any, app: RunningApp) -> None:
+    """Issue 14 item 13: an inclusion step added and removed with its flow numbers, the order
+    and names of a characteristic's values, and the test family of Table 1."""
+    from playwright.sync_api import expect
+
+    page.goto(app.url)
+    page.set_input_files("#upload", str(REGISTRY))
+    expect(page.locator("#data_summary")).to_contain_text("13 rows", timeout=60_000)
+    _map_columns_like_the_bundled_study(page)
+    controller.InputSelect(page, "group").set("group")
+    controller.InputSelectize(page, "characteristics").set(["age_years", "histologic_grade"])
+    controller.InputSelect(page, "levels_column").set("histologic_grade")
+    expect(page.locator("#levels_text")).to_have_value("moderate, poor, well")
+    controller.InputText(page, "levels_text").set(
+        "well = Well differentiated, moderate = Moderately, poor = Poorly"
+    )
+    controller.InputRadioButtons(page, "continuous_test").set("nonparametric")
+    page.get_by_role("tab", name="Patient characteristics").click()
+    table = page.locator("#characteristics_table")
+    expect(table).to_contain_text("Mann-Whitney", timeout=60_000)
+    text = table.inner_text()
+    assert text.index("Well differentiated") < text.index("Moderately") < text.index("Poorly")
+
+    page.get_by_role("button", name="2 · Patients and follow-up").click()  # room for step 5
+    page.get_by_role("button", name="5 · Patients included (optional)").click()
+    expect(page.locator("#cohort_steps")).to_contain_text("No inclusion step")
+    controller.InputSelect(page, "cohort_column").set("pathology")
+    controller.InputSelect(page, "cohort_rule").set("is")
+    controller.InputSelectize(page, "cohort_values").set(["IDC"])
+    controller.InputText(page, "cohort_reason").set("Not ductal")
+    page.locator("#cohort_add").click()
+    steps = page.locator("#cohort_steps")
+    expect(steps).to_contain_text("13 → 12 (1 left out: Not ductal)", timeout=60_000)
+    expect(steps).to_contain_text("Analysed: 12 patients")
+    page.get_by_role("tab", name="Study file").click()
+    expect(page.locator("#study_file")).to_contain_text("[[cohort]]")
+    expect(page.locator("#study_file")).to_contain_text('continuous_test = "nonparametric"')
+    _shot(page, "web-11-cohort-levels")
+
+    page.get_by_role("button", name="Remove step Pathology: IDC").click()
+    expect(steps).to_contain_text("Analysed: 13 patients", timeout=60_000)
+    expect(page.locator("#study_file")).not_to_contain_text("[[cohort]]")

@@ -19,16 +19,13 @@ from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
 from survstudy.config.models import StudyConfig
 from survstudy.errors import InputError, Problem
-from survstudy.web import analyses, layout, panels
+from survstudy.web import analyses, cohort, layout, levels, panels
 from survstudy.web.choices import (
     Choices,
-    base_levels,
+    ContinuousTest,
     build_config,
     choices_from_config,
-    fit_levels,
-    levels_text,
     likely_event_codes,
-    parse_levels,
 )
 from survstudy.web.forms import derived_columns_of, example_study, fill_forms
 from survstudy.web.inference import inferred_choices, inferred_study
@@ -38,6 +35,7 @@ from survstudy.web.render import problems_tag
 from survstudy.web.sanity import choice_notes, left_out_notes, without_group_characteristic
 from survstudy.web.security import DEFAULT_MAX_UPLOAD_BYTES, LOCAL_HOSTS, secure_app
 from survstudy.web.session import SessionFolder, StoredData, Workspace
+from survstudy.web.status import download_buttons, status_line
 
 __all__ = ["create_app", "shiny_app"]
 
@@ -49,6 +47,12 @@ SETTLE_SECONDS = 0.3
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or "survival-study"
+
+
+def _continuous_test(value: str) -> ContinuousTest:
+    """The form's answer as the study file's key ("auto" for anything unexpected)."""
+    tests: tuple[ContinuousTest, ...] = ("nonparametric", "parametric")
+    return next((t for t in tests if t == value), "auto")
 
 
 def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
@@ -238,6 +242,9 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
         # ---- choices → configuration → analysis -----------------------------------------
 
+        cohort_steps = cohort.register(input, preview, base, lambda: outcome())
+        other_levels = levels.register(input, preview, base)
+
         @reactive.calc
         def choices() -> Choices | None:
             pv = preview()
@@ -263,7 +270,8 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 outcome=input.outcome(),
                 time_unit=input.time_unit(),
                 group=input.group() or "",
-                group_levels=_group_levels(pv, input.group() or "", input.group_levels()),
+                group_levels=levels.group_levels(pv, input.group() or "", input.group_levels()),
+                variable_levels=other_levels(),
                 characteristics=tuple(input.characteristics() or ()),
                 covariates=tuple(input.covariates() or ()),
                 landmark_years=landmarks,
@@ -276,27 +284,9 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 treated=input.treated() or "",
                 confounders=tuple(input.confounders() or ()),
                 estimand="att" if input.estimand() == "att" else "ate",
+                cohort=cohort_steps(),
+                continuous_test=_continuous_test(input.continuous_test()),
             )
-
-        def _group_levels(pv: DataPreview, group: str, text: str) -> tuple[tuple[str, str], ...]:
-            info = pv.column(group)
-            if info is None or info.n_distinct > len(info.values) or not text.strip():
-                return ()
-            return fit_levels(parse_levels(text), info.values)
-
-        @reactive.effect
-        @reactive.event(input.group, preview, ignore_init=True)
-        def _group_changed() -> None:
-            pv, group = preview(), input.group() or ""
-            info = pv.column(group) if pv is not None else None
-            if info is None:
-                ui.update_text("group_levels", value="")
-                return
-            with reactive.isolate():
-                b = base()
-            known = base_levels(b.variables.get(group)) if b is not None else ()
-            levels = fit_levels(known, info.values) if known else fit_levels((), info.values)
-            ui.update_text("group_levels", value=levels_text(levels))
 
         def _unknown_columns(c: Choices, pv: DataPreview) -> list[str]:
             known = set(pv.names) | set(derived_columns_of(base()))
@@ -415,66 +405,11 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
 
         @render.ui
         def status() -> Tag | None:
-            if preview() is None:
-                return None
-            c = choices()
-            if c is not None and c.missing():
-                return tags.div(
-                    "Still to choose: " + "; ".join(c.missing()) + ".",
-                    class_="alert alert-info py-2 status-line",
-                )
-            o = outcome()
-            if o is None:
-                return None
-            if o.errors:
-                n = len(o.errors)
-                return tags.div(
-                    tags.strong(
-                        f"{n} problem{'s' if n > 1 else ''} in the data must be fixed "
-                        "before the analysis can run."
-                    ),
-                    " They are listed under Data checks, with the row and column of each.",
-                    class_="alert alert-danger py-2 status-line",
-                )
-            warnings = len(o.problems)
-            note = (
-                (
-                    f" The checks noted {warnings} point{'s' if warnings > 1 else ''} to "
-                    "look at (Data checks)."
-                )
-                if warnings
-                else " The data checks found no problem."
-            )
-            return tags.div(
-                "The analysis is up to date with your choices." + note,
-                class_="alert alert-success py-2 status-line",
-            )
+            return status_line(choices(), outcome()) if preview() is not None else None
 
         @render.ui
         def downloads() -> Tag | None:
-            o = outcome()
-            if preview() is None:
-                return None
-            ready = o is not None and o.results is not None
-            report = (
-                ui.download_button(
-                    "download_zip", "Download the full report (.zip)", class_="btn-primary"
-                )
-                if ready
-                else tags.button(
-                    "Download the full report (.zip)", disabled=True, class_="btn btn-primary"
-                )
-            )
-            study = (
-                ui.download_button(
-                    "download_toml", "Download the study file", class_="btn-outline-primary"
-                )
-                if o is not None
-                else tags.button(
-                    "Download the study file", disabled=True, class_="btn btn-outline-primary"
-                )
-            )
-            return tags.div(report, study, class_="downloads")
+            return download_buttons(outcome()) if preview() is not None else None
 
         @render.ui
         def summary_boxes() -> Any:

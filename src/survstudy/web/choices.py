@@ -19,6 +19,7 @@ from typing import Literal
 from survstudy.config.models import (
     Adjustment,
     Analysis,
+    CohortStep,
     DataSection,
     Endpoint,
     FollowUp,
@@ -33,6 +34,8 @@ from survstudy.web.preview import DataPreview
 __all__ = [
     "DATE_FORMATS",
     "Choices",
+    "ContinuousTest",
+    "Levels",
     "Mode",
     "base_levels",
     "build_config",
@@ -48,6 +51,9 @@ __all__ = [
 ]
 
 Mode = Literal["dates", "ready"]
+ContinuousTest = Literal["auto", "nonparametric", "parametric"]
+#: Levels of one column in the order to show them: (value in the registry, label).
+Levels = tuple[tuple[str, str], ...]
 
 #: How dates may be written, as offered in the form: format → description.
 DATE_FORMATS: dict[str, str] = {
@@ -112,6 +118,12 @@ class Choices:
     treated: str = ""
     confounders: tuple[str, ...] = ()
     estimand: Literal["ate", "att"] = "ate"
+    #: The ``[[cohort]]`` inclusion steps, in order (None keeps the base study file's).
+    cohort: tuple[CohortStep, ...] | None = None
+    #: Order and labels of other categorical columns (characteristics, covariates).
+    variable_levels: tuple[tuple[str, Levels], ...] = ()
+    #: ``[analysis] continuous_test`` (None keeps the base study file's).
+    continuous_test: ContinuousTest | None = None
 
     def missing(self) -> list[str]:
         """What must still be chosen before an analysis can run, in the forms' words."""
@@ -337,6 +349,13 @@ def choices_from_config(
         date_format=config.data.date_format or "",
         cutoff=config.follow_up.cutoff,
         sheet=None if config.data.sheet is None else str(config.data.sheet),
+        cohort=tuple(config.cohort),
+        variable_levels=tuple(
+            (v, base_levels(config.variables.get(v)))
+            for v in dict.fromkeys([*a.characteristics, *a.covariates])
+            if v != a.groups and base_levels(config.variables.get(v))
+        ),
+        continuous_test=a.continuous_test,
     )
     adj = config.adjustment
     if adj is not None:
@@ -388,16 +407,17 @@ def _with_labels(
     every chosen registry column the base does not describe."""
     out = dict(base.variables)
     derived = derived_columns(base)
-    known = out.get(choices.group)
-    if choices.group_levels and choices.group_levels != base_levels(known):
-        known = known or Variable(label=readable_label(choices.group), type="categorical")
-        out[choices.group] = known.model_copy(
-            update={
-                "levels": [code for code, _ in choices.group_levels],
-                "labels": {code: label for code, label in choices.group_levels if label != code}
-                or None,
-            }
-        )
+    for column, levels in [(choices.group, choices.group_levels), *choices.variable_levels]:
+        known = out.get(column)
+        if column and levels and levels != base_levels(known):
+            known = known or Variable(label=readable_label(column), type="categorical")
+            out[column] = known.model_copy(
+                update={
+                    "type": known.type or "categorical",
+                    "levels": [code for code, _ in levels],
+                    "labels": {code: label for code, label in levels if label != code} or None,
+                }
+            )
     used = [choices.group, *choices.characteristics, *choices.covariates]
     used += [choices.treatment, *choices.confounders]
     if choices.mode == "dates":
@@ -429,8 +449,9 @@ def build_config(
     """The study configuration the choices describe, reading the registry at ``source``.
 
     ``base`` (a bundled example's study file) keeps what the forms do not show: variable
-    labels and levels, inclusion steps, intervals, other endpoints, report settings and
-    published numbers. Columns the base does not describe get readable labels.
+    labels and levels, inclusion steps (unless ``choices.cohort`` gives them), intervals, other
+    endpoints, report settings and published numbers. Columns the base does not describe get
+    readable labels.
     ``dictionary``: the name of a REDCap data dictionary read with the registry.
     """
     base = base or StudyConfig(data=DataSection(source=source, id=choices.id_column))
@@ -487,7 +508,9 @@ def build_config(
                 endpoints=[name, *analysed],
                 landmark_years=sorted(set(choices.landmark_years)),
                 covariates=list(choices.covariates),
+                continuous_test=choices.continuous_test or base.analysis.continuous_test,
             ),
+            "cohort": base.cohort if choices.cohort is None else list(choices.cohort),
             "adjustment": choices.adjustment(),
         }
     )

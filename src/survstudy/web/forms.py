@@ -110,6 +110,7 @@ def fill_forms(c: Choices, pv: DataPreview, example: StudyConfig | None) -> None
         choices={n: all_labels[n] for n in [*names, *derived] if n != c.id_column},
         selected=list(c.covariates),
     )
+    ui.update_radio_buttons("continuous_test", selected=c.continuous_test or "auto")
     _fill_adjustment(c, pv, few, all_labels, [*names, *derived])
     landmarks = dict(layout.LANDMARK_CHOICES)
     for t in c.landmark_years:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from htmltools import Tag, Tagifiable, tags
 from shiny import ui
 
+from survstudy.web import cohort
 from survstudy.web.choices import DATE_FORMATS
 
 __all__ = ["EXAMPLE_CHOICES", "LANDMARK_CHOICES", "page", "results_tabs", "welcome"]
@@ -70,6 +71,12 @@ body { color: var(--ss-ink); }
 @media (max-width: 575.98px) {  /* a phone: figures keep a readable size and scroll */
   .report-figure { min-width: 560px; }
 }
+.cohort-box { border: 1px solid var(--ss-line); border-radius: .4rem; background: #f8fafc;
+  padding: .55rem .7rem; margin-bottom: .9rem; }
+.cohort-add-title { font-weight: 600; font-size: .9rem; margin-bottom: .4rem; }
+.cohort-list { padding-left: 1.2rem; margin: .3rem 0; }
+.cohort-list li { margin-bottom: .35rem; }
+.cohort-flow { font-size: .82rem; font-variant-numeric: tabular-nums; }
 iframe.report-preview { width: 100%; height: 75vh; border: 1px solid var(--ss-line);
   border-radius: .4rem; }
 """
@@ -200,6 +207,28 @@ def _step_compare() -> ui.AccordionPanel:
         ui.input_selectize(
             "characteristics", "Patient characteristics to describe", {}, multiple=True
         ),
+        ui.input_select(
+            "levels_column", "Order and names of a characteristic's values", {"": "Choose…"}
+        ),
+        ui.input_text("levels_text", "Values in order", ""),
+        _help(
+            "As for the groups: e.g. F = Female, M = Male, or well, moderate, poor for a "
+            "grade (otherwise shown alphabetically)."
+        ),
+        ui.input_radio_buttons(
+            "continuous_test",
+            "Compare numbers between groups with",
+            {
+                "auto": "A normality pre-test",
+                "nonparametric": "Rank tests",
+                "parametric": "t-test / ANOVA",
+            },
+            selected="auto",
+        ),
+        _help(
+            "Rank tests (Mann-Whitney, Kruskal-Wallis) suit small groups, where a normality "
+            "pre-test (Shapiro-Wilk) has little power."
+        ),
         ui.input_selectize(
             "covariates",
             "Prognostic factors (Cox regression)",
@@ -321,6 +350,7 @@ def page() -> Tag:
             _step_time(),
             _step_compare(),
             _step_adjusted(),
+            cohort.panel(),
             id="steps",
             open=["data"],
         ),
