@@ -93,11 +93,11 @@ def _strip_paths(value: Any) -> Any:
 
 
 def _map_columns_like_the_bundled_study(page: Any) -> None:
-    controller.InputSelect(page, "id_column").set("patient_id")
+    controller.InputSelect(page, "id_column").set("patient_id", timeout=60_000)
     controller.InputRadioButtons(page, "mode").set("dates")
-    controller.InputSelect(page, "origin").set("liver_resection_date")
-    controller.InputSelectize(page, "event_dates").set(["death_date"])
-    controller.InputSelect(page, "last_contact").set("last_contact_date")
+    controller.InputSelect(page, "origin").set("liver_resection_date", timeout=60_000)
+    controller.InputSelectize(page, "event_dates").set(["death_date"], timeout=60_000)
+    controller.InputSelect(page, "last_contact").set("last_contact_date", timeout=60_000)
     controller.InputCheckbox(page, "use_cutoff").set(True)
     controller.InputDate(page, "cutoff").set("2011-12-30")
     controller.InputText(page, "outcome").set("Overall survival")
@@ -119,8 +119,10 @@ def test_upload_map_analyse_and_download(page: Any, app: RunningApp, tmp_path: P
     expect(page.locator("#logrank")).to_contain_text("choose a grouping", timeout=60_000)
     _shot(page, "web-2-columns")
 
-    controller.InputSelect(page, "group").set("group")
-    controller.InputSelectize(page, "characteristics").set(["age_years", "sex", "er"])
+    controller.InputSelect(page, "group").set("group", timeout=60_000)
+    controller.InputSelectize(page, "characteristics").set(
+        ["age_years", "sex", "er"], timeout=60_000
+    )
     controller.InputCheckboxGroup(page, "landmarks").set(["1", "3"])
     controller.InputText(page, "title").set("Liver resection for breast-cancer metastases")
 
@@ -224,7 +226,7 @@ def test_example_and_data_problems_are_listed_with_row_and_column(
     expect(page.locator("#download_zip")).to_have_count(0)  # no report from bad data
     _shot(page, "web-4-checks")
 
-    controller.InputSelect(page, "example").set("liver_resection")
+    controller.InputSelect(page, "example").set("liver_resection", timeout=60_000)
     page.locator("#open_example").click()
     expect(page.locator("#status")).to_contain_text("up to date", timeout=60_000)
     page.get_by_role("tab", name="Survival").click()
@@ -239,7 +241,7 @@ def test_long_analysis_shows_progress_and_the_server_keeps_answering(
     from playwright.sync_api import expect
 
     page.goto(app.url)
-    controller.InputSelect(page, "example").set("rotterdam")
+    controller.InputSelect(page, "example").set("rotterdam", timeout=60_000)
     page.locator("#open_example").click()
     controller.InputRadioButtons(page, "mode").expect_selected("ready", timeout=30_000)
     controller.InputSelect(page, "time_column").expect_selected("rfs_days")
@@ -269,10 +271,10 @@ def test_group_characteristic_stale_results_and_a_bad_upload(
     from playwright.sync_api import expect
 
     page.goto(app.url)
-    controller.InputSelect(page, "example").set("liver_resection")
+    controller.InputSelect(page, "example").set("liver_resection", timeout=60_000)
     page.locator("#open_example").click()
     expect(page.locator("#status")).to_contain_text("up to date", timeout=60_000)
-    controller.InputSelect(page, "group").set("histologic_grade")
+    controller.InputSelect(page, "group").set("histologic_grade", timeout=60_000)
     expect(page.locator("#logrank-text")).to_contain_text("Log-rank", timeout=60_000)
     expect(page.locator("#status")).to_contain_text("up to date")
     page.get_by_role("tab", name="Data checks").click()
@@ -283,7 +285,8 @@ def test_group_characteristic_stale_results_and_a_bad_upload(
     expect(page.locator("#km_figure img")).to_have_count(1)
     expect(page.locator("#km_figure a[download$='.svg']")).to_have_count(1)
 
-    controller.InputSelect(page, "origin").set("")  # a choice undone: nothing stale stays
+    # a choice undone: nothing stale stays
+    controller.InputSelect(page, "origin").set("", timeout=60_000)
     expect(page.locator("#status")).to_contain_text("Still to choose", timeout=30_000)
     expect(page.locator("#km_figure img")).to_have_count(0)
     expect(page.locator("#download_zip")).to_have_count(0)
@@ -310,16 +313,16 @@ def test_competing_risks_and_adjusted_comparison(
     page.goto(app.url)
     page.set_input_files("#upload", str(registry))
     expect(page.locator("#data_summary")).to_contain_text("597 rows", timeout=60_000)
-    controller.InputSelect(page, "id_column").set("pid")
+    controller.InputSelect(page, "id_column").set("pid", timeout=60_000)
     controller.InputRadioButtons(page, "mode").set("ready")
-    controller.InputSelect(page, "time_column").set("rfs_days")
-    controller.InputSelect(page, "time_column_unit").set("days")
-    controller.InputSelect(page, "event_column").set("recurred")
-    controller.InputSelectize(page, "event_codes").set(["1"])
-    controller.InputSelect(page, "competing_column").set("died")
-    controller.InputSelectize(page, "competing_codes").set(["1"])
+    controller.InputSelect(page, "time_column").set("rfs_days", timeout=60_000)
+    controller.InputSelect(page, "time_column_unit").set("days", timeout=60_000)
+    controller.InputSelect(page, "event_column").set("recurred", timeout=60_000)
+    controller.InputSelectize(page, "event_codes").set(["1"], timeout=60_000)
+    controller.InputSelect(page, "competing_column").set("died", timeout=60_000)
+    controller.InputSelectize(page, "competing_codes").set(["1"], timeout=60_000)
     controller.InputText(page, "outcome").set("Recurrence")
-    controller.InputSelect(page, "group").set("hormon")
+    controller.InputSelect(page, "group").set("hormon", timeout=60_000)
     controller.InputCheckboxGroup(page, "landmarks").set(["1", "3", "5"])
     competing = page.locator("#competing")
     expect(competing).to_contain_text("Cumulative incidence of recurrence", timeout=90_000)
@@ -328,18 +331,18 @@ def test_competing_risks_and_adjusted_comparison(
         "src", re.compile(r"^data:image/png;base64,")
     )
     expect(page.locator("#logrank")).to_be_empty()  # Gray's test replaces the log-rank
-    controller.InputSelectize(page, "covariates").set(["age", "grade"])
+    controller.InputSelectize(page, "covariates").set(["age", "grade"], timeout=60_000)
     expect(page.locator("#table-finegray-recurrence")).to_contain_text(
         "Fine-Gray", timeout=90_000
     )
     _shot(page, "web-9-competing-risks")
 
-    controller.InputSelect(page, "group").set("")
-    controller.InputSelectize(page, "covariates").set([])
+    controller.InputSelect(page, "group").set("", timeout=60_000)
+    controller.InputSelectize(page, "covariates").set([], timeout=60_000)
     page.get_by_role("button", name="4 · Adjusted comparison (optional)").click()
-    controller.InputSelect(page, "treatment").set("hormon")
+    controller.InputSelect(page, "treatment").set("hormon", timeout=60_000)
     expect(page.locator("#treated")).to_have_value("yes")  # the plain "yes" is proposed
-    controller.InputSelectize(page, "confounders").set(["age", "grade", "nodes"])
+    controller.InputSelectize(page, "confounders").set(["age", "grade", "nodes"], timeout=60_000)
     page.get_by_role("tab", name="Adjusted comparison").click()
     adjusted = page.locator("#adjusted")
     expect(adjusted).to_contain_text("IPTW-adjusted hazard ratio", timeout=90_000)
@@ -359,9 +362,11 @@ def test_cohort_steps_characteristic_levels_and_test_family(page: Any, app: Runn
     page.set_input_files("#upload", str(REGISTRY))
     expect(page.locator("#data_summary")).to_contain_text("13 rows", timeout=60_000)
     _map_columns_like_the_bundled_study(page)
-    controller.InputSelect(page, "group").set("group")
-    controller.InputSelectize(page, "characteristics").set(["age_years", "histologic_grade"])
-    controller.InputSelect(page, "levels_column").set("histologic_grade")
+    controller.InputSelect(page, "group").set("group", timeout=60_000)
+    controller.InputSelectize(page, "characteristics").set(
+        ["age_years", "histologic_grade"], timeout=60_000
+    )
+    controller.InputSelect(page, "levels_column").set("histologic_grade", timeout=60_000)
     expect(page.locator("#levels_text")).to_have_value("moderate, poor, well")
     controller.InputText(page, "levels_text").set(
         "well = Well differentiated, moderate = Moderately, poor = Poorly"
@@ -376,9 +381,9 @@ def test_cohort_steps_characteristic_levels_and_test_family(page: Any, app: Runn
     page.get_by_role("button", name="2 · Patients and follow-up").click()  # room for step 5
     page.get_by_role("button", name="5 · Patients included (optional)").click()
     expect(page.locator("#cohort_steps")).to_contain_text("No inclusion step")
-    controller.InputSelect(page, "cohort_column").set("pathology")
-    controller.InputSelect(page, "cohort_rule").set("is")
-    controller.InputSelectize(page, "cohort_values").set(["IDC"])
+    controller.InputSelect(page, "cohort_column").set("pathology", timeout=60_000)
+    controller.InputSelect(page, "cohort_rule").set("is", timeout=60_000)
+    controller.InputSelectize(page, "cohort_values").set(["IDC"], timeout=60_000)
     controller.InputText(page, "cohort_reason").set("Not ductal")
     page.locator("#cohort_add").click()
     steps = page.locator("#cohort_steps")
