@@ -65,8 +65,8 @@ def test_form_makes_each_kind_of_step() -> None:
     assert cohort.make_step("liver_resection_date", "max", bound="2010-12-31").max == dt.date(
         2010, 12, 31
     )
-    assert cohort.step_text(drop) == "pathology is none of mucinous, ILC"
-    assert cohort.step_text(CohortStep(step="x", where="age_years > 40")) == "where age_years > 40"
+    assert cohort.step_text(drop) == "pathology is not mucinous or ILC"
+    assert cohort.step_text(CohortStep(step="x", where="age_years > 40")) == "age_years > 40"
 
 
 @pytest.mark.parametrize(

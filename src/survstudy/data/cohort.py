@@ -24,7 +24,8 @@ from survstudy.jsonsafe import Record
 if TYPE_CHECKING:
     from survstudy.engine.sqlengine import Engine
 
-__all__ = ["STEP", "CohortFlow", "FlowStep", "cohort_predicates", "count_flow", "steps_reading"]
+__all__ = ["STEP", "CohortFlow", "FlowStep", "cohort_predicates", "count_flow", "rule_text",
+           "steps_reading"]
 
 #: The study-table column holding the index of the step that excluded a patient (-1: kept).
 STEP = "__step"
@@ -61,7 +62,8 @@ class CohortFlow:
         }
 
 
-def _rule_text(step: CohortStep) -> str:
+def rule_text(step: CohortStep) -> str:
+    """A step's rule as the flow chart and the app show it ("pathology is not ILC")."""
     if step.where is not None:
         return step.where
     col = step.column
@@ -178,7 +180,7 @@ def count_flow(study: StudyFile, engine: Engine, table: str) -> CohortFlow:
     for i, step in enumerate(study.config.cohort):
         out = int(counts.get(i, 0))
         reason = step.reason or f"did not meet: {step.step}"
-        steps.append(FlowStep(step.step, _rule_text(step), alive, out, alive - out, reason))
+        steps.append(FlowStep(step.step, rule_text(step), alive, out, alive - out, reason))
         alive -= out
     return CohortFlow(n, tuple(steps))
 

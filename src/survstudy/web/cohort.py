@@ -17,7 +17,7 @@ from htmltools import Tag, tags
 from shiny import Inputs, reactive, render, ui
 
 from survstudy.config.models import CohortStep, StudyConfig
-from survstudy.data.cohort import CohortFlow
+from survstudy.data.cohort import CohortFlow, rule_text
 from survstudy.report.format import format_count
 from survstudy.web.choices import derived_columns, readable_label
 from survstudy.web.pipeline import Outcome
@@ -89,18 +89,8 @@ def make_step(
 
 
 def step_text(step: CohortStep) -> str:
-    """A step's rule in the form's words ("liver_resection is one of yes")."""
-    if step.where is not None:
-        return f"where {step.where}"
-    col = step.column or ""
-    if step.present is not None:
-        return f"{col} {RULES['present' if step.present else 'missing']}"
-    if step.is_ is not None:
-        return f"{col} {RULES['is']} {', '.join(step.is_)}"
-    if step.is_not is not None:
-        return f"{col} {RULES['is_not']} {', '.join(step.is_not)}"
-    parts = [f"{RULES[k]} {v}" for k, v in (("min", step.min), ("max", step.max)) if v is not None]
-    return f"{col} " + " and ".join(parts)
+    """A step's rule as the report's flow chart words it ("liver_resection is yes")."""
+    return rule_text(step)
 
 
 def panel() -> ui.AccordionPanel:

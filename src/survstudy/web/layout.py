@@ -192,28 +192,36 @@ def _step_time() -> ui.AccordionPanel:
     )
 
 
+def _column_and_levels(
+    column: tuple[str, str, str], levels: tuple[str, str], help_text: str
+) -> tuple[Tag, ...]:
+    """A column chooser (id, label, the empty choice's words) and the text field giving the
+    order and names of its values (id, label), with their help."""
+    return (
+        ui.input_select(column[0], column[1], {"": column[2]}),
+        ui.input_text(levels[0], levels[1], ""),
+        _help(help_text),
+    )
+
+
 def _step_compare() -> ui.AccordionPanel:
     return ui.accordion_panel(
         "3 · Comparison and report",
-        ui.input_select(
-            "group", "Compare survival between", {"": "No comparison (all patients together)"}
-        ),
-        ui.input_text("group_levels", "Order and names of the groups", ""),
-        _help(
+        *_column_and_levels(
+            ("group", "Compare survival between", "No comparison (all patients together)"),
+            ("group_levels", "Order and names of the groups"),
             "Values of the column in the order to show them, separated by commas; name "
             "one with =, e.g. well = Well differentiated, moderate, poor. Values not listed "
-            "come last."
+            "come last.",
         ),
         ui.input_selectize(
             "characteristics", "Patient characteristics to describe", {}, multiple=True
         ),
-        ui.input_select(
-            "levels_column", "Order and names of a characteristic's values", {"": "Choose…"}
-        ),
-        ui.input_text("levels_text", "Values in order", ""),
-        _help(
+        *_column_and_levels(
+            ("levels_column", "Order and names of a characteristic's values", "Choose…"),
+            ("levels_text", "Values in order"),
             "As for the groups: e.g. F = Female, M = Male, or well, moderate, poor for a "
-            "grade (otherwise shown alphabetically)."
+            "grade (otherwise shown alphabetically).",
         ),
         ui.input_radio_buttons(
             "continuous_test",
