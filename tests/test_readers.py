@@ -338,6 +338,7 @@ def _por_study(folder: Path, source: str) -> Path:
     for col in pd.read_csv(EXAMPLE / "registry.csv", nrows=0).columns:
         new = _POR_NAMES.get(col, col.upper())
         text = re.sub(rf'(["\[.]){col}(["\]])', rf"\g<1>{new}\g<2>", text)
+        text = re.sub(rf"([{{,] ){col}( = )", rf"\g<1>{new}\g<2>", text)  # inline-table keys
     text = text.replace('source = "REGISTRY.csv"', f'source = "{source}"')
     text = text.replace('source = "registry.csv"', f'source = "{source}"')
     path = folder / f"{source}.toml"

@@ -126,7 +126,7 @@ def test_results_tell_the_multivariable_cox_model(rotterdam: StudyResults) -> No
     assert "Cox model of recurrence-free survival (400 patients, " in cox
     assert cox.count("HR ") == len(p.multivariable)
     assert cox.count("95% CI") == len(p.multivariable)
-    assert "age (per year), HR" in cox
+    assert "age (per 10 years), HR" in cox
     assert "tumour size 20–50 mm versus ≤ 20 mm" in cox
     assert "; grade 3 versus grade 2, HR" in cox  # not "grade Grade 3"
     assert "recurrences or deaths)" in cox
