@@ -48,6 +48,8 @@ class _Variant:
     message: str
     severity: Severity
     excluded: bool
+    #: the conditions (SQL, wanted truth value) a row must meet besides the finding's own
+    needs: tuple[tuple[str, bool], ...] = ()
 
 
 def _variants(
@@ -58,17 +60,28 @@ def _variants(
         if keep is None or not f.cohort_only or f.severity != "error":
             out.append(_Variant(f, f"({f.where})", f.message, f.severity, False))
             continue
-        out.append(_Variant(f, f"({f.where}) AND {keep}", f.message, "error", False))
+        out.append(
+            _Variant(f, f"({f.where}) AND {keep}", f.message, "error", False, ((keep, True),))
+        )
         excluded = f"({f.where}) AND NOT {keep}"
+        needs: tuple[tuple[str, bool], ...] = ((keep, False),)
         if f in reading:
             read, why = reading[f]
             out.append(
                 _Variant(
-                    f, f"{excluded} AND {read}", f"({f.message}) || {lit(why)}", "error", False
+                    f,
+                    f"{excluded} AND {read}",
+                    f"({f.message}) || {lit(why)}",
+                    "error",
+                    False,
+                    (*needs, (read, True)),
                 )
             )
             excluded += f" AND NOT {read}"
-        out.append(_Variant(f, excluded, f"({f.message}) || '{EXCLUDED}'", "warning", True))
+            needs = (*needs, (read, False))
+        out.append(
+            _Variant(f, excluded, f"({f.message}) || '{EXCLUDED}'", "warning", True, needs)
+        )
     return out
 
 
@@ -86,15 +99,10 @@ def locate(
     value" and the words saying so: there the error stays an error, since the exclusion itself
     rests on the unusable value.
     """
-    engine = registry.engine
     variants = _variants(findings, keep, reading or {})
     if not variants:
         return []
-    counts = engine.sql(
-        "SELECT "
-        + ", ".join(f"count(*) FILTER (WHERE {v.where})" for v in variants)
-        + f" FROM {table}"
-    ).fetchall()[0]
+    counts = _counts(registry, table, variants)
     out: list[Problem] = []
     for v, total in zip(variants, counts, strict=True):
         if total:
@@ -107,6 +115,30 @@ def locate(
             seen.add(k)
             unique.append(p)
     return unique
+
+
+def _counts(registry: Registry, table: str, variants: Sequence[_Variant]) -> list[int]:
+    """How many rows each variant has, in one scan: each finding's predicate is counted once
+    per combination of the conditions that split it (in the cohort, read by a cohort step)."""
+    conditions = list(dict.fromkeys(c for v in variants for c, _ in v.needs))
+    findings = list(dict.fromkeys(v.finding for v in variants))
+    columns = [f"({c})" for c in conditions]
+    counts = [f"count(*) FILTER (WHERE ({f.where}))" for f in findings]
+    group = f" GROUP BY {', '.join(columns)}" if columns else ""
+    rows = registry.engine.sql(
+        f"SELECT {', '.join([*columns, *counts])} FROM {table}{group}"
+    ).fetchall()
+    k = len(conditions)
+    at = {c: i for i, c in enumerate(conditions)}
+    where = {f: k + i for i, f in enumerate(findings)}
+    return [
+        sum(
+            int(row[where[v.finding]])
+            for row in rows
+            if all(row[at[c]] is want for c, want in v.needs)  # NULL meets neither
+        )
+        for v in variants
+    ]
 
 
 def _rows(registry: Registry, table: str, v: _Variant, total: int) -> list[Problem]:

@@ -22,29 +22,31 @@ from survstudy.data.endpoints import (
 from survstudy.data.findings import Finding
 from survstudy.data.registry import REGISTRY, Registry
 from survstudy.data.sql import lit, lookup_table, q, text_of
-from survstudy.data.typed import TYPED, Typed, is_missing
+from survstudy.data.typed import Typed, is_missing
 from survstudy.engine.events import EventSpec
 from survstudy.errors import Problem
 
 if TYPE_CHECKING:
     from survstudy.engine.sqlengine import Engine
 
-__all__ = ["StudyTable", "derive", "flags", "labels"]
+__all__ = ["StudyTable", "derive", "flags", "labels", "verdict_columns"]
 
 
 class StudyTable:
     """The study table under construction: extra columns over the typed registry (computed in
-    the first SELECT, with the raw registry and lookup tables at hand), then derived stages."""
+    the first SELECT, which reads the raw registry once with the lookup tables at hand), then
+    derived stages."""
 
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
-        pid = q(registry.id_column)
+    def __init__(self, registry: Registry, typed: Typed) -> None:
+        self.registry, self.typed = registry, typed
+        pid = registry.id_column
         # the first row of each id that occurs more than once (a hash aggregate, not a window
-        # over every row)
+        # over every row); the id typed is its text
         self.first: list[str] = [f"__dups.{FIRST_OF_ID}"]
         self.joins: list[str] = [
-            f"LEFT JOIN (SELECT {pid} AS __id, min(__row) AS {FIRST_OF_ID} FROM {TYPED} "
-            f"GROUP BY {pid} HAVING count(*) > 1) __dups ON t.{pid} = __dups.__id"
+            f"LEFT JOIN (SELECT {(pid_text := text_of(q(pid), registry.types[pid]))} AS __id, "
+            f"min(__row) AS {FIRST_OF_ID} FROM {REGISTRY} GROUP BY {pid_text} "
+            f"HAVING count(*) > 1) __dups ON {self.raw_text(pid)} = __dups.__id"
         ]
         self.findings: list[Finding] = []
 
@@ -54,10 +56,14 @@ class StudyTable:
     def verdict(self, spec: EventSpec, name: str) -> str:
         """A first-SELECT column ``name``: 1 event, 0 no event, -1 unknown code, NULL missing."""
         text = self.raw_text(spec.column)
-        found = self.registry.engine.sql(
-            f"SELECT DISTINCT v FROM (SELECT {text} AS v FROM {REGISTRY} r) WHERE v IS NOT NULL"
-        ).fetchall()
-        values = [str(v) for (v,) in found]
+        if text in self.typed.distinct:  # scanned with the registry's columns
+            values = [v for v, _ in self.typed.distinct[text]]
+        else:
+            found = self.registry.engine.sql(
+                f"SELECT DISTINCT v FROM (SELECT {text} AS v FROM {REGISTRY} r) "
+                "WHERE v IS NOT NULL"
+            ).fetchall()
+            values = [str(v) for (v,) in found]
         codes = [-1 if (k := spec.classify(v)) is None else int(k) for v in values]
         alias = f"__e{len(self.joins)}"
         table = lookup_table(
@@ -68,12 +74,24 @@ class StudyTable:
         return q(name)
 
     def create(self, engine: Engine, name: str, derived: list[Derived]) -> None:
-        """Create the table ``name``: the typed registry, the extra columns, ``derived``."""
+        """Create the table ``name``: the typed registry, the extra columns, ``derived``, in
+        one scan of the registry."""
         first = (
-            f"(SELECT t.*, {', '.join(self.first)} FROM {TYPED} t "
-            f"JOIN {REGISTRY} r ON r.__row = t.__row {' '.join(self.joins)})"
+            f"(SELECT {', '.join([*self.typed.select, *self.first])} FROM {REGISTRY} r "
+            f"{' '.join([*self.typed.joins, *self.joins])})"
         )
         engine.create_table(name, derive_select(derived, first))
+
+
+def verdict_columns(study: StudyFile) -> list[str]:
+    """The columns whose distinct values :meth:`StudyTable.verdict` will ask for: event flags
+    of variables and the event columns of ready-made endpoints."""
+    c = study.config
+    specs = [var.flag for var in c.variables.values() if var.flag]
+    for ep in c.endpoints.values():
+        if ep.time is not None and ep.event is not None:
+            specs += [ep.event, *(ep.competing or [])]
+    return list(dict.fromkeys(EventSpec.parse(s).column for s in specs))
 
 
 def _ready_made(study: StudyFile, table: StudyTable, name: str) -> Derived | Problem:

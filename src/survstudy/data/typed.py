@@ -3,14 +3,19 @@
 Dates are parsed by :func:`survstudy.data.dates.parse_dates` on the *distinct* values of a
 column (a registry of millions of rows has a few thousand distinct dates), and the day numbers
 are joined back to the rows in SQL; numbers, levels and missing-value codes are plain SQL. The
-result is the table :data:`TYPED`: ``__row``, then each column typed (dates as DATE), and per
-date column ``c#d`` (day number since 1970-01-01), ``c#m`` (truly empty) and, for any column
-whose values can be unusable, ``c#why`` (why, NULL when the value is fine).
+result is a SELECT over the registry (:attr:`Typed.select`, :attr:`Typed.joins`), not a table:
+the study table reads the registry once through it. It gives ``__row``, then each column typed
+(dates as DATE), and per date column ``c#d`` (day number since 1970-01-01), ``c#m`` (truly
+empty) and, for any column whose values can be unusable, ``c#why`` (why, NULL when the value
+is fine). What typing needs from the values (distinct values, whether every value is a number,
+...) is asked in two scans of the registry for all columns at once (:meth:`_Builder.prefetch`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from survstudy.config.models import Key, StudyFile, did_you_mean
 from survstudy.data.dates import MISSING, OK, parse_dates
@@ -21,10 +26,7 @@ from survstudy.engine.dialect import COMMA_NUMBER, comma_problem
 from survstudy.engine.events import EventSpec
 from survstudy.errors import Problem
 
-__all__ = ["TYPED", "Typed", "date_columns", "days", "is_missing", "type_registry", "why"]
-
-#: The DuckDB table of typed columns (one row per registry row, same ``__row``).
-TYPED = "typed"
+__all__ = ["Typed", "date_columns", "days", "is_missing", "type_registry", "why"]
 
 _NUMERIC = (
     "TINYINT",
@@ -59,12 +61,17 @@ def why(column: str) -> str:
 
 @dataclass(frozen=True)
 class Typed:
-    """What typing found: each column's kind, categorical levels, problems and findings."""
+    """What typing found: each column's kind, categorical levels, problems and findings; the
+    typed columns as SQL over the registry aliased ``r`` (``select``, needing ``joins``); and
+    the distinct non-missing values (with their counts) of the text expressions scanned."""
 
     kinds: dict[str, str]
     levels: dict[str, list[str]]
     problems: list[Problem] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    select: tuple[str, ...] = ()
+    joins: tuple[str, ...] = ()
+    distinct: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     @property
     def dates(self) -> list[str]:
@@ -144,6 +151,76 @@ class _Builder:
         self.levels: dict[str, list[str]] = {}
         self.problems: list[Problem] = []
         self.findings: list[Finding] = []
+        self.distinct: dict[str, list[tuple[str, int]]] = {}
+        self.scalars: dict[str, Any] = {}
+
+    def values(self, text: str) -> list[tuple[str, int]]:
+        """The distinct non-missing values of SQL ``text`` over the registry, with counts."""
+        if text not in self.distinct:
+            self.distinct[text] = [
+                (str(t), int(n))
+                for t, n in self.engine.sql(
+                    f"SELECT t, count(*) FROM (SELECT {text} AS t FROM {REGISTRY} r) "
+                    "WHERE t IS NOT NULL GROUP BY t"
+                ).fetchall()
+            ]
+        return self.distinct[text]
+
+    def scalar(self, *aggregates: str) -> tuple[Any, ...]:
+        """The values of aggregate SQL expressions over the registry (aliased ``r``)."""
+        wanted = [a for a in dict.fromkeys(aggregates) if a not in self.scalars]
+        if wanted:
+            row = self.engine.sql(f"SELECT {', '.join(wanted)} FROM {REGISTRY} r").fetchall()[0]
+            self.scalars.update(zip(wanted, row, strict=True))
+        return tuple(self.scalars[a] for a in aggregates)
+
+    def prefetch(self, kinds: dict[str, str], also: Sequence[str]) -> None:
+        """Ask, in one aggregate scan and one grouping-sets scan of the registry, what the
+        column methods below would otherwise ask in one scan per column (``also``: more
+        text expressions whose distinct values are wanted). DuckDB only: Spark asks per
+        column, as the methods do when an answer is not here."""
+        if self.engine.kind != "duckdb":
+            return
+        texts = list(also)
+        aggregates: list[str] = []
+        for col, kind in kinds.items():
+            sql_type = self.registry.types[col].upper()
+            declared = self.study.config.variables.get(col)
+            text = self.text(col)
+            undeclared_levels = kind == "categorical" and not (declared and declared.levels)
+            if (kind == "date" and not _native_date(sql_type)) or undeclared_levels:
+                texts.append(text)
+            elif kind == "continuous":
+                if sql_type not in _NUMERIC:
+                    aggregates.append(_comma_example(text))
+                if declared is None or declared.min is None:
+                    aggregates += _negatives(self.number(col, text))
+            elif kind == "guess" and not _native(sql_type):
+                aggregates += _guess(text)
+        if aggregates:
+            self.scalar(*aggregates)
+        texts = [t for t in dict.fromkeys(texts) if t not in self.distinct]
+        if not texts:
+            return
+        v = [f"__v{i}" for i in range(len(texts))]
+        rows = self.engine.sql(
+            f"SELECT {', '.join(f'GROUPING({x})' for x in v)}, {', '.join(v)}, count(*) FROM "
+            f"(SELECT {', '.join(f'{t} AS {x}' for t, x in zip(texts, v, strict=True))} "
+            f"FROM {REGISTRY} r) GROUP BY GROUPING SETS ({', '.join(f'({x})' for x in v)})"
+        ).fetchall()
+        found: list[list[tuple[str, int]]] = [[] for _ in texts]
+        k = len(texts)
+        for row in rows:
+            i = row[:k].index(0)
+            if row[k + i] is not None:
+                found[i].append((str(row[k + i]), int(row[-1])))
+        self.distinct.update(zip(texts, found, strict=True))
+
+    def number(self, col: str, text: str) -> str:
+        """SQL of a continuous column's value (DOUBLE, NULL when not a number)."""
+        if self.registry.types[col].upper() in _NUMERIC:
+            return f"CASE WHEN {text} IS NULL THEN NULL ELSE CAST({self.raw(col)} AS DOUBLE) END"
+        return f"TRY_CAST({text} AS DOUBLE)"
 
     def text(self, col: str) -> str:
         """The column as text, missing-value codes turned into NULL."""
@@ -174,7 +251,7 @@ class _Builder:
         declared = c.variables.get(col)
         sql_type = self.registry.types[col].upper()
         self.kinds[col] = "date"
-        if sql_type == "DATE" or sql_type.startswith("TIMESTAMP"):
+        if _native_date(sql_type):
             as_date = f"CAST({self.raw(col)} AS DATE)"
             d = f"CAST(date_diff('day', DATE '1970-01-01', {as_date}) AS DOUBLE)"
             self.select += [
@@ -185,14 +262,11 @@ class _Builder:
             ]
             return
         text = self.text(col)
-        distinct = self.engine.sql(
-            f"SELECT t, count(*) FROM (SELECT {text} AS t FROM {REGISTRY} r) "
-            "WHERE t IS NOT NULL GROUP BY t"
-        ).fetchall()
+        distinct = self.values(text)
         origin = self.registry.origin[col]
         system = c.data.excel_date_system or self.registry.excel_system.get(origin) or 1900
         fmt = (declared.format if declared else None) or c.data.date_format
-        values = [str(t) for t, _ in distinct]
+        values = [t for t, _ in distinct]
         parsed = parse_dates(values, format=fmt, excel_system=system)
         reasons = [parsed.reason(i) for i in range(len(values))]
         alias = f"__d{len(self.joins)}"
@@ -239,13 +313,9 @@ class _Builder:
     def continuous(self, col: str) -> None:
         self.kinds[col] = "continuous"
         text = self.text(col)
-        if self.registry.types[col].upper() in _NUMERIC:
-            value = f"CASE WHEN {text} IS NULL THEN NULL ELSE CAST({self.raw(col)} AS DOUBLE) END"
-        else:
-            value = f"TRY_CAST({text} AS DOUBLE)"
-            (comma,) = self.engine.sql(
-                f"SELECT {_comma_example('t')} FROM (SELECT {text} AS t FROM {REGISTRY} r)"
-            ).fetchall()[0]
+        value = self.number(col, text)
+        if self.registry.types[col].upper() not in _NUMERIC:
+            (comma,) = self.scalar(_comma_example(text))
             if comma is not None:
                 self.comma(col, text, comma, error=True)
         message = "not a number (this variable is continuous)"
@@ -273,10 +343,7 @@ class _Builder:
                 ))
         if lo is not None:
             return
-        (negative, total) = self.engine.sql(
-            f"SELECT sum(CASE WHEN v < 0 THEN 1 ELSE 0 END), count(v) "
-            f"FROM (SELECT {value} AS v FROM {REGISTRY} r)"
-        ).fetchall()[0]
+        (negative, total) = self.scalar(*_negatives(value))
         if negative and negative * 10 <= total:
             message = (
                 "negative, while the other values are >= 0 (an age, a count or a size cannot "
@@ -287,13 +354,7 @@ class _Builder:
     def categorical(self, col: str, declared: list[str] | None) -> None:
         self.kinds[col] = "categorical"
         text = self.text(col)
-        if declared:
-            levels = declared
-        else:
-            found = self.engine.sql(
-                f"SELECT DISTINCT t FROM (SELECT {text} AS t FROM {REGISTRY} r) WHERE t IS NOT NULL"
-            ).fetchall()
-            levels = sorted(str(t) for (t,) in found)
+        levels = declared or sorted(t for t, _ in self.values(text))
         self.levels[col] = levels
         listed = ", ".join(lit(v) for v in levels) or "NULL"
         message = "value is not one of the declared levels: " + ", ".join(levels)
@@ -312,25 +373,36 @@ class _Builder:
             self.kinds[col] = "text"
             self.select.append(f"{text} AS {q(col)}")
             return
-        if (
-            sql_type in _NUMERIC
-            or sql_type == "BOOLEAN"
-            or sql_type == "DATE"
-            or (sql_type.startswith("TIMESTAMP"))
-        ):
+        if _native(sql_type):
             self.kinds[col] = "number" if sql_type in _NUMERIC else "other"
             self.select.append(
                 f"CASE WHEN {text} IS NULL THEN NULL ELSE {self.raw(col)} END AS {q(col)}"
             )
             return
-        (numeric, comma) = self.engine.sql(
-            f"SELECT count(t) = count(TRY_CAST(t AS DOUBLE)), {_comma_example('t')} FROM "
-            f"(SELECT {text} AS t FROM {REGISTRY} r)"
-        ).fetchall()[0]
+        (numeric, comma) = self.scalar(*_guess(text))
         if comma is not None:  # never read decimal commas silently as text
             self.comma(col, text, comma, error=False)
         self.kinds[col] = "number" if numeric else "text"
         self.select.append(f"{'TRY_CAST(' + text + ' AS DOUBLE)' if numeric else text} AS {q(col)}")
+
+
+def _native_date(sql_type: str) -> bool:
+    return sql_type == "DATE" or sql_type.startswith("TIMESTAMP")
+
+
+def _native(sql_type: str) -> bool:
+    """A type the source gave (a number, boolean or date), kept as it is."""
+    return sql_type in _NUMERIC or sql_type == "BOOLEAN" or _native_date(sql_type)
+
+
+def _negatives(value: str) -> tuple[str, str]:
+    """Aggregate SQL: how many values of ``value`` are negative, how many are given."""
+    return f"sum(CASE WHEN ({value}) < 0 THEN 1 ELSE 0 END)", f"count({value})"
+
+
+def _guess(text: str) -> tuple[str, str]:
+    """Aggregate SQL: is every value of ``text`` a number; a decimal-comma example."""
+    return f"count({text}) = count(TRY_CAST({text} AS DOUBLE))", _comma_example(text)
 
 
 def _comma_example(t: str) -> str:
@@ -344,19 +416,31 @@ def _comma_example(t: str) -> str:
     )
 
 
-def type_registry(study: StudyFile, registry: Registry) -> Typed:
-    """Create :data:`TYPED` from the registry; problems name the study-file key or column."""
+def type_registry(study: StudyFile, registry: Registry, also: Sequence[str] = ()) -> Typed:
+    """Type the registry's columns (as SQL); problems name the study-file key or column.
+
+    ``also``: registry columns whose distinct raw values (as text) a later step will ask
+    for, scanned together with the columns' own (:attr:`Typed.distinct`)."""
     c = study.config
     b = _Builder(study, registry)
     b.problems += _missing_problems(study, registry)
     needed = date_columns(study)
+    kinds: dict[str, str] = {}
+    for col in registry.columns:
+        declared = c.variables.get(col)
+        if col != registry.id_column:
+            kinds[col] = (declared.type if declared else None) or (
+                "date" if col in needed else "guess"
+            )
+    raw = [text_of(b.raw(col), registry.types[col]) for col in also if col in registry.types]
+    b.prefetch(kinds, raw)
     for col in registry.columns:
         declared = c.variables.get(col)
         if col == registry.id_column:
             b.kinds[col] = "id"
             b.select.append(f"{text_of(b.raw(col), registry.types[col])} AS {q(col)}")
             continue
-        kind = (declared.type if declared else None) or ("date" if col in needed else None)
+        kind = kinds[col]
         if kind == "date":
             b.date(col)
         elif kind == "continuous":
@@ -365,8 +449,7 @@ def type_registry(study: StudyFile, registry: Registry) -> Typed:
             assert declared is not None
             b.categorical(col, [str(v) for v in declared.levels] if declared.levels else None)
         else:
-            b.plain(col, kind or "guess")
-    registry.engine.create_table(
-        TYPED, f"SELECT {', '.join(b.select)} FROM {REGISTRY} r {' '.join(b.joins)}"
+            b.plain(col, kind)
+    return Typed(
+        b.kinds, b.levels, b.problems, b.findings, tuple(b.select), tuple(b.joins), b.distinct
     )
-    return Typed(b.kinds, b.levels, b.problems, b.findings)

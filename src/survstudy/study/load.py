@@ -34,8 +34,8 @@ from survstudy.data.findings import locate
 from survstudy.data.metadata import with_metadata
 from survstudy.data.registry import read_registry
 from survstudy.data.sql import q, text_of
-from survstudy.data.study_table import StudyTable, derive, flags, labels
-from survstudy.data.typed import TYPED, type_registry
+from survstudy.data.study_table import StudyTable, derive, flags, labels, verdict_columns
+from survstudy.data.typed import type_registry
 from survstudy.engine.sqlengine import Engine, open_engine
 from survstudy.errors import InputError, Problem
 
@@ -270,10 +270,10 @@ def load_study(
 
 def _load(study: StudyFile, engine: Engine, strict: bool, today: dt.date | None) -> Study:
     registry = read_registry(study, engine)
-    typed = type_registry(study, registry)
+    typed = type_registry(study, registry, verdict_columns(study))
     if any(p.severity == "error" for p in typed.problems):
         raise InputError([*typed.problems, *registry.problems])
-    table = StudyTable(registry)
+    table = StudyTable(registry, typed)
     derived, problems = derive(study, typed, table)
     flag_verdicts = flags(study, typed, table)
     names, where = labels(study, derived)
@@ -292,7 +292,6 @@ def _load(study: StudyFile, engine: Engine, strict: bool, today: dt.date | None)
     if problems:
         raise InputError(problems)
     table.create(engine, _DERIVED, derived)
-    engine.drop(TYPED)
     step = cohort_predicates(study, engine, _DERIVED, set(typed.dates))
     engine.create_view(_ALL, f"SELECT *, {step} AS {STEP} FROM {_DERIVED}")
     engine.create_view(COHORT, f"SELECT * FROM {_ALL} WHERE {STEP} < 0 ORDER BY __row")
