@@ -12,13 +12,7 @@ from typing import TYPE_CHECKING
 
 from survstudy.config.models import Key, StudyFile
 from survstudy.data.checks import FIRST_OF_ID
-from survstudy.data.endpoints import (
-    Derived,
-    derive_select,
-    endpoint_sql,
-    interval_sql,
-    ready_made_sql,
-)
+from survstudy.data.endpoints import derive_select, endpoint_sql, interval_sql, ready_made_sql
 from survstudy.data.findings import Finding
 from survstudy.data.registry import REGISTRY, Registry
 from survstudy.data.sql import lit, lookup_table, q, text_of
@@ -27,6 +21,7 @@ from survstudy.engine.events import EventSpec
 from survstudy.errors import Problem
 
 if TYPE_CHECKING:
+    from survstudy.data.endpoints import Derived
     from survstudy.engine.sqlengine import Engine
 
 __all__ = ["StudyTable", "derive", "flags", "labels", "verdict_columns"]
