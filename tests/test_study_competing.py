@@ -270,7 +270,8 @@ def test_adjusted_section_speaks_in_labels(report: Path) -> None:
     assert "[T." not in section
     assert "hormon = yes" not in html
     results_text = html[html.index('id="results"'):]
-    assert "versus" in results_text
+    assert "for hormonal therapy versus no hormonal therapy was" in results_text
+    assert "Grade: Grade" not in html
     svg = (report / "figures" / "love-plot.svg")
     if svg.exists():
         assert "[T." not in svg.read_text(encoding="utf-8")

@@ -8,7 +8,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from survstudy.report.document import Cell, Figure, Paragraph, Section, Table
-from survstudy.report.format import format_count, format_number, format_p, group_label
+from survstudy.report.format import (
+    format_ci,
+    format_count,
+    format_number,
+    format_p,
+    group_label,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -49,7 +55,8 @@ def term_names(results: StudyResults, adj: AdjustedResult,
         if level is not None:
             var = results.study.config.variables.get(r.covariate)
             level_names = labels.get(r.covariate) or (var.labels or {} if var else {})
-            name += f": {group_label(level, level_names)}"
+            shown = group_label(level, level_names)  # "Grade 3" needs no "Grade: " before it
+            name = shown if shown.lower().startswith(name.lower()) else f"{name}: {shown}"
         names[r.term] = name
     return names
 
@@ -184,8 +191,8 @@ def adjusted_results_sentences(results: StudyResults,
                                labels: Mapping[str, Mapping[str, str]] | None = None
                                ) -> list[str]:
     """Results sentences: balance reached or not, effective sizes, adjusted HR."""
-    from survstudy.report.cox_table import hr_text as _hr_text
-    from survstudy.report.text import column_label
+    from survstudy.report.cox_table import hr_digits
+    from survstudy.report.text import column_label, lower_first
 
     adj = results.adjusted
     if adj is None:
@@ -205,8 +212,13 @@ def adjusted_results_sentences(results: StudyResults,
                     for w in r.weight_summaries)
     term = r.cox.terms[0]
     test = r.cox.tests["robust_score"]
+    treated, control = (lower_first(group_label(g, names)) for g in (r.treated, r.control))
+    if not names:  # bare codes ("1 versus 0") need the column's name
+        treated = f"{lower_first(column_label(results, r.treatment))} {treated}"
+    lo, hi = term.hr_ci if term.hr_ci is not None else (None, None)
+    digits = hr_digits(term.hr, lo, hi) if term.hr is not None else 2
+    ci = f", 95% CI {format_ci(lo, hi, digits)}" if lo is not None else ""
     return [f"{balance}; the effective sample sizes were {ess}. The IPTW-adjusted hazard ratio "
-            f"of {adj.label.lower()} for {column_label(results, r.treatment).lower()} "
-            f"{group_label(r.treated, names)} versus {group_label(r.control, names)} was "
-            f"{_hr_text(term.hr, term.hr_ci, 0)} (robust score test "
+            f"of {lower_first(adj.label)} for {treated} versus {control} was "
+            f"{format_number(term.hr, digits)}{ci} (robust score test "
             f"{format_p(test.p_value, prefix=True)})."]
