@@ -30,7 +30,7 @@ from survstudy.web.choices import (
 from survstudy.web.forms import derived_columns_of, example_study, fill_forms
 from survstudy.web.inference import inferred_choices, inferred_study
 from survstudy.web.pipeline import Cancelled, Outcome, report_zip, run_analysis
-from survstudy.web.preview import DataPreview, read_preview
+from survstudy.web.preview import DataPreview, dialect_text, read_preview
 from survstudy.web.render import problems_tag
 from survstudy.web.sanity import choice_notes, left_out_notes, without_group_characteristic
 from survstudy.web.security import DEFAULT_MAX_UPLOAD_BYTES, LOCAL_HOSTS, secure_app
@@ -92,11 +92,13 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
         ) -> tuple[StoredData, DataPreview, StudyConfig | None, StudyConfig | None]:
             bar, _ = progress_bar(f"Reading {data.display_name}")
             try:
-                found = await asyncio.to_thread(read_preview, data.path, sheet, data.display_name)
+                found = await asyncio.to_thread(
+                    read_preview, data.path, sheet, data.display_name, data.dialect
+                )
                 words = folder.dictionary
                 draft = (
-                    None  # an example brings its own study file
-                    if example is not None
+                    None  # an example brings its own study file; init reads plain CSV only
+                    if example is not None or data.dialect is not None
                     else await asyncio.to_thread(
                         inferred_study,
                         data.path,
@@ -321,6 +323,7 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 base=base(),
                 preview=pv,
                 dictionary=None if words is None else words.display_name,
+                dialect=data.dialect,
             )
 
         @reactive.extended_task
@@ -392,9 +395,10 @@ def _server(workspace: Workspace) -> Callable[[Inputs, Outputs, Session], None]:
                 return tags.div(load_error(), class_="alert alert-danger py-2 small")
             if data is None or pv is None:
                 return None
+            dialect = "" if data.dialect is None else f" · {dialect_text(data.dialect)}"
             return tags.div(
                 tags.strong(data.display_name),
-                f" · {data.kind} · {pv.n_rows:,} rows · ",
+                f" · {data.kind}{dialect} · {pv.n_rows:,} rows · ",
                 f"{len(pv.columns)} columns",
                 class_="small text-body-secondary mt-1",
             )

@@ -28,8 +28,9 @@ from survstudy.config.models import (
     TimeUnit,
     Variable,
 )
+from survstudy.engine.dialect import CsvDialect
 from survstudy.engine.events import EventSpec
-from survstudy.web.preview import DataPreview
+from survstudy.web.preview import DataPreview, dialect_keys
 
 __all__ = [
     "DATE_FORMATS",
@@ -445,6 +446,7 @@ def build_config(
     base: StudyConfig | None = None,
     preview: DataPreview | None = None,
     dictionary: str | None = None,
+    dialect: CsvDialect | None = None,
 ) -> StudyConfig:
     """The study configuration the choices describe, reading the registry at ``source``.
 
@@ -453,6 +455,7 @@ def build_config(
     endpoints, report settings and published numbers. Columns the base does not describe get
     readable labels.
     ``dictionary``: the name of a REDCap data dictionary read with the registry.
+    ``dialect``: how the CSV file is written (``[data] delimiter``, ``decimal``, ``encoding``).
     """
     base = base or StudyConfig(data=DataSection(source=source, id=choices.id_column))
     taken = [] if preview is None else list(preview.names)
@@ -490,6 +493,7 @@ def build_config(
             "sheet": choices.sheet if source.lower().endswith((".xlsx", ".xlsm")) else None,
             "date_format": choices.date_format or None,
             "dictionary": dictionary or base.data.dictionary,
+            **dialect_keys(dialect),
         }
     )
     return base.model_copy(

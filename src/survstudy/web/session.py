@@ -19,6 +19,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from survstudy.engine.dialect import CsvDialect
+
 __all__ = ["DATA_SUFFIXES", "SessionFolder", "StoredData", "Workspace", "safe_display_name"]
 
 #: File types the app accepts, by suffix (lower case), and what they are.
@@ -50,15 +52,26 @@ def _private_dir(parent: Path | None, prefix: str) -> Path:
 
 @dataclass(frozen=True)
 class StoredData:
-    """An uploaded (or example) registry as stored: private path, and the name to show."""
+    """An uploaded (or example) registry as stored: private path, the name to show, and
+    for a CSV file a European spreadsheet wrote, its dialect (None: a plain CSV)."""
 
     path: Path
     display_name: str
     kind: str
+    dialect: CsvDialect | None = None
 
     @property
     def suffix(self) -> str:
         return self.path.suffix
+
+
+def _dialect(path: Path) -> CsvDialect | None:
+    """The dialect of a stored CSV file (None for a plain one, or another file type)."""
+    if DATA_SUFFIXES[path.suffix.lower()] != "CSV":
+        return None
+    from survstudy.web.preview import detect_dialect
+
+    return detect_dialect(path)
 
 
 class SessionFolder:
@@ -89,7 +102,12 @@ class SessionFolder:
         shutil.move(str(source), target)
         os.chmod(target, 0o600)
         return self._replace_data(
-            StoredData(target, safe_display_name(original_name, suffix), DATA_SUFFIXES[suffix])
+            StoredData(
+                target,
+                safe_display_name(original_name, suffix),
+                DATA_SUFFIXES[suffix],
+                _dialect(target),
+            )
         )
 
     def store_copy(self, path: str | Path, display_name: str) -> StoredData:
@@ -98,7 +116,9 @@ class SessionFolder:
         target = self._new_name("data", suffix)
         shutil.copyfile(path, target)
         os.chmod(target, 0o600)
-        return self._replace_data(StoredData(target, display_name, DATA_SUFFIXES[suffix]))
+        return self._replace_data(
+            StoredData(target, display_name, DATA_SUFFIXES[suffix], _dialect(target))
+        )
 
     def store_dictionary(self, uploaded: str | Path, original_name: str) -> StoredData:
         """Move a REDCap data dictionary (CSV) in under a random name, replacing the last."""
