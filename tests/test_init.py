@@ -75,3 +75,34 @@ def test_init_on_a_labelled_sav_gives_a_draft_check_accepts(tmp_path: Path) -> N
 )
 def test_date_roles_in_several_languages(name: str, role: str | None) -> None:
     assert _role(name, None) == role
+
+
+def test_init_reads_a_european_csv_and_the_draft_checks(tmp_path: Path) -> None:
+    """Issue 15 items 3 and 4: a registry saved by a European spreadsheet (';', decimal comma,
+    latin-1, an accented level) gives a draft naming its dialect, and `check` accepts it."""
+    registry = Path(__file__).parents[1] / "src/survstudy/examples/rotterdam/registry.csv"
+    frame = pd.read_csv(registry)
+    frame["os_years"] = frame["os_days"] / 365.25
+    frame.loc[frame["menopausal"] == "pre", "menopausal"] = "pré"
+    path = tmp_path / "registre.csv"
+    frame.to_csv(path, sep=";", decimal=",", encoding="latin-1", index=False)
+    out = tmp_path / "study.toml"
+    run = runner.invoke(app, ["init", str(path), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    config = load_config(out).config
+    assert (config.data.delimiter, config.data.decimal, config.data.encoding) == (
+        ";", ",", "latin-1")
+    assert config.variables["os_years"].type == "continuous"
+    assert config.variables["chemo"].levels == ["no", "yes"]
+    assert "pré" in (config.variables["menopausal"].levels or [])
+    run = runner.invoke(app, ["check", str(out)])
+    assert run.exit_code == 0, run.output
+
+
+def test_init_on_an_unreadable_csv_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b"a,b\n\xff\xfe\x00bad\n")
+    run = runner.invoke(app, ["init", str(path), "--out", str(tmp_path / "s.toml")])
+    assert run.exit_code == 2
+    assert "broken.csv" in run.output
+    assert "Traceback" not in run.output

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from survstudy.engine.dialect import CsvDialect
+from survstudy.engine.dialect import CsvDialect, detect_dialect, dialect_text
 from survstudy.web.choices import build_config, guess_choices
 from survstudy.web.pipeline import Outcome, run_analysis
-from survstudy.web.preview import detect_dialect, dialect_text, read_preview
+from survstudy.web.preview import read_preview
 from survstudy.web.session import SessionFolder
 from tests.test_web_inference import ROTTERDAM, _same_as_csv, folder
 

@@ -18,12 +18,16 @@ def init_study(data: Path, out: Path, dictionary: Path | None = None) -> str:
     """The draft study file's text for ``data`` (read as ``survstudy report`` would read it),
     with paths written relative to ``out``'s folder."""
     from survstudy.data.infer import draft_study, guess_file
+    from survstudy.engine.dialect import detect_dialect, dialect_keys
+    from survstudy.engine.sources import SUFFIXES
 
-    guesses = guess_file(data, dictionary)
+    csv = data.is_file() and SUFFIXES.get(data.suffix.lower()) == "csv"
+    dialect = detect_dialect(data) if csv else None  # a European spreadsheet's CSV
+    guesses = guess_file(data, dictionary, dialect)
     base = out.resolve().parent
     rel = os.path.relpath(data.resolve(), base)
     dict_rel = os.path.relpath(dictionary.resolve(), base) if dictionary else None
-    return draft_study(rel, guesses, dictionary=dict_rel)
+    return draft_study(rel, guesses, dictionary=dict_rel, dialect=dialect_keys(dialect))
 
 
 @app.command()

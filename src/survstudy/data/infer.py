@@ -11,12 +11,18 @@ French, German, Spanish, Italian and Dutch. The draft is commented: each guess s
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import duckdb
 
 from survstudy.engine.fileinfo import ColumnInfo, SourceInfo
 from survstudy.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from survstudy.engine.dialect import CsvDialect
 
 __all__ = ["ColumnGuess", "draft_study", "guess_columns", "guess_file"]
 
@@ -132,9 +138,12 @@ def guess_columns(con: Any, relation: str, info: SourceInfo | None) -> list[Colu
     return out
 
 
-def guess_file(data: Path, dictionary: Path | None = None) -> list[ColumnGuess]:
+def guess_file(data: Path, dictionary: Path | None = None,
+               dialect: CsvDialect | None = None) -> list[ColumnGuess]:
     """The guesses for the registry file ``data`` (read as ``survstudy report`` would read
-    it, with its metadata or a REDCap ``dictionary``); identifier fields left out."""
+    it, with its metadata or a REDCap ``dictionary``, a CSV in its ``dialect``); identifier
+    fields left out."""
+    from survstudy.engine.dialect import csv_failure, read_csv_sql
     from survstudy.engine.duckdb import connect
     from survstudy.engine.sources import SUFFIXES, csv_scan
     from survstudy.engine.statfiles import STAT_SUFFIXES, stat_info, stat_parquet
@@ -147,7 +156,9 @@ def guess_file(data: Path, dictionary: Path | None = None) -> list[ColumnGuess]:
         relation = f"read_parquet('{str(stat_parquet(data)).replace(chr(39), chr(39) * 2)}')"
         info = stat_info(data)
     elif SUFFIXES.get(suffix) == "csv":
-        relation = csv_scan(data)
+        relation = csv_scan(data) if dialect is None else read_csv_sql(  # numbers typed with
+            data, str(data), dialect, auto_type_candidates="['BIGINT', 'DOUBLE', 'VARCHAR']"
+        )  # the file's decimal mark; yes/no, dates and codes stay as written
         if dictionary is not None:
             from survstudy.data.redcap import read_dictionary
 
@@ -164,6 +175,10 @@ def guess_file(data: Path, dictionary: Path | None = None) -> list[ColumnGuess]:
     con = connect()
     try:
         guesses = guess_columns(con, relation, info)
+    except duckdb.Error as e:  # a file DuckDB cannot read: name it and the key to set
+        if SUFFIXES.get(suffix) != "csv":
+            raise
+        raise InputError(csv_failure(data, str(data), e, "[data] encoding")) from None
     finally:
         con.close()
     if info is not None:
@@ -191,7 +206,7 @@ def _pick(cols: list[ColumnGuess], role: str) -> ColumnGuess | None:
 
 def draft_study(
     source: str, guesses: list[ColumnGuess], *, dictionary: str | None = None,
-    title: str = "Survival study"
+    title: str = "Survival study", dialect: Mapping[str, str] | None = None
 ) -> str:
     """The commented study file for ``source`` from the column guesses."""
     lines = [
@@ -208,6 +223,8 @@ def draft_study(
     ]
     if dictionary:
         lines.append(f"dictionary = {_toml(dictionary)}")
+    for key, value in (dialect or {}).items():  # how the CSV is written, as found
+        lines.append(f"{key} = {_toml(value)}  # CHECK: found in the file")
     ids = [c for c in guesses if c.unique]
     id_col = next((c for c in ids if _ID.search(c.name)), ids[0] if ids else guesses[0])
     lines += [

@@ -18,6 +18,7 @@ from htmltools import Tag, Tagifiable, TagList, tags
 from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
 from survstudy.config.models import StudyConfig
+from survstudy.engine.dialect import dialect_text
 from survstudy.errors import InputError, Problem
 from survstudy.web import analyses, cohort, layout, levels, panels
 from survstudy.web.choices import (
@@ -30,7 +31,7 @@ from survstudy.web.choices import (
 from survstudy.web.forms import derived_columns_of, example_study, fill_forms
 from survstudy.web.inference import inferred_choices, inferred_study
 from survstudy.web.pipeline import Cancelled, Outcome, report_zip, run_analysis
-from survstudy.web.preview import DataPreview, dialect_text, read_preview
+from survstudy.web.preview import DataPreview, read_preview
 from survstudy.web.render import problems_tag
 from survstudy.web.sanity import choice_notes, left_out_notes, without_group_characteristic
 from survstudy.web.security import DEFAULT_MAX_UPLOAD_BYTES, LOCAL_HOSTS, secure_app

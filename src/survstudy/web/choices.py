@@ -28,9 +28,9 @@ from survstudy.config.models import (
     TimeUnit,
     Variable,
 )
-from survstudy.engine.dialect import CsvDialect
+from survstudy.engine.dialect import CsvDialect, dialect_keys
 from survstudy.engine.events import EventSpec
-from survstudy.web.preview import DataPreview, dialect_keys
+from survstudy.web.preview import DataPreview
 
 __all__ = [
     "DATE_FORMATS",

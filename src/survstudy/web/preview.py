@@ -8,8 +8,6 @@ file the preview accepts is a file the analysis can read.
 
 from __future__ import annotations
 
-import codecs
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,16 +17,13 @@ import numpy as np
 from survstudy.config.models import DataSection, StudyConfig, StudyFile
 from survstudy.data.dates import ISSUES, parse_dates
 from survstudy.data.registry import read_table, text_values
-from survstudy.engine.dialect import CsvDialect
+from survstudy.engine.dialect import CsvDialect, dialect_keys
 from survstudy.errors import InputError, Problem
 
 __all__ = [
     "MAX_VALUES",
     "ColumnInfo",
     "DataPreview",
-    "detect_dialect",
-    "dialect_keys",
-    "dialect_text",
     "read_preview",
     "sheet_names",
 ]
@@ -134,79 +129,6 @@ _SAVE_AS = "Save the registry from your spreadsheet as CSV or Excel (.xlsx) and 
 
 def _refuse(name: str, why: str) -> InputError:
     return InputError([Problem(f"'{name}' {why}. {_SAVE_AS}", file=name)])
-
-
-#: A field written with a decimal comma: -12,5 (a thousands-free European number).
-_COMMA_FIELD = re.compile(rb"^\s*\"?-?[0-9]+,[0-9]+\"?\s*$")
-#: Bytes where cp1252 (Windows) and latin-1 differ: cp1252 prints them (the euro sign...).
-_CP1252_ONLY = re.compile(rb"[\x80-\x9f]")
-
-
-def _encoding(path: Path) -> str:
-    """The file's encoding: "utf-8" when it all decodes as UTF-8 (a byte-order mark or not),
-    else "cp1252" when it holds bytes only Windows' code page prints and they decode, else
-    "latin-1" (which decodes every byte, and agrees with cp1252 on all others)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    windows = False
-    with path.open("rb") as f:
-        try:
-            while chunk := f.read(1 << 20):
-                windows = windows or _CP1252_ONLY.search(chunk) is not None
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-            return "utf-8"
-        except UnicodeDecodeError:
-            pass
-        if not windows:
-            windows = _CP1252_ONLY.search(f.read()) is not None
-        if windows:
-            f.seek(0)
-            try:
-                f.read().decode("cp1252")
-            except UnicodeDecodeError:
-                return "latin-1"
-            return "cp1252"
-    return "latin-1"
-
-
-def detect_dialect(path: Path, rows: int = 200) -> CsvDialect | None:
-    """How a CSV upload is written, when the plain reader cannot read it: None for a UTF-8
-    file with decimal points, else the delimiter (the most frequent of ``;``, ``,`` and tab
-    in the header line), the decimal mark ("," when the delimiter is not a comma and a field
-    of the first ``rows`` data rows reads -?digits,digits) and the encoding."""
-    with path.open("rb") as f:
-        head = [f.readline() for _ in range(rows + 1)]
-    header = head[0]
-    counts = {d: header.count(d.encode()) for d in (";", ",", "\t")}
-    delimiter = max(counts, key=lambda d: counts[d])  # ties: the order above
-    decimal = "."
-    if delimiter != ",":
-        sep = delimiter.encode()
-        fields = (x for line in head[1:] for x in line.rstrip(b"\r\n").split(sep))
-        decimal = "," if any(_COMMA_FIELD.match(x) for x in fields) else "."
-    encoding = _encoding(path)
-    if decimal == "." and encoding == "utf-8":
-        return None  # the plain reader sniffs the delimiter itself
-    return CsvDialect(delimiter=delimiter, decimal=decimal, encoding=encoding)
-
-
-def dialect_keys(dialect: CsvDialect | None) -> dict[str, str]:
-    """The ``[data]`` keys saying how the file is written (none for a plain CSV)."""
-    if dialect is None:
-        return {}
-    keys = {"delimiter": dialect.delimiter or ","}
-    if dialect.decimal != ".":
-        keys["decimal"] = dialect.decimal
-    if dialect.codec != "utf-8":
-        keys["encoding"] = dialect.encoding
-    return keys
-
-
-def dialect_text(dialect: CsvDialect) -> str:
-    """The dialect in words, for the data summary: "separator ;, decimal comma, latin-1"."""
-    shown = {"\t": "tab"}.get(dialect.delimiter or ",", dialect.delimiter)
-    mark = "comma" if dialect.decimal == "," else "point"
-    return f"separator {shown}, decimal {mark}, {dialect.encoding}"
 
 
 def read_preview(

@@ -69,7 +69,7 @@ def _dialect(path: Path) -> CsvDialect | None:
     """The dialect of a stored CSV file (None for a plain one, or another file type)."""
     if DATA_SUFFIXES[path.suffix.lower()] != "CSV":
         return None
-    from survstudy.web.preview import detect_dialect
+    from survstudy.engine.dialect import detect_dialect
 
     return detect_dialect(path)
 
