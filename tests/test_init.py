@@ -106,3 +106,20 @@ def test_init_on_an_unreadable_csv_is_one_clear_error(tmp_path: Path) -> None:
     assert run.exit_code == 2
     assert "broken.csv" in run.output
     assert "Traceback" not in run.output
+
+
+def test_few_numbers_in_a_small_series_are_continuous_and_codes_categorical(
+    tmp_path: Path,
+) -> None:
+    """Ages of 13 patients (12 distinct values) are a continuous variable; a 0/1/2 code shared
+    by many patients stays categorical."""
+    ages = [45, 51, 38, 62, 57, 49, 70, 66, 41, 53, 59, 47, 45]
+    codes = [0, 1, 2, 1, 0, 2, 1, 1, 0, 2, 1, 0, 1]
+    pd.DataFrame({"pid": range(1, 14), "age": ages, "code": codes}).to_csv(
+        tmp_path / "r.csv", index=False)
+    out = tmp_path / "study.toml"
+    run = runner.invoke(app, ["init", str(tmp_path / "r.csv"), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    variables = load_config(out).config.variables
+    assert variables["age"].type == "continuous"
+    assert variables["code"].type == "categorical"

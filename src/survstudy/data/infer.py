@@ -109,7 +109,9 @@ def guess_columns(con: Any, relation: str, info: SourceInfo | None) -> list[Colu
                 ok = sum(1 for c in parsed.code.tolist() if c == OK)
                 kind = "date" if ok == len(values) else None
             if kind is None:
-                if numeric == count and distinct > _MAX_LEVELS:
+                # numbers: a few codes shared by many patients are categories; ages in a
+                # 13-patient series (12 distinct values) are not
+                if numeric == count and (distinct > _MAX_LEVELS or distinct > count // 2):
                     kind = "continuous"
                 elif distinct <= _MAX_LEVELS:
                     kind = "categorical"
