@@ -170,3 +170,27 @@ def test_the_range_of_a_continuous_variable(
     for line, start in zip(flagged, says, strict=True):
         assert line.replace(f"{tmp_path}/", "").startswith(start)
     assert result.exit_code == (2 if any(s.startswith("error") for s in says) else 0)
+
+
+def test_a_code_written_as_a_float_is_its_declared_level(tmp_path: Path) -> None:
+    """A registry saved from pandas or a spreadsheet writes the grade 3 as "3.0": it is the
+    declared level "3" (as for SPSS/Stata), the numbers equal those of the original file, and a
+    value that is not a level ("3.5") is still refused."""
+    import pandas as pd
+
+    from survstudy.study.load import load_study
+
+    example = Path(__file__).parents[1] / "src/survstudy/examples/rotterdam"
+    frame = pd.read_csv(example / "registry.csv")
+    frame["grade"] = frame["grade"].astype(float)
+    frame.to_csv(tmp_path / "registry.csv", index=False)
+    shutil.copy(example / "study.toml", tmp_path / "study.toml")
+    study = load_study(tmp_path / "study.toml")
+    original = load_study(example / "study.toml")
+    assert study.frame(["grade"])["grade"].astype(str).value_counts().to_dict() == (
+        original.frame(["grade"])["grade"].astype(str).value_counts().to_dict())
+    frame["grade"] = frame["grade"].where(frame.index != 5, 3.5)
+    frame.to_csv(tmp_path / "registry.csv", index=False)
+    run = CliRunner().invoke(app, ["check", str(tmp_path / "study.toml")])
+    assert run.exit_code == 2
+    assert "'3.5'" in run.output

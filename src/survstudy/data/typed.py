@@ -354,6 +354,9 @@ class _Builder:
     def categorical(self, col: str, declared: list[str] | None) -> None:
         self.kinds[col] = "categorical"
         text = self.text(col)
+        if declared:  # "2.0" (a spreadsheet's or pandas' float) is the declared level "2"
+            text = (f"CASE WHEN regexp_matches({text}, {lit('^-?[0-9]+[.]0+$')}) THEN "
+                    f"regexp_replace({text}, {lit('[.]0+$')}, '') ELSE {text} END")
         levels = declared or sorted(t for t, _ in self.values(text))
         self.levels[col] = levels
         listed = ", ".join(lit(v) for v in levels) or "NULL"
