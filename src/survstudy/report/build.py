@@ -134,7 +134,7 @@ def _survival_table(results: StudyResults, ep: EndpointResult, number: int,
             line += "; " + format_exact_p(exact.p_value, exact.method)
             if exact.std_err == 0:
                 line += f" ({exact.n_extreme:,} of {exact.n_relabelings:,} relabelings)"
-        rows.append((Cell(f"By {lower_first(by)} ({line})", bold=True, colspan=ncols),))
+        rows.append((Cell(f"By {lower_first(by)}: {line}", bold=True, colspan=ncols),))  # no (…(…))
         names = labels.get(comparison.variable, {})
         rows += [row(group_label(c.label, names), c, indent=1) for c in comparison.km]
     if ep.not_derived:
