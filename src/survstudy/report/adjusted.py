@@ -41,6 +41,13 @@ def _right(text: str) -> Cell:
     return Cell(text, align="right")
 
 
+def _level_names(results: StudyResults, labels: Mapping[str, Mapping[str, str]],
+                 column: str) -> Mapping[str, str]:
+    """The names of ``column``'s levels: the report's, else the study file's."""
+    var = results.study.config.variables.get(column)
+    return labels.get(column) or (dict(var.labels or {}) if var is not None else {})
+
+
 def term_names(results: StudyResults, adj: AdjustedResult,
                labels: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
     """Each model term as a reader names it: ``grade[T.3]`` → "Grade: 3" (with the level's
@@ -53,9 +60,8 @@ def term_names(results: StudyResults, adj: AdjustedResult,
         name = column_label(results, r.covariate)
         level = term_level(r.term)
         if level is not None:
-            var = results.study.config.variables.get(r.covariate)
-            level_names = labels.get(r.covariate) or (var.labels or {} if var else {})
-            shown = group_label(level, level_names)  # "Grade 3" needs no "Grade: " before it
+            # "Grade 3" needs no "Grade: " before it
+            shown = group_label(level, _level_names(results, labels, r.covariate))
             name = shown if shown.lower().startswith(name.lower()) else f"{name}: {shown}"
         names[r.term] = name
     return names
@@ -126,8 +132,7 @@ def adjusted_section(results: StudyResults, table_no: int, fig_no: int,
     if adj is None:
         return None, table_no, fig_no
     r = adj.iptw
-    names = labels.get(r.treatment) or dict(
-        (v.labels or {}) if (v := results.study.config.variables.get(r.treatment)) else {})
+    names = _level_names(results, labels, r.treatment)
     terms = term_names(results, adj, labels)
     blocks: list[Any] = [_weights_table(adj, table_no, names),
                          _balance_table(adj, table_no + 1, terms)]
@@ -201,8 +206,7 @@ def adjusted_results_sentences(results: StudyResults,
     r = adj.iptw
     b = r.balance
     terms = term_names(results, adj, labels)
-    var = results.study.config.variables.get(r.treatment)
-    names = labels.get(r.treatment) or (var.labels or {} if var else {})
+    names = _level_names(results, labels, r.treatment)
     balance = (f"After weighting every covariate was balanced (largest |SMD| "
                f"{format_number(b.max_abs_smd_after, 3)})" if b.balanced else
                "After weighting, balance was not reached for "

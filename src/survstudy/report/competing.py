@@ -149,6 +149,7 @@ def _cif_table(results: StudyResults, cr: CompetingResult, number: int,
 
 def _models_table(results: StudyResults, cr: CompetingResult, number: int) -> Table | None:
     """Fine-Gray subdistribution HRs beside cause-specific HRs, term by term."""
+    from survstudy.report.cox_table import covariate_step
     from survstudy.report.cox_table import hr_text as _hr_text
     from survstudy.report.cox_table import term_level as _term_level
     from survstudy.report.text import column_label
@@ -171,9 +172,7 @@ def _models_table(results: StudyResults, cr: CompetingResult, number: int) -> Ta
                  _right("" if c is None else _hr_text(c.hr, c.hr_ci, c.infinite)),
                  _right("" if c is None else format_p(c.p_value)))
         if level is None:
-            unit = var.unit if var is not None and var.unit else None
-            per = f" (per {unit.removesuffix('s') if unit in ('years', 'nodes') else unit})" \
-                if unit else ""
+            per = covariate_step(results, t.covariate, scaled=False)  # fitted per unit
             body.append((Cell(column_label(results, t.covariate) + per), *cells))
             continue
         if t.covariate not in seen:

@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from survstudy.stats.regression.zph import PHTest
     from survstudy.study.analysis import StudyResults
 
-__all__ = ["hr_digits", "hr_text", "per_phrase", "prognostic_tables", "term_level"]
+__all__ = [
+    "covariate_step",
+    "hr_digits",
+    "hr_text",
+    "per_phrase",
+    "prognostic_tables",
+    "term_level",
+]
 
 
 def _right(text: str) -> Cell:
@@ -70,6 +77,16 @@ def per_phrase(unit: str | None, k: float = 1.0, sd: bool = False) -> str:
     return f" (per {step}{f' {unit}' if unit else ''})"
 
 
+def covariate_step(results: StudyResults, covariate: str, *, scaled: bool = True) -> str:
+    """" (per 10 years)": what one hazard-ratio step of a continuous covariate stands for, as
+    ``[report] hr_per`` sets it for the Cox tables (per unit with ``scaled=False``)."""
+    var = results.study.config.variables.get(covariate)
+    unit = var.unit if var is not None and var.unit else None
+    cox = results.cox if scaled else None
+    k = cox.per.get(covariate, 1.0) if cox is not None else 1.0
+    return per_phrase(unit, k, cox is not None and covariate in cox.per_sd)
+
+
 def _ph_cell(test: PHTest | None) -> Cell:
     return _right("" if test is None else format_p(test.p_value))
 
@@ -114,10 +131,7 @@ def prognostic_tables(results: StudyResults, number: int) -> list[Table]:
             hr_cell = _right(hr_text(r.hr, r.hr_ci, r.infinite))
             ph_cell = [_ph_cell(ph.get(r.covariate))] if with_ph else []
             if level is None:
-                unit = var.unit if var is not None and var.unit else None
-                k = cox.per.get(r.covariate, 1.0) if cox is not None else 1.0
-                sd = cox is not None and r.covariate in cox.per_sd
-                body.append((Cell(label + per_phrase(unit, k, sd)), hr_cell,
+                body.append((Cell(label + covariate_step(results, r.covariate)), hr_cell,
                              _right(format_p(r.p_value)), *ph_cell))
                 continue
             if r.covariate not in seen:

@@ -145,7 +145,7 @@ def _hr(row: PrognosticRow) -> str:
 def _term(results: StudyResults, row: PrognosticRow) -> str:
     """"tumour size 20–50 mm versus ≤ 20 mm", "age (per 10 years)": the step of a continuous
     covariate as the Cox tables give it (``[report] hr_per``)."""
-    from survstudy.report.cox_table import per_phrase
+    from survstudy.report.cox_table import covariate_step
 
     var = results.study.config.variables.get(row.covariate)
     label = lower_first(column_label(results, row.covariate))
@@ -154,11 +154,7 @@ def _term(results: StudyResults, row: PrognosticRow) -> str:
         level = lower_first(group_label(row.term.split("[T.", 1)[1][:-1], names))
         versus = f"{level} versus {lower_first(group_label(row.reference or '', names))}"
         return versus if level.lower().startswith(label.lower()) else f"{label} {versus}"
-    unit = var.unit if var is not None and var.unit else None
-    cox = results.cox
-    k = cox.per.get(row.covariate, 1.0) if cox is not None else 1.0
-    sd = cox is not None and row.covariate in cox.per_sd
-    return f"{label}{per_phrase(unit, k, sd)}"
+    return f"{label}{covariate_step(results, row.covariate)}"
 
 
 def cox_paragraph(results: StudyResults) -> str | None:
