@@ -29,6 +29,7 @@ from survstudy.stats.characteristics.fisher_network import (
     NetworkLimits,
     network_pvalue,
 )
+from survstudy.stats.characteristics.hypergeometric import FirstCell
 
 __all__ = [
     "MONTE_CARLO_REPLICATES",
@@ -166,38 +167,12 @@ def fisher_exact(
 # --- 2×2 ---------------------------------------------------------------------------------
 
 
-def _support(x: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.float64], int]:
-    """Support of the first cell given the margins, its log-density, and the observed cell."""
-    m = int(x[:, 0].sum())  # first column
-    n = int(x[:, 1].sum())
-    k = int(x[0].sum())  # first row
-    lo, hi = max(0, k - n), min(k, m)
-    s = np.arange(lo, hi + 1)
-    logd = (
-        gammaln(m + 1)
-        - gammaln(s + 1)
-        - gammaln(m - s + 1)
-        + gammaln(n + 1)
-        - gammaln(k - s + 1)
-        - gammaln(n - k + s + 1)
-        - (gammaln(m + n + 1) - gammaln(k + 1) - gammaln(m + n - k + 1))
-    )
-    return s, logd, int(x[0, 0])
-
-
 def _two_by_two_p(x: NDArray[np.int64]) -> float:
-    s, logd, a = _support(x)
-    d = np.exp(logd - logd.max())
-    d /= d.sum()
-    observed = d[a - s[0]]
+    cell = FirstCell(x)
+    s, d = cell.density(1.0)
+    at = np.flatnonzero(s == cell.observed)
+    observed = float(d[at[0]]) if at.size else 0.0  # outside the window: exp(...) is 0
     return float(min(1.0, d[d <= observed * (1 + RELATIVE_TOLERANCE_2X2)].sum()))
-
-
-def _noncentral(s: NDArray[np.int64], logd: NDArray[np.float64], ncp: float) -> NDArray[np.float64]:
-    """Noncentral hypergeometric density on the support, odds ratio ``ncp``."""
-    w = logd + math.log(ncp) * s
-    d = np.exp(w - w.max())
-    return np.asarray(d / d.sum(), dtype=np.float64)
 
 
 def odds_ratio(table: ArrayLike, conf_level: float = 0.95) -> OddsRatio:
@@ -206,18 +181,20 @@ def odds_ratio(table: ArrayLike, conf_level: float = 0.95) -> OddsRatio:
     R solves the same equations with ``uniroot``'s default tolerance (about 1e-4), so its
     printed estimate and limits agree with these to about 4 significant digits.
     """
-    x = np.asarray(table, dtype=np.int64)
-    s, logd, a = _support(x)
-    lo, hi = int(s[0]), int(s[-1])
+    cell = FirstCell(np.asarray(table, dtype=np.int64))
+    lo, hi, a = cell.lo, cell.hi, cell.observed
 
     def mean(t: float) -> float:
-        return float(np.sum(s * _noncentral(s, logd, t)))
+        s, d = cell.density(t)
+        return float(np.sum(s * d))
 
     def lower_tail(t: float) -> float:  # P(X ≤ a)
-        return float(_noncentral(s, logd, t)[s <= a].sum())
+        s, d = cell.density(t)
+        return float(d[s <= a].sum())
 
     def upper_tail(t: float) -> float:  # P(X ≥ a)
-        return float(_noncentral(s, logd, t)[s >= a].sum())
+        s, d = cell.density(t)
+        return float(d[s >= a].sum())
 
     def solve(f: Any, target: float, increasing: bool) -> float:
         """Root of f(t) = target over t in (0, inf), searching t in (0, 1] or 1/t in (0, 1]."""

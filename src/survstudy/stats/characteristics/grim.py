@@ -36,7 +36,7 @@ class Grim:
     printed: float
     n: int
     decimals: int
-    candidates: tuple[int, ...]
+    candidates: range
 
     @property
     def consistent(self) -> bool:
@@ -51,7 +51,9 @@ class Grim:
 
     def to_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "printed": self.printed, "n": self.n,
-                "decimals": self.decimals, "candidates": list(self.candidates),
+                "decimals": self.decimals,
+                # the first and last: a registry's mean has a million candidate sums
+                "candidates": [self.candidates[0], self.candidates[-1]] if self.candidates else [],
                 "consistent": self.consistent}
 
 
@@ -61,18 +63,27 @@ def round_with(x: float, decimals: int, rule: str = "rounded half up") -> float:
                                                    rounding=RULES[rule]))
 
 
-def _whole(printed: float, decimals: int, n: int, scale: float, top: int | None) -> tuple[int, ...]:
+def _whole(printed: float, decimals: int, n: int, scale: float, top: int | None) -> range:
     if n < 1:
         raise ValueError("n must be at least 1")
     half = 0.5 * 10.0 ** (-decimals)
     # whole numbers w with printed - half <= scale * w / n < printed + half
     low = int(np.ceil((printed - half) * n / scale - 1e-9))
     high = int(np.floor((printed + half) * n / scale + 1e-9))
-    w = np.arange(low, high + 1)
     if top is not None:
-        w = w[(w >= 0) & (w <= top)]
-    return tuple(int(k) for k in w if round_with(scale * k / n, decimals) == round_with(
-        printed, decimals))
+        low, high = max(low, 0), min(high, top)
+    target = round_with(printed, decimals)
+
+    def rounds(w: int) -> bool:
+        return round_with(scale * w / n, decimals) == target
+
+    # w / n increases with w and rounding keeps order, so the matches are one run: only its
+    # ends (within the slack of the bounds above) need the exact decimal check
+    while low <= high and not rounds(low):
+        low += 1
+    while high >= low and not rounds(high):
+        high -= 1
+    return range(low, high + 1)
 
 
 def grim_percent(printed: float, n: int, decimals: int) -> Grim:
