@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = ["StudyTable", "derive", "flags", "labels", "verdict_columns"]
 
+_WHOLE_NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+                  "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+
 
 class StudyTable:
     """The study table under construction: extra columns over the typed registry (computed in
@@ -38,10 +41,13 @@ class StudyTable:
         # the first row of each id that occurs more than once (a hash aggregate, not a window
         # over every row); the id typed is its text
         self.first: list[str] = [f"__dups.{FIRST_OF_ID}"]
+        # whole numbers are equal exactly when their texts are: compare them as they are
+        whole = registry.types[pid].upper() in _WHOLE_NUMBERS
+        key, raw_key = (q(pid), f"r.{q(pid)}") if whole else (
+            text_of(q(pid), registry.types[pid]), self.raw_text(pid))
         self.joins: list[str] = [
-            f"LEFT JOIN (SELECT {(pid_text := text_of(q(pid), registry.types[pid]))} AS __id, "
-            f"min(__row) AS {FIRST_OF_ID} FROM {REGISTRY} GROUP BY {pid_text} "
-            f"HAVING count(*) > 1) __dups ON {self.raw_text(pid)} = __dups.__id"
+            f"LEFT JOIN (SELECT {key} AS __id, min(__row) AS {FIRST_OF_ID} FROM {REGISTRY} "
+            f"GROUP BY {key} HAVING count(*) > 1) __dups ON {raw_key} = __dups.__id"
         ]
         self.findings: list[Finding] = []
 

@@ -13,6 +13,7 @@ is fine). What typing needs from the values (distinct values, whether every valu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,6 +29,8 @@ from survstudy.errors import Problem
 
 __all__ = ["Typed", "date_columns", "days", "is_missing", "type_registry", "why"]
 
+#: Text of a whole number written as a float ("2.0"), read as the level "2".
+_WHOLE_FLOAT = re.compile(r"-?[0-9]+[.]0+")
 _NUMERIC = (
     "TINYINT",
     "SMALLINT",
@@ -361,12 +364,29 @@ class _Builder:
         self.levels[col] = levels
         listed = ", ".join(lit(v) for v in levels) or "NULL"
         message = "value is not one of the declared levels: " + ", ".join(levels)
+        # most values are written exactly as a level: those skip trimming and the regexes
+        same = self._written_as_is(col, declared or [])
+        value, fine = (f"WHEN {self.raw(col)} IN ({same}) THEN {self.raw(col)} ",
+                       f"WHEN {self.raw(col)} IN ({same}) THEN NULL ") if same else ("", "")
         self.select += [
-            f"CASE WHEN {text} IN ({listed}) THEN {text} END AS {q(col)}",
-            f"CASE WHEN {text} IS NOT NULL AND {text} NOT IN ({listed}) THEN {lit(message)} "
-            f"END AS {why(col)}",
+            f"CASE {value}WHEN {text} IN ({listed}) THEN {text} END AS {q(col)}",
+            f"CASE {fine}WHEN {text} IS NOT NULL AND {text} NOT IN ({listed}) "
+            f"THEN {lit(message)} END AS {why(col)}",
         ]
         self.findings.append(Finding(col, f"{why(col)} IS NOT NULL", lit(message)))
+
+    def _written_as_is(self, col: str, declared: list[str]) -> str:
+        """SQL list of the declared levels that a text value equal to it always means (no
+        spaces around, no ``.0`` to strip, not a missing code); empty when there are none or
+        the column is not text."""
+        if not self.registry.types[col].upper().startswith("VARCHAR"):
+            return ""
+        c = self.study.config
+        variable = c.variables.get(col)
+        codes = {str(v) for v in [*c.data.missing, *(variable.missing if variable else [])]}
+        same = [v for v in declared
+                if v == v.strip() and v not in codes and not _WHOLE_FLOAT.fullmatch(v)]
+        return ", ".join(lit(v) for v in same)
 
     def plain(self, col: str, kind: str) -> None:
         """Text, or an undeclared column (numbers if every value is one, else text)."""

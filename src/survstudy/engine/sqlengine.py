@@ -122,7 +122,10 @@ class DuckDBEngine:
         self.con.sql(f"CREATE OR REPLACE VIEW {_q(name)} AS {query}")
 
     def drop(self, name: str) -> None:
-        self.con.sql(f"DROP TABLE IF EXISTS {_q(name)}")
+        (views,) = self.con.sql(
+            f"SELECT count(*) FROM duckdb_views() WHERE view_name = {_lit(name)}"
+        ).fetchall()[0]
+        self.con.sql(f"DROP {'VIEW' if views else 'TABLE'} IF EXISTS {_q(name)}")
 
     def rename(self, old: str, new: str) -> None:
         self.con.sql(f"ALTER TABLE {_q(old)} RENAME TO {_q(new)}")
@@ -137,7 +140,8 @@ class DuckDBEngine:
         return float(self.con.query_progress())
 
     def load(self, name: str, path: Path | None, kind: str, frame: Any) -> None:
-        """Copy a CSV or Parquet file (or a pandas frame) in as ``name`` with its ``__row``."""
+        """Copy a CSV file (or a pandas frame) in as ``name`` with its ``__row``; a Parquet file
+        is read where it is (:meth:`_parquet_view`)."""
         if kind == "csv":
             from survstudy.engine.sources import csv_scan
 
@@ -146,6 +150,8 @@ class DuckDBEngine:
         elif kind == "parquet":
             assert path is not None
             source = f"read_parquet({_lit(str(path))})"
+            if self._parquet_view(name, path):
+                return
         else:
             self.con.register("__frame", frame)
             source = "__frame"
@@ -154,6 +160,22 @@ class DuckDBEngine:
         finally:
             if kind not in ("csv", "parquet"):
                 self.con.unregister("__frame")
+
+    def _parquet_view(self, name: str, path: Path) -> bool:
+        """Make ``name`` a view of one Parquet file, ``__row`` its position in the file: Parquet
+        is typed and columnar, so a copy would cost a whole read and write of every column
+        for nothing. False (no view) for a folder or pattern, or a file with a column
+        named ``file_row_number``."""
+        if not path.is_file():
+            return False
+        scan = f"read_parquet({_lit(str(path))}, file_row_number=true)"
+        names = [str(r[0]) for r in self.con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+        if names.count("file_row_number") != 1:
+            return False
+        self.create_view(
+            name, f"SELECT file_row_number AS __row, * EXCLUDE (file_row_number) FROM {scan}"
+        )
+        return True
 
     def lookup(self, name: str, table: pa.Table) -> None:
         self.con.register("__arrow", table)
