@@ -18,6 +18,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from survstudy.stats.characteristics.counted import (
+    EXPAND_LIMIT,
+    Counted,
+    counted_smd,
+    merge_counted,
+    summarise_counted,
+)
+from survstudy.stats.characteristics.counted_tests import counted_test
 from survstudy.stats.characteristics.describe import (
     ContinuousSummary,
     Smd,
@@ -57,6 +65,7 @@ __all__ = [
     "categorical_row",
     "characteristics_table_rows",
     "continuous_row",
+    "continuous_row_counted",
     "group_samples",
 ]
 
@@ -263,8 +272,9 @@ def characteristics_table_rows(
             missing = np.bincount(codes[coded.codes < 0], minlength=k).astype(np.int64)
             return coded.labels, table, missing
 
-        def values(name: str) -> tuple[list[FloatArray], IntArray]:
-            return group_samples(data_.continuous[name], codes, k)
+        def values(name: str) -> tuple[list[Counted], IntArray]:
+            samples, missing = group_samples(data_.continuous[name], codes, k)
+            return [Counted(*np.unique(s, return_counts=True)) for s in samples], missing
 
         n = np.bincount(codes, minlength=k).astype(np.int64)
         return Table1Input(data_.source, data_.group.labels, n, data_.excluded, counts, values)
@@ -284,15 +294,15 @@ def characteristics_table_rows(
 @dataclass(frozen=True)
 class Table1Input:
     """What an engine hands :func:`assemble_table`: the groups and, per variable on demand,
-    a level × group count table with per-group missing counts (categorical) or the group
-    code and value of each row (continuous, NaN = missing)."""
+    a level × group count table with per-group missing counts (categorical) or each group's
+    known values as value counts and its number of missing values (continuous)."""
 
     source: str
     groups: tuple[str, ...]
     n: IntArray
     excluded: int
     counts: Callable[[str], tuple[tuple[str, ...], IntArray, IntArray]]
-    values: Callable[[str], tuple[list[FloatArray], IntArray]]
+    values: Callable[[str], tuple[list[Counted], IntArray]]
 
 
 def assemble_table(
@@ -337,8 +347,8 @@ def assemble_table(
         )
     for name in continuous:
         samples, missing = loaded.values(name)
-        rows.append(continuous_row(name, samples, missing, labels, forced.get(name),
-                                   continuous_rule))
+        rows.append(continuous_row_counted(name, samples, missing, labels, forced.get(name),
+                                           continuous_rule))
     return CharacteristicsTable(
         source=loaded.source,
         group=group,
@@ -430,4 +440,31 @@ def continuous_row(
         normality=normality,
         test=test,
         smd=continuous_smd(samples, groups),
+    )
+
+
+def continuous_row_counted(
+    name: str,
+    samples: Sequence[Counted],
+    missing: IntArray,
+    groups: tuple[str, ...],
+    force: str | None,
+    rule: ContinuousRule = "auto",
+    expand_limit: int = EXPAND_LIMIT,
+) -> ContinuousRow:
+    """:func:`continuous_row` from each group's value counts: up to ``expand_limit`` known
+    values the groups are expanded and :func:`continuous_row` used; above it every number
+    comes from the counts (see :mod:`survstudy.stats.characteristics.counted`)."""
+    if sum(s.size for s in samples) <= expand_limit:
+        return continuous_row(name, [s.expand() for s in samples], missing, groups, force, rule)
+    pooled, _ = merge_counted(samples)
+    test, normality = counted_test(samples, groups, force=force, rule=rule)
+    return ContinuousRow(
+        variable=name,
+        summaries=tuple(summarise_counted(s, int(m)) for s, m in zip(samples, missing,
+                                                                      strict=True)),
+        overall=summarise_counted(pooled, int(missing.sum())),
+        normality=normality,
+        test=test,
+        smd=counted_smd(samples, groups),
     )

@@ -1,12 +1,12 @@
-"""Table 1 computed inside DuckDB: categorical variables leave the engine as counts, never rows.
+"""Table 1 computed inside DuckDB: every variable leaves the engine as counts, never rows.
 
-One scan (``GROUP BY GROUPING SETS``) counts the rows per group and per (group, level) of
-every categorical variable, and counts the bad values of every continuous variable so that
-all problems are reported at once. Continuous variables are then fetched one at a time as
-(group code, value) NumPy arrays, 16 bytes per row: the exact Mann-Whitney test, Shapiro-Wilk
-and the quartiles need the values themselves. The rows of the table are built by the same
-functions as :func:`survstudy.characteristics_table`, so both paths give equal results on
-the same data.
+One scan (``GROUP BY GROUPING SETS``) counts the rows per group, per (group, level) of every
+categorical variable and per (group, value) of every continuous variable, and counts the bad
+values of every continuous variable so that all problems are reported at once. A registry's
+ages are a few hundred (group, value) pairs, not a row per patient: the continuous rows are
+computed from these value counts (:mod:`survstudy.stats.characteristics.counted`). The rows
+of the table are built by the same functions as :func:`survstudy.characteristics_table`, so
+both paths give equal results on the same data.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import numpy as np
 from survstudy.engine.duckdb import check_columns, quote_ident, scan
 from survstudy.engine.sources import Source
 from survstudy.errors import InputError, Problem
+from survstudy.stats.characteristics.counted import Counted, counted_groups
 from survstudy.stats.characteristics.fisher import NetworkLimits
 from survstudy.stats.characteristics.table import (
     CharacteristicsTable,
-    FloatArray,
     IntArray,
     Table1Input,
     assemble_table,
@@ -67,12 +67,11 @@ def characteristics_table_sql(
     function). The group and categorical columns should hold text (NULL = missing); numbers and
     booleans are labelled as the pandas path labels them. Continuous columns should be DOUBLE
     (NULL or NaN = missing); text is converted with ``TRY_CAST`` and any non-number or infinite
-    value is a problem. Categorical variables are counted in the engine, their rows never
-    fetched; each continuous variable is fetched as (group code, value), 16 bytes per row,
-    because the exact tests need the values. ``source`` names the data in messages and in the
-    result; a problem's row is the row's position in a scan of the relation (first row = 1).
-    Raises :class:`survstudy.InputError` listing every problem, ValueError for an impossible
-    request.
+    value is a problem. Every variable is counted in the engine in one scan, its rows never
+    fetched: categorical per (group, level), continuous per (group, value). ``source`` names
+    the data in messages and in the result; a problem's row is the row's position in a scan
+    of the relation (first row = 1). Raises :class:`survstudy.InputError` listing every
+    problem, ValueError for an impossible request.
     """
 
     def load(names: Sequence[str], numbers: Sequence[str]) -> Table1Input:
@@ -100,7 +99,7 @@ def _load(
     levels: Mapping[str, Sequence[str]] | None,
     source: str,
 ) -> Table1Input:
-    """Count, check and label in one scan; continuous values are fetched later, on demand."""
+    """Count, check and label in one scan (continuous variables as value counts)."""
     if hasattr(con, "query_columns"):  # a survstudy engine (DuckDB or Spark)
         described = con.query_columns(f"SELECT * FROM {relation}")
     else:  # a DuckDB connection
@@ -115,9 +114,12 @@ def _load(
     inner = [f"{_text(group, types[group])} AS g"]
     inner += [f"{_text(c, types[c])} AS c{i}" for i, c in enumerate(categorical)]
     inner += [f"{_bad(c, types[c])} AS b{j}" for j, c in enumerate(continuous)]
+    inner += [f"{_number(c, types[c])} AS x{j}" for j, c in enumerate(continuous)]
     cats = [f"c{i}" for i in range(len(categorical))]
-    sets = ", ".join(["(g)", *(f"(g, {c})" for c in cats)])
+    nums = [f"x{j}" for j in range(len(continuous))]
+    sets = ", ".join(["(g)", *(f"(g, {c})" for c in [*cats, *nums])])
     outer = ["g", *cats, *(f"grouping({c}) AS k{i}" for i, c in enumerate(cats))]
+    outer += [*nums, *(f"grouping({x}) AS kx{j}" for j, x in enumerate(nums))]
     outer += ["count(*) AS n", *(f"count_if(b{j}) AS bad{j}" for j in range(len(continuous)))]
     sql = (
         f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {relation}) "
@@ -129,6 +131,8 @@ def _load(
     only_group = np.ones(n_rows.size, dtype=bool)  # the (g) grouping set
     for i in range(len(categorical)):
         only_group &= np.asarray(result[f"k{i}"]) == 1
+    for j in range(len(continuous)):
+        only_group &= np.asarray(result[f"kx{j}"]) == 1
 
     if int(n_rows[only_group].sum()) == 0:
         raise InputError(Problem("the file has no data rows", file=source))
@@ -162,8 +166,14 @@ def _load(
             n_rows[mine & g_known],
         )
 
-    def values(name: str) -> tuple[list[FloatArray], IntArray]:
-        return _values(con, relation, group, types[group], name, types[name], labels, source)
+    def values(name: str) -> tuple[list[Counted], IntArray]:
+        j = list(continuous).index(name)
+        mine = (np.asarray(result[f"kx{j}"]) == 0) & g_known
+        codes = np.full(int(mine.sum()), -1, dtype=np.int64)
+        for code, label in enumerate(labels):  # a few groups; rows are distinct values
+            codes[g_text[mine] == label] = code
+        x = np.ma.filled(np.ma.asarray(result[f"x{j}"][mine], dtype=np.float64), np.nan)
+        return counted_groups(codes, x, n_rows[mine], len(labels))
 
     return Table1Input(source, labels, n, excluded, tables.__getitem__, values)
 
@@ -183,40 +193,6 @@ def _count_table(
     missing = np.zeros(len(groups), dtype=np.int64)
     np.add.at(missing, g[~level_known], n[~level_known])
     return levels, table, missing
-
-
-def _values(
-    con: Any,
-    relation: str,
-    group: str,
-    group_type: str,
-    name: str,
-    value_type: str,
-    labels: tuple[str, ...],
-    source: str,
-) -> tuple[list[FloatArray], IntArray]:
-    """Each group's known values, sorted, and its number of missing values, rebuilt from the
-    distinct (group, value) counts the engine returns: a registry's ages are a few hundred
-    pairs, not a row per patient."""
-    code = "CASE " + " ".join(
-        f"WHEN g = {_literal(label)} THEN {i}" for i, label in enumerate(labels)
-    ) + " END"
-    sql = (
-        f"SELECT CAST({code} AS BIGINT) AS code, x, count(*) AS n FROM (SELECT "
-        f"{_text(group, group_type)} AS g, {_number(name, value_type)} AS x FROM {relation}) "
-        "WHERE g IS NOT NULL GROUP BY ALL"
-    )
-    fetched = scan(con, sql, f"reading {name} from {source}")
-    codes = np.asarray(fetched["code"], dtype=np.int64)
-    x = np.ma.filled(np.ma.asarray(fetched["x"], dtype=np.float64), np.nan)
-    n = np.asarray(fetched["n"], dtype=np.int64)
-    order = np.lexsort((x, codes))
-    codes, x, n = codes[order], x[order], n[order]
-    known = ~np.isnan(x)
-    k = len(labels)
-    samples = [np.repeat(x[known & (codes == j)], n[known & (codes == j)]) for j in range(k)]
-    missing = np.bincount(codes[~known], weights=n[~known], minlength=k).astype(np.int64)
-    return samples, missing
 
 
 def _bad_rows(con: Any, relation: str, name: str, value_type: str) -> list[tuple[int, Any]]:
@@ -268,10 +244,6 @@ def _text(column: str, column_type: str) -> str:
             f"ELSE CAST({x} AS VARCHAR) END"
         )
     return f"CAST({col} AS VARCHAR)"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _texts(column: Any) -> tuple[np.ndarray[Any, np.dtype[np.bool_]], np.ndarray[Any, Any]]:
