@@ -118,3 +118,39 @@ def test_audit_command(study_without_notes: Path) -> None:
                           capture_output=True, text=True, check=True).stdout
     assert "6 reproduced" in text
     assert "impossible" in text
+
+
+def test_one_scan_gives_each_claims_own_counts(results: StudyResults,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counts of several claims (grouped with CASE WHEN) asked in one scan equal each
+    claim's own ``WHERE`` query."""
+    from survstudy.data.sql import lit
+    from survstudy.study.load import COHORT
+    from survstudy.study.verdicts import _grim_sql, _Scans
+
+    study = results.study
+    claims = [PublishedValue(what="p", quantity="percent", variable=v, level="x", value=1,
+                             group=g)
+              for v in ("n_stage", "her2", "histologic_grade") for g in (None, "solitary")]
+    claims += [PublishedValue(what="m", quantity="mean", variable="age_years", value=1,
+                              group=g) for g in (None, "extrahepatic")]
+    queries: list[str] = []
+    sql = study.engine.sql
+    monkeypatch.setattr(study.engine, "sql", lambda s: queries.append(s) or sql(s))
+    scans = _Scans(study)
+    for c in claims:
+        scans.announce(_grim_sql(results, c))
+    got = [scans.get(_grim_sql(results, c)) for c in claims]
+    assert len(queries) == 1
+    for c, values in zip(claims, got, strict=True):
+        where = "TRUE" if c.group is None else (
+            f"{study.text(results.group or '')} = {lit(c.group)}")
+        if c.quantity == "mean":
+            x = f"TRY_CAST(\"{c.variable}\" AS DOUBLE)"
+            want = sql(f"SELECT count({x}), coalesce(bool_and({x} = round({x})), FALSE) "
+                       f"FROM {COHORT} WHERE {where}").fetchall()[0]
+        else:
+            want = sql(f"SELECT count({study.text(c.variable or '')}) FROM {COHORT} "
+                       f"WHERE {where}").fetchall()[0]
+        assert tuple(values) == want
+    assert {values[0] for values in got[:6:2]} != {values[0] for values in got[1:6:2]}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from survstudy.study.claims import ClaimCheck
 if TYPE_CHECKING:
     from survstudy.engine.counts import CountTable
     from survstudy.study.analysis import EndpointResult, StudyResults
+    from survstudy.study.load import Study
 
 __all__ = ["contradictions", "judge_claims", "same_quantity"]
 
@@ -87,26 +88,69 @@ def _source(c: PublishedValue) -> str:
     return c.source or "the paper"
 
 
+class _Scans:
+    """The cohort aggregates the verdicts ask for, each computed once: all those announced are
+    computed together, in one scan, when the first of them is needed."""
+
+    def __init__(self, study: Study) -> None:
+        self.study = study
+        self._pending: dict[str, None] = {}
+        self._known: dict[str, Any] = {}
+
+    def announce(self, exprs: Sequence[str]) -> None:
+        self._pending.update((e, None) for e in exprs if e not in self._known)
+
+    def _scan(self, exprs: Sequence[str]) -> None:
+        from survstudy.study.load import COHORT
+
+        row = self.study.engine.sql(f"SELECT {', '.join(exprs)} FROM {COHORT}").fetchall()[0]
+        self._known.update(zip(exprs, row, strict=True))
+
+    def get(self, exprs: Sequence[str]) -> list[Any]:
+        """The values of ``exprs`` (SQL aggregates over the cohort)."""
+        if any(e not in self._known for e in exprs):
+            self.announce(exprs)
+            todo = list(self._pending)
+            self._pending.clear()
+            try:
+                self._scan(todo)
+            except Exception:  # an announced aggregate that fails: ask only for these
+                self._scan([e for e in dict.fromkeys(exprs) if e not in self._known])
+                self.announce([e for e in todo if e not in self._known])
+        return [self._known[e] for e in exprs]
+
+
 def judge_claims(results: StudyResults, checks: Sequence[ClaimCheck]) -> tuple[ClaimCheck, ...]:
     """The verdict of every check, in the order above, with a generated reason."""
     claims = [c.claim for c in checks]
     pairs = contradictions(claims)
+    scans = _Scans(results.study)
+    for i, check in enumerate(checks):  # what the checks will ask the data: in one scan
+        c = check.claim
+        if (check.verdict == "reproduced" and check.computed is not None) or _ahead(
+                checks, i, pairs[i]):
+            continue
+        if c.quantity in _SURVIVAL:
+            scans.announce(_event_sql(results.study, c.endpoint or ""))
+        elif (c.quantity in ("percent", "count", "mean") and check.computed is not None
+              and c.variable in results.study.types):
+            scans.announce(_grim_sql(results, c))
     out = []
     for i, check in enumerate(checks):
         check = replace(check, contradicted_by=pairs[i])
-        out.append(_judge(results, checks, i, check))
+        out.append(_judge(results, checks, i, check, scans))
     return tuple(out)
 
 
 def _judge(results: StudyResults, checks: Sequence[ClaimCheck], i: int,
-           check: ClaimCheck) -> ClaimCheck:
+           check: ClaimCheck, scans: _Scans) -> ClaimCheck:
     claim = check.claim
     if check.verdict == "reproduced" and check.computed is not None:
         how = ("as printed" if claim.quantity == "count" else
                f"which rounds half-up to the printed {_printed(check)}")
         return _with_others(replace(check, reason=f"the data give "
                                     f"{_fmt(check, check.computed, 2)}, {how}"), checks)
-    ahead = [j for j in check.contradicted_by if checks[j].reproduced or j < i]
+    ahead = _ahead(checks, i, check.contradicted_by)
     if ahead:
         j = next((j for j in ahead if checks[j].reproduced), ahead[0])
         other = checks[j]
@@ -115,11 +159,11 @@ def _judge(results: StudyResults, checks: Sequence[ClaimCheck], i: int,
         if other.reproduced and check.computed is not None:
             reason += f"; the data give {_fmt(check, check.computed, 2)}, as {_source(other.claim)}"
         return replace(check, verdict="contradicts", reason=reason)
-    missing = _not_derivable(results, check)
+    missing = _not_derivable(results, check, scans)
     if missing is not None:
         return replace(check, verdict="not-derivable", reason=missing)
     if claim.quantity in ("percent", "count", "mean"):
-        judged = _grim(results, check)
+        judged = _grim(results, check, scans)
         if judged is not None:
             return judged
     if claim.quantity == "survival":
@@ -129,6 +173,11 @@ def _judge(results: StudyResults, checks: Sequence[ClaimCheck], i: int,
     if claim.quantity == "median":
         return _with_others(_median(results, check), checks)
     return _with_others(_differs(check), checks)
+
+
+def _ahead(checks: Sequence[ClaimCheck], i: int, others: Sequence[int]) -> list[int]:
+    """The contradicting numbers that win over check ``i``: reproduced, or printed first."""
+    return [j for j in others if checks[j].reproduced or j < i]
 
 
 def _median(results: StudyResults, check: ClaimCheck) -> ClaimCheck:
@@ -183,19 +232,31 @@ def _where(results: StudyResults, claim: PublishedValue) -> str:
     return "TRUE"
 
 
-def _grim(results: StudyResults, check: ClaimCheck) -> ClaimCheck | None:
-    """Impossible by GRIM (percent, mean of whole numbers) or by the count; None otherwise."""
-    from survstudy.data.sql import q
-    from survstudy.study.load import COHORT
+def _within(expr: str, where: str) -> str:
+    """``expr`` on the rows where ``where`` holds, NULL elsewhere (aggregates skip NULLs)."""
+    return expr if where == "TRUE" else f"CASE WHEN {where} THEN {expr} END"
 
-    study, claim = results.study, check.claim
-    column = claim.variable or ""
-    where = _where(results, claim)
+
+def _grim_sql(results: StudyResults, claim: PublishedValue) -> list[str]:
+    """The aggregates :func:`_grim` asks for about ``claim`` (a percent, count or mean)."""
+    from survstudy.data.sql import q
+
+    column, where = claim.variable or "", _where(results, claim)
     if claim.quantity == "mean":
         x = f"TRY_CAST({q(column)} AS DOUBLE)"
-        n, whole = study.engine.sql(
-            f"SELECT count({x}), coalesce(bool_and({x} = round({x})), FALSE) "
-            f"FROM {COHORT} WHERE {where}").fetchall()[0]
+        return [f"count({_within(x, where)})",
+                f"coalesce(bool_and({_within(f'{x} = round({x})', where)}), FALSE)"]
+    text = results.study.text(column)
+    if text == f"trim({q(column)})":  # trim keeps every value: count the column, not its text
+        text = q(column)
+    return [f"count({_within(text, where)})"]
+
+
+def _grim(results: StudyResults, check: ClaimCheck, scans: _Scans) -> ClaimCheck | None:
+    """Impossible by GRIM (percent, mean of whole numbers) or by the count; None otherwise."""
+    claim = check.claim
+    if claim.quantity == "mean":
+        n, whole = scans.get(_grim_sql(results, claim))
         if not n or not whole:
             return None
         g = grim_mean(claim.value, int(n), check.decimals)
@@ -205,8 +266,7 @@ def _grim(results: StudyResults, check: ClaimCheck) -> ClaimCheck | None:
         reason = (f"no mean of {n} whole numbers rounds to {_printed(check)}: the nearest are "
                   f"{low:.{check.decimals + 2}f} and {high:.{check.decimals + 2}f} (GRIM)")
         return replace(check, verdict="impossible", reason=reason, attainable=(low, high))
-    n = study.engine.sql(
-        f"SELECT count({study.text(column)}) FROM {COHORT} WHERE {where}").fetchall()[0][0]
+    n = scans.get(_grim_sql(results, claim))[0]
     if claim.quantity == "count":
         if claim.value > n or claim.value < 0 or not float(claim.value).is_integer():
             return replace(check, verdict="impossible", attainable=(0.0, float(n)),
@@ -225,11 +285,16 @@ def _grim(results: StudyResults, check: ClaimCheck) -> ClaimCheck | None:
                           "(GRIM)")
 
 
-def _not_derivable(results: StudyResults, check: ClaimCheck) -> str | None:
-    """What the registry lacks for this quantity, or None when it has it."""
+def _event_sql(study: Study, name: str) -> list[str]:
+    """Non-empty counts of endpoint ``name``'s event date columns that the data have."""
     from survstudy.data.sql import q
-    from survstudy.study.load import COHORT
 
+    defined = study.config.endpoints.get(name)
+    return [f"count({q(c)})" for c in (defined.events or []) if c in study.types] if defined else []
+
+
+def _not_derivable(results: StudyResults, check: ClaimCheck, scans: _Scans) -> str | None:
+    """What the registry lacks for this quantity, or None when it has it."""
     study, claim = results.study, check.claim
     if claim.quantity in _SURVIVAL:
         name = claim.endpoint or ""
@@ -240,9 +305,7 @@ def _not_derivable(results: StudyResults, check: ClaimCheck) -> str | None:
                     f"(endpoints: {known}), so its event dates are not in the data")
         columns = [c for c in (defined.events or []) if c in study.types]
         if columns:
-            counts = study.engine.sql(
-                "SELECT " + ", ".join(f"count({q(c)})" for c in columns) + f" FROM {COHORT}"
-            ).fetchall()[0]
+            counts = scans.get(_event_sql(study, name))
             if not any(counts):
                 return (f"{', '.join(columns)} is empty for every patient: the "
                         f"{defined.label or name} events are not in the data")
@@ -264,12 +327,12 @@ def _years(results: StudyResults, years: float) -> float:
     return years * DAYS_PER_UNIT["years"] / DAYS_PER_UNIT[results.study.time_unit]
 
 
-def _rows(counts: CountTable) -> tuple[np.ndarray, np.ndarray]:
-    """Per-patient times and group labels from a count table."""
+def _rows(counts: CountTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The count table's times, group labels and patients per row (not repeated per patient:
+    the pattern functions weigh each row by its patients)."""
     exits = (counts.n_event + counts.n_censor).astype(np.int64)
-    time = np.repeat(counts.time, exits)
-    labels = np.asarray(counts.groups)[np.repeat(counts.stratum, exits)]
-    return time, labels
+    labels = np.asarray(counts.groups)[counts.stratum]
+    return counts.time, labels, exits
 
 
 def _constraints(results: StudyResults, checks: Sequence[ClaimCheck], check: ClaimCheck,
@@ -319,11 +382,11 @@ def _survival(results: StudyResults, checks: Sequence[ClaimCheck],
     counts = ep.overall.counts if overall else (ep.main.km.counts if ep.main else None)
     if counts is None:
         return _differs(check)
-    time, labels = _rows(counts)
-    own = time if overall else time[labels == str(claim.group)]
+    time, labels, exits = _rows(counts)
+    own = np.ones(time.size, dtype=bool) if overall else labels == str(claim.group)
     unit = results.study.time_unit
     who = "all patients" if overall else f"the {_label(results, str(claim.group))} group"
-    single = attainable_survival(own, at)
+    single = attainable_survival(time[own], at, weights=exits[own])
     low, high = band_of(claim.value / 100, check.decimals + 2)
     if single.lower is None or single.upper is None:
         return replace(check, verdict="impossible",
@@ -345,10 +408,10 @@ def _survival(results: StudyResults, checks: Sequence[ClaimCheck],
     rates = _constraints(results, checks, check, levels)
     joint = None
     if ep.main is not None and len(ep.main.km.groups) == 2:
-        t2, l2 = _rows(ep.main.km.counts)
+        t2, l2, w2 = _rows(ep.main.km.counts)
         joint = pattern_range(t2, l2, ep.main.km.groups, rates, at=at,
                               of=None if overall else str(claim.group),
-                              printed=(claim.value, check.decimals))
+                              printed=(claim.value, check.decimals), weights=w2)
     if joint is not None and joint.minimum is not None and joint.maximum is not None:
         if not joint.gives():
             reason = (f"the {joint.n_patterns:,} death/censoring patterns of the follow-up "
@@ -376,9 +439,9 @@ def _log_rank(results: StudyResults, checks: Sequence[ClaimCheck],
     if ep is None or ep.main is None or len(ep.main.km.groups) != 2:
         return _differs(check)
     rates = _constraints(results, checks, check, ep.main.levels)
-    time, labels = _rows(ep.main.km.counts)
+    time, labels, exits = _rows(ep.main.km.counts)
     joint = pattern_range(time, labels, ep.main.km.groups, rates,
-                          printed=(check.claim.value, check.decimals))
+                          printed=(check.claim.value, check.decimals), weights=exits)
     if joint is None or joint.minimum is None or joint.maximum is None:
         return _differs(check)
     span = (joint.minimum, joint.maximum)

@@ -68,14 +68,25 @@ class Slots:
         return d, np.array([comb(f, k) for k in range(f + 1)], dtype=np.int64)
 
 
-def slots(time: ArrayLike, status: ArrayLike | None = None) -> Slots:
+def slots(time: ArrayLike, status: ArrayLike | None = None, *,
+          weights: ArrayLike | None = None) -> Slots:
     """:class:`Slots` of one group: ``status`` is 1 (event), 0 (censored) or ``FREE``
     (unknown) per patient; None means every status is unknown. Near-tied times are merged as
-    R's ``aeqSurv`` (and :func:`~survstudy.engine.counts.count_table`) merges them."""
+    R's ``aeqSurv`` (and :func:`~survstudy.engine.counts.count_table`) merges them.
+
+    ``weights`` counts the patients of each row (default 1), so a count table's distinct times
+    stand for their patients without being repeated per patient; rows of weight 0 are none."""
     t = np.asarray(time, dtype=np.float64)
     s = np.full(t.size, FREE, dtype=np.int64) if status is None else np.asarray(status, np.int64)
     if t.shape != s.shape:
         raise ValueError("time and status must have the same length")
+    w = None if weights is None else np.asarray(weights, dtype=np.int64)
+    if w is not None:
+        if w.shape != t.shape:
+            raise ValueError("time and weights must have the same length")
+        if np.any(w < 0):
+            raise ValueError("weights must be non-negative patient counts")
+        t, s, w = t[w > 0], s[w > 0], w[w > 0]
     if not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ValueError("follow-up times must be finite and non-negative")
     if not np.all(np.isin(s, (0, 1, FREE))):
@@ -83,12 +94,17 @@ def slots(time: ArrayLike, status: ArrayLike | None = None) -> Slots:
     t, _ = merge_near_ties(t)
     values, where = np.unique(t, return_inverse=True)
     k = values.size
-    events = np.bincount(where, weights=s == 1, minlength=k).astype(np.int64)
-    censored = np.bincount(where, weights=s == 0, minlength=k).astype(np.int64)
-    free = np.bincount(where, weights=s == FREE, minlength=k).astype(np.int64)
+    events = np.bincount(where, weights=_count(s == 1, w), minlength=k).astype(np.int64)
+    censored = np.bincount(where, weights=_count(s == 0, w), minlength=k).astype(np.int64)
+    free = np.bincount(where, weights=_count(s == FREE, w), minlength=k).astype(np.int64)
     exits = events + censored + free
     n_risk = np.cumsum(exits[::-1])[::-1].astype(np.int64)
     return Slots(values, n_risk, events, censored, free)
+
+
+def _count(which: np.ndarray, weights: IntArray | None) -> np.ndarray:
+    """Patients per row that ``which`` selects (``weights`` of them, or one)."""
+    return which if weights is None else np.where(which, weights, 0)
 
 
 @dataclass(frozen=True)
@@ -159,14 +175,16 @@ def attainable_survival(
     status: ArrayLike | None = None,
     *,
     exact_limit: int = EXACT_LIMIT,
+    weights: ArrayLike | None = None,
 ) -> AttainableSurvival:
     """Kaplan-Meier survival values at ``at`` attainable over the unknown statuses of a group.
 
     ``time`` holds the follow-up times (or is a :class:`Slots`); ``status`` as for
-    :func:`slots`. Only the times up to ``at`` matter, and the products are merged as they are
-    built, so the work grows with the number of distinct products, not with ``2^n``.
+    :func:`slots`, as is ``weights`` (patients per row). Only the times up to ``at`` matter,
+    and the products are merged as they are built, so the work grows with the number of
+    distinct products, not with ``2^n``.
     """
-    g = time if isinstance(time, Slots) else slots(time, status)
+    g = time if isinstance(time, Slots) else slots(time, status, weights=weights)
     upto = int(np.searchsorted(g.time, at, side="right"))
     n_free = int(g.free.sum())
     past_end = g.time.size == 0 or at > g.time[-1]
@@ -179,13 +197,13 @@ def attainable_survival(
     upper = None if np.isnan(high) else high
     if g.free[:upto].sum() > exact_limit:
         return AttainableSurvival(float(at), g.n, n_free, False, (), (), lower, upper)
-    values, weights = _products(g, upto)
+    values, counts = _products(g, upto)
     # the patients after ``at`` are free either way: each pattern there counts
     later = 2 ** int(g.free[upto:].sum())
     if past_end:
         keep = values == 0
-        values, weights = values[keep], weights[keep]
+        values, counts = values[keep], counts[keep]
     return AttainableSurvival(
         float(at), g.n, n_free, True, tuple(float(v) for v in values),
-        tuple(int(w) * later for w in weights), lower, upper,
+        tuple(int(w) * later for w in counts), lower, upper,
     )

@@ -226,9 +226,10 @@ def _choices_at(g: Slots, t: float) -> tuple[IntArray, IntArray]:
     return np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
 
 
-def _layout(time: FloatArray, in_a: NDArray[np.bool_], status: IntArray,
+def _layout(time: FloatArray, in_a: NDArray[np.bool_], status: IntArray, weights: IntArray,
             last: float) -> _Layout:
-    ga, gb = slots(time[in_a], status[in_a]), slots(time[~in_a], status[~in_a])
+    ga = slots(time[in_a], status[in_a], weights=weights[in_a])
+    gb = slots(time[~in_a], status[~in_a], weights=weights[~in_a])
     n_pool = (_at_risk(ga, ga.time) + _at_risk(gb, ga.time),
               _at_risk(ga, gb.time) + _at_risk(gb, gb.time))
     n_other = (_at_risk(gb, ga.time), _at_risk(ga, gb.time))
@@ -247,30 +248,39 @@ def pattern_range(
     of: str | None = None,
     printed: tuple[float, int] | None = None,
     status: ArrayLike | None = None,
+    weights: ArrayLike | None = None,
 ) -> PatternRange | None:
     """Range of the survival of group ``of`` (None: all patients) at ``at`` — or, with ``at``
     None, of the log-rank p between the two ``groups`` — over every event/censoring pattern
     that reproduces each printed rate in ``constraints`` (rounded half-up at its decimals).
 
     ``status`` fixes known statuses as in :func:`~survstudy.stats.survival.attainable.slots`
-    (default: all unknown). ``printed`` (value, decimals; a percentage for a survival) sets the
-    band whose patterns are counted. None when a group has more than ``EXACT_LIMIT`` unknown
-    statuses, or there are not exactly two groups.
+    (default: all unknown); ``weights`` counts the patients of each row (default 1: one row
+    per patient), so a count table need not be repeated per patient. ``printed`` (value,
+    decimals; a percentage for a survival) sets the band whose patterns are counted. None
+    when a group has more than ``EXACT_LIMIT`` unknown statuses, or there are not exactly two
+    groups.
     """
     if len(groups) != 2:
         return None
-    t, _ = merge_near_ties(np.asarray(time, dtype=np.float64))
+    t = np.asarray(time, dtype=np.float64)
+    w = np.ones(t.size, dtype=np.int64) if weights is None else np.asarray(weights, np.int64)
     labels = np.asarray(group).astype(str)
     s = (np.full(t.size, -1, dtype=np.int64) if status is None
          else np.asarray(status, dtype=np.int64))
-    keep = np.isin(labels, list(groups))
-    t, labels, s = t[keep], labels[keep], s[keep]
-    in_a = labels == groups[0]
-    if max(int((s[in_a] == -1).sum()), int((s[~in_a] == -1).sum())) > EXACT_LIMIT:
+    # the unknown statuses do not depend on merged times: too many, and nothing else is needed
+    free = np.where(s == -1, w, 0)
+    if max(int(free[labels == g].sum()) for g in groups) > EXACT_LIMIT:
         return None
+    present = w > 0
+    t, _ = merge_near_ties(t[present])
+    labels, s, w = labels[present], s[present], w[present]
+    keep = np.isin(labels, list(groups))
+    t, labels, s, w = t[keep], labels[keep], s[keep], w[keep]
+    in_a = labels == groups[0]
     times = [c.at for c in constraints] + ([at] if at is not None else [])
     last = max(times) if times else -np.inf
-    lay = _layout(t, in_a, s, last)
+    lay = _layout(t, in_a, s, w, last)
     pooled_at = sorted({c.at for c in constraints if c.group is None}
                        | ({at} if at is not None and of is None else set()))
     need_score = at is None
