@@ -75,13 +75,18 @@ class StudyTable:
         return q(name)
 
     def create(self, engine: Engine, name: str, derived: list[Derived]) -> None:
-        """Create the table ``name``: the typed registry, the extra columns, ``derived``, in
-        one scan of the registry."""
-        first = (
-            f"(SELECT {', '.join([*self.typed.select, *self.first])} FROM {REGISTRY} r "
-            f"{' '.join([*self.typed.joins, *self.joins])})"
+        """Create ``name``: the typed registry and the extra columns, stored as the table
+        ``name#stored`` in one scan of the registry; under the view ``name`` with the typed
+        registry's virtual columns and ``derived`` (expressions over stored columns, computed
+        when read: writing them would cost more than computing them)."""
+        stored = f"{name}#stored"
+        engine.create_table(
+            stored,
+            f"SELECT {', '.join([*self.typed.select, *self.first])} FROM {REGISTRY} r "
+            f"{' '.join([*self.typed.joins, *self.joins])}",
         )
-        engine.create_table(name, derive_select(derived, first))
+        virtual = "".join(f", {v}" for v in self.typed.virtual)
+        engine.create_view(name, derive_select(derived, f"(SELECT *{virtual} FROM {q(stored)})"))
 
 
 def verdict_columns(study: StudyFile) -> list[str]:

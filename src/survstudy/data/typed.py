@@ -65,8 +65,10 @@ def why(column: str) -> str:
 @dataclass(frozen=True)
 class Typed:
     """What typing found: each column's kind, categorical levels, problems and findings; the
-    typed columns as SQL over the registry aliased ``r`` (``select``, needing ``joins``); and
-    the distinct non-missing values (with their counts) of the text expressions scanned."""
+    typed columns as SQL over the registry aliased ``r`` (``select``, needing ``joins``), and
+    cheap columns computed from those when read, not stored (``virtual``, SQL over the typed
+    columns); and the distinct non-missing values (with their counts) of the text expressions
+    scanned."""
 
     kinds: dict[str, str]
     levels: dict[str, list[str]]
@@ -74,6 +76,7 @@ class Typed:
     findings: list[Finding] = field(default_factory=list)
     select: tuple[str, ...] = ()
     joins: tuple[str, ...] = ()
+    virtual: tuple[str, ...] = ()
     distinct: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     @property
@@ -149,6 +152,7 @@ class _Builder:
         self.study, self.registry = study, registry
         self.engine = registry.engine
         self.select: list[str] = ["r.__row"]
+        self.virtual: list[str] = []
         self.joins: list[str] = []
         self.kinds: dict[str, str] = {}
         self.levels: dict[str, list[str]] = {}
@@ -255,12 +259,12 @@ class _Builder:
         sql_type = self.registry.types[col].upper()
         self.kinds[col] = "date"
         if _native_date(sql_type):
-            as_date = f"CAST({self.raw(col)} AS DATE)"
-            d = f"CAST(date_diff('day', DATE '1970-01-01', {as_date}) AS DOUBLE)"
-            self.select += [
-                f"CAST({self.raw(col)} AS DATE) AS {q(col)}",
+            self.select.append(f"CAST({self.raw(col)} AS DATE) AS {q(col)}")
+            # computed from the typed date when read, not stored: cheaper than writing them
+            d = f"CAST(date_diff('day', DATE '1970-01-01', {q(col)}) AS DOUBLE)"
+            self.virtual += [
                 f"{d} AS {days(col)}",
-                f"{self.raw(col)} IS NULL AS {is_missing(col)}",
+                f"{q(col)} IS NULL AS {is_missing(col)}",
                 f"CAST(NULL AS VARCHAR) AS {why(col)}",
             ]
             return
@@ -474,5 +478,12 @@ def type_registry(study: StudyFile, registry: Registry, also: Sequence[str] = ()
         else:
             b.plain(col, kind)
     return Typed(
-        b.kinds, b.levels, b.problems, b.findings, tuple(b.select), tuple(b.joins), b.distinct
+        b.kinds,
+        b.levels,
+        b.problems,
+        b.findings,
+        tuple(b.select),
+        tuple(b.joins),
+        virtual=tuple(b.virtual),
+        distinct=b.distinct,
     )
