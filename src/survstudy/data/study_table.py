@@ -76,10 +76,10 @@ class StudyTable:
 
     def create(self, engine: Engine, name: str, derived: list[Derived]) -> None:
         """Create ``name``: the typed registry and the extra columns, stored as the table
-        ``name#stored`` in one scan of the registry; under the view ``name`` with the typed
+        ``name_stored`` in one scan of the registry; under the view ``name`` with the typed
         registry's virtual columns and ``derived`` (expressions over stored columns, computed
         when read: writing them would cost more than computing them)."""
-        stored = f"{name}#stored"
+        stored = f"{name}_stored"
         engine.create_table(
             stored,
             f"SELECT {', '.join([*self.typed.select, *self.first])} FROM {REGISTRY} r "
