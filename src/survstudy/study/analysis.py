@@ -143,7 +143,6 @@ def _endpoint(study: Study, name: str, variables: Sequence[str]) -> EndpointResu
     cfg = study.config
     time, event = study.endpoint_columns(name)
     conf = cfg.report.conf_type
-    present_levels(study, variables)  # every variable's levels in one query
     levels = {v: lv for v in variables if len(lv := _levels(study, v)) >= 2}
     compared = list(levels)
     overall_counts, *by = cohort_count_tables(study, time, event, f"{q(event)} = 1",
@@ -172,29 +171,30 @@ _FROM_CURVES = ("survival", "median", "log_rank_p")
 
 
 def _claim_value(results: StudyResults, claim: PublishedValue) -> tuple[float | None, str]:
-    """The value the data give for a survival, median or log-rank claim, or None and the
-    reason it cannot be computed (the other quantities: :func:`described_values`)."""
+    """The value the data give for ``claim``, or None and the reason it cannot be computed."""
     study = results.study
-    ep = results.endpoint(claim.endpoint or "")
-    if ep is None:
-        return None, f"the study defines no endpoint '{claim.endpoint}'"
-    main = ep.main
-    if claim.quantity == "log_rank_p":
-        return (None, "no groups to compare") if main is None else (main.test.p_value, "")
-    km = ep.overall if claim.group in (None, "all") else (main.km if main else None)
-    if km is None or (claim.group not in (None, "all") and claim.group not in km.groups):
-        return None, f"no group '{claim.group}'"
-    curve = km.curves[0] if claim.group in (None, "all") else km[str(claim.group)]
-    if claim.quantity == "median":
-        m = curve.median.estimate
-        return (None, "the median was not reached") if m is None else (m, "")
-    if claim.at_years is None:
-        return None, "no time given (at_years)"
-    t = claim.at_years * DAYS_PER_UNIT["years"] / DAYS_PER_UNIT[study.time_unit]
-    (read,) = curve.at([t])
-    if read.survival is None:
-        return None, "not estimable: no patient followed that long"
-    return 100 * read.survival, ""
+    if claim.quantity in ("survival", "median", "log_rank_p"):
+        ep = results.endpoint(claim.endpoint or "")
+        if ep is None:
+            return None, f"the study defines no endpoint '{claim.endpoint}'"
+        main = ep.main
+        if claim.quantity == "log_rank_p":
+            return (None, "no groups to compare") if main is None else (main.test.p_value, "")
+        km = ep.overall if claim.group in (None, "all") else (main.km if main else None)
+        if km is None or (claim.group not in (None, "all") and claim.group not in km.groups):
+            return None, f"no group '{claim.group}'"
+        curve = km.curves[0] if claim.group in (None, "all") else km[str(claim.group)]
+        if claim.quantity == "median":
+            m = curve.median.estimate
+            return (None, "the median was not reached") if m is None else (m, "")
+        if claim.at_years is None:
+            return None, "no time given (at_years)"
+        t = claim.at_years * DAYS_PER_UNIT["years"] / DAYS_PER_UNIT[study.time_unit]
+        (read,) = curve.at([t])
+        if read.survival is None:
+            return None, "not estimable: no patient followed that long"
+        return 100 * read.survival, ""
+    return described_values(study, results.group, [claim])[0]
 
 
 def _claim_checks(results: StudyResults) -> tuple[ClaimCheck, ...]:
