@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from survstudy.config.models import DAYS_PER_UNIT, PublishedValue
-from survstudy.engine.counts import CountTable
 from survstudy.stats.survival.exact_logrank import ExactLogRank, exact_log_rank
 from survstudy.stats.survival.followup import FollowUp, reverse_km_follow_up
 from survstudy.stats.survival.km import KaplanMeier, kaplan_meier_counts
 from survstudy.stats.survival.logrank import SurvivalTest, weighted_log_rank
 from survstudy.study.adjusted import adjusted_result
 from survstudy.study.claims import ClaimCheck, check_claim
-from survstudy.study.cohort_counts import cohort_counts
+from survstudy.study.cohort_counts import cohort_count_tables
+from survstudy.study.cohort_facts import described_values, present_levels
 from survstudy.study.competing import competing_results
 
 if TYPE_CHECKING:
@@ -126,56 +126,48 @@ class StudyResults:
 def _levels(study: Study, column: str) -> tuple[str, ...]:
     """Group levels in the study file's order, then any others found in the data."""
     from survstudy.engine.counts import order_labels
-    from survstudy.study.load import COHORT
 
-    text = study.text(column)
-    found = study.engine.sql(f"SELECT DISTINCT {text} FROM {COHORT} WHERE {text} IS NOT NULL")
-    present = [str(v) for (v,) in found.fetchall()]
+    present = present_levels(study, [column])[column]
     declared = study.config.variables.get(column)
     stated = [str(v) for v in (declared.levels or [])] if declared else []
     return tuple([v for v in stated if v in present] + order_labels(
         [v for v in present if v not in stated]))
 
 
-def _counts(study: Study, time: str, event: str, group: str | None,
-            levels: Sequence[str]) -> CountTable:
-    """The count table of an endpoint (by ``group``), aggregated inside DuckDB."""
+def _endpoint(study: Study, name: str, variables: Sequence[str]) -> EndpointResult:
+    """The endpoint overall and by each of ``variables`` with two levels or more: all its
+    count tables from one grouped query."""
     from survstudy.data.sql import q
     from survstudy.engine.counts import count_table
 
-    return cohort_counts(study, time, event, f"{q(event)} = 1", group, levels, count_table)
-
-
-def _compare(study: Study, time: str, event: str, variable: str) -> Comparison | None:
-    levels = _levels(study, variable)
-    if len(levels) < 2:
-        return None
-    cfg = study.config
-    conf = cfg.report.conf_type
-    counts = _counts(study, time, event, variable, levels)
-    km = kaplan_meier_counts(counts, conf_type=conf)
-    exact = None
-    if len(km) > 1 and min(c.n for c in km) < cfg.report.exact_below:
-        exact = exact_log_rank(counts)
-    return Comparison(variable, levels, km, weighted_log_rank(counts), exact,
-                      reverse_km_follow_up(counts, conf_type=conf))
-
-
-def _endpoint(study: Study, name: str, variables: Sequence[str]) -> EndpointResult:
     cfg = study.config
     time, event = study.endpoint_columns(name)
     conf = cfg.report.conf_type
-    overall_counts = _counts(study, time, event, None, ())
-    comparisons = [_compare(study, time, event, v) for v in variables]
+    levels = {v: lv for v in variables if len(lv := _levels(study, v)) >= 2}
+    compared = list(levels)
+    overall_counts, *by = cohort_count_tables(study, time, event, f"{q(event)} = 1",
+                                              [None, *compared], levels, count_table)
+    comparisons = []
+    for variable, counts in zip(compared, by, strict=True):
+        km = kaplan_meier_counts(counts, conf_type=conf)
+        exact = None
+        if len(km) > 1 and min(c.n for c in km) < cfg.report.exact_below:
+            exact = exact_log_rank(counts)
+        comparisons.append(Comparison(variable, levels[variable], km, weighted_log_rank(counts),
+                                      exact, reverse_km_follow_up(counts, conf_type=conf)))
     return EndpointResult(
         name=name,
         label=cfg.endpoints[name].label or name,
         overall=kaplan_meier_counts(overall_counts, conf_type=conf),
         follow_up=reverse_km_follow_up(overall_counts, conf_type=conf),
-        comparisons=tuple(c for c in comparisons if c is not None),
+        comparisons=tuple(comparisons),
         landmarks=study.landmarks,
         not_derived=overall_counts.excluded,
     )
+
+
+#: Claim quantities read from the survival results (the others from the cohort's rows).
+_FROM_CURVES = ("survival", "median", "log_rank_p")
 
 
 def _claim_value(results: StudyResults, claim: PublishedValue) -> tuple[float | None, str]:
@@ -202,38 +194,19 @@ def _claim_value(results: StudyResults, claim: PublishedValue) -> tuple[float | 
         if read.survival is None:
             return None, "not estimable: no patient followed that long"
         return 100 * read.survival, ""
-    return _described(results, claim)
+    return described_values(study, results.group, [claim])[0]
 
 
-def _described(results: StudyResults, claim: PublishedValue) -> tuple[float | None, str]:
-    """A mean, SD, count or percent of a variable (in one group or all), computed in SQL."""
-    from survstudy.data.sql import lit, q
-    from survstudy.study.load import COHORT
+def _claim_checks(results: StudyResults) -> tuple[ClaimCheck, ...]:
+    """Every ``[[published]]`` claim recomputed (its first verdict); the means, SDs, counts
+    and percents of all claims from one query."""
+    published = results.study.config.published
+    rows = [c for c in published if c.quantity not in _FROM_CURVES]
+    described = dict(zip(map(id, rows), described_values(results.study, results.group, rows),
+                         strict=True))
+    return tuple(check_claim(c, lambda c: described[id(c)] if id(c) in described
+                             else _claim_value(results, c)) for c in published)
 
-    study = results.study
-    column = claim.variable or ""
-    if column not in study.types:
-        return None, f"no variable '{column}' in the data"
-    where = "TRUE"
-    if claim.group not in (None, "all") and results.group is not None:
-        where = f"{study.text(results.group)} = {lit(str(claim.group))}"
-    text = study.text(column)
-    if claim.quantity in ("mean", "sd"):
-        numeric = study.is_numeric(column)
-        x = f"CAST({q(column)} AS DOUBLE)" if numeric else f"TRY_CAST({text} AS DOUBLE)"
-        n, mean, sd = study.engine.sql(
-            f"SELECT count({x}), avg({x}), stddev_samp({x}) FROM {COHORT} WHERE {where}"
-        ).fetchall()[0]
-        if n < (1 if claim.quantity == "mean" else 2):
-            return None, "too few values"
-        return float(mean if claim.quantity == "mean" else sd), ""
-    n, present = study.engine.sql(
-        f"SELECT count(*) FILTER (WHERE {text} = {lit(str(claim.level))}), count({text}) "
-        f"FROM {COHORT} WHERE {where}"
-    ).fetchall()[0]
-    if claim.quantity == "count":
-        return float(n), ""
-    return (100 * n / present, "") if present else (None, "no values")
 
 #: With "auto", Firth's method is used below this many events per model term (or when the
 #: ordinary likelihood is monotone).
@@ -319,9 +292,10 @@ def analyse_study(study: Study) -> StudyResults:
     """Compute every number of the report for ``study``."""
     cfg = study.config
     group = cfg.analysis.groups
-    levels = _levels(study, group) if group else ()
     names = cfg.analysis.endpoints if cfg.analysis.endpoints is not None else list(cfg.endpoints)
     variables = ([group] if group else []) + [v for v in cfg.analysis.also_by if v != group]
+    present_levels(study, variables)  # every grouping variable's levels in one query
+    levels = _levels(study, group) if group else ()
     endpoints = tuple(_endpoint(study, n, variables) for n in names)
     prognostic = _prognostic(study, names[0]) if names else None
     from survstudy.study.cox_summary import cox_summary
@@ -341,8 +315,7 @@ def analyse_study(study: Study) -> StudyResults:
     )
     from survstudy.study.verdicts import judge_claims
 
-    checks = tuple(check_claim(c, lambda c: _claim_value(results, c)) for c in cfg.published)
-    claims = judge_claims(results, checks)
+    claims = judge_claims(results, _claim_checks(results))
     return StudyResults(**{**results.__dict__, "claims": claims})
 
 

@@ -22,7 +22,7 @@ from survstudy.stats.survival.cif import (
     cumulative_incidence_counts,
     gray_test_counts,
 )
-from survstudy.study.cohort_counts import cohort_counts
+from survstudy.study.cohort_counts import cohort_count_tables
 
 if TYPE_CHECKING:
     from survstudy.stats.regression.cox_result import CoxResult
@@ -74,12 +74,14 @@ class CompetingResult:
 
 
 def _cause_counts(study: Study, time: str, cause: str, group: str | None,
-                  levels: Sequence[str]) -> CauseCountTable:
-    """The cause count table of an endpoint (by ``group``), aggregated inside DuckDB."""
+                  levels: Sequence[str]) -> list[CauseCountTable]:
+    """The cause count tables of an endpoint overall and (if ``group``) by ``group``, from
+    one grouped query inside the engine."""
     from survstudy.data.sql import q
 
-    return cohort_counts(study, time, cause, f"CAST({q(cause)} AS INTEGER)", group, levels,
-                         cause_count_table)
+    by = [] if group is None else [group]
+    return cohort_count_tables(study, time, cause, f"CAST({q(cause)} AS INTEGER)", [None, *by],
+                               {} if group is None else {group: levels}, cause_count_table)
 
 
 def _models(study: Study, time: str, cause: str
@@ -122,10 +124,12 @@ def competing_endpoint(study: Study, name: str, group: str | None,
     cfg = study.config
     spec = cfg.endpoints[name]
     time, cause = f"{name}_time", f"{name}_cause"
-    overall = cumulative_incidence_counts(_cause_counts(study, time, cause, None, ()))
+    grouped = group is not None and len(levels) > 1
+    tables = _cause_counts(study, time, cause, group if grouped else None, levels)
+    overall = cumulative_incidence_counts(tables[0])
     by_group = gray = None
-    if group is not None and len(levels) > 1:
-        counts = _cause_counts(study, time, cause, group, levels)
+    if grouped:
+        counts = tables[1]
         by_group = cumulative_incidence_counts(counts)
         if sum(1 for s in counts if s.time.size) > 1:
             gray = gray_test_counts(counts)
