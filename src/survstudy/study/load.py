@@ -54,7 +54,8 @@ _DERIVED = "derived"
 class Study:
     """A checked study: config, the cohort inside DuckDB, the flow and the problems.
 
-    The view :data:`COHORT` of :attr:`engine` has one row per patient in the cohort: the registry
+    The view :data:`COHORT` of :attr:`engine` has one row per patient in the cohort (in no
+    particular order: :meth:`frame` gives registry order, by ``__row``): the registry
     columns typed (dates as DATE, categorical variables as text), then for each endpoint
     ``NAME_time`` (in ``time_unit``) and ``NAME_event`` (1 event, 0 censored), and for each
     interval its time and flag columns. ``kinds`` says how each column was read ("date",
@@ -120,7 +121,8 @@ class Study:
 
         cols = list(self.columns) if columns is None else columns
         select = ", ".join(q(c) for c in cols) or "*"
-        sql = f"SELECT {select} FROM {COHORT}" + (f" WHERE {where}" if where else "")
+        sql = (f"SELECT {select} FROM {COHORT}" + (f" WHERE {where}" if where else "")
+               + " ORDER BY __row")
         frame: pd.DataFrame = self.engine.sql(sql).df()
         for c in cols:
             kind = self.kinds.get(c)
@@ -294,7 +296,9 @@ def _load(study: StudyFile, engine: Engine, strict: bool, today: dt.date | None)
     table.create(engine, _DERIVED, derived)
     step = cohort_predicates(study, engine, _DERIVED, set(typed.dates))
     engine.create_view(_ALL, f"SELECT *, {step} AS {STEP} FROM {_DERIVED}")
-    engine.create_view(COHORT, f"SELECT * FROM {_ALL} WHERE {STEP} < 0 ORDER BY __row")
+    # no ORDER BY: every aggregate over the view would pay for a sort; rows are put in
+    # registry order where order is seen (Study.frame, the derivation log)
+    engine.create_view(COHORT, f"SELECT * FROM {_ALL} WHERE {STEP} < 0")
     flow = count_flow(study, engine, _ALL)
     findings = [
         *typed.findings,
