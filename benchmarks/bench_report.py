@@ -21,16 +21,20 @@ Contenders, each a whole process (interpreter start, imports, reading, output):
   derives overall survival from the dates as the study file says (origin to death, censored at
   the earlier of last contact and the cutoff, deaths after the cutoff censored at the cutoff)
   and runs KM by group (median, survival at 1 and 3 years) and the log-rank test. It does much
-  less than the report: the ratio is the price of the whole report over the bare analysis.
+  less than the report: the ratio is the price of the whole report over the bare analysis;
+- ``floor``: ``peers/floor_report.py STUDY``: the least a report needs (issue 16's goal is the
+  report within 6× of it): DuckDB derives overall survival from the dates and counts deaths and
+  exits per group and time, NumPy does Kaplan-Meier and the log-rank test, and every
+  categorical characteristic is tabulated by group in one more DuckDB query.
 
-Each contender runs once first, and the two must agree before anything is timed: the log-rank
-p-value and chi-square, and per group n, events, median and survival at the landmarks, to a
-relative 1e-6 (the p-value underflows to 0 at these sizes with this registry's hazard ratio,
-so the chi-square is what is really compared). Then ``--repeat`` timed runs each (default 2,
-1 from 10^7 rows): the best wall and CPU time, and the largest peak resident memory of the
-process tree (``wait4`` and ``/proc`` sampled every 50 ms). A process whose tree passes
-``--max-rss-gib`` (default 80 % of the memory available at start) is killed and reported as
-such, so that a large size cannot exhaust a shared machine. Linux only.
+Each contender runs once first, and each peer must agree with the report before anything is
+timed: the log-rank p-value and chi-square, and per group n, events, median and survival at the
+landmarks, to a relative 1e-6 (the p-value underflows to 0 at these sizes with this
+registry's hazard ratio, so the chi-square is what is really compared). Then ``--repeat``
+timed runs each (default 2, 1 from 10^7 rows): the best wall and CPU time, and the largest peak
+resident memory of the process tree (``wait4`` and ``/proc`` sampled every 50 ms). A process
+whose tree passes ``--max-rss-gib`` (default 80 % of the memory available at start) is killed
+and reported as such, so that a large size cannot exhaust a shared machine. Linux only.
 """
 
 from __future__ import annotations
@@ -57,11 +61,12 @@ from measure import Run, measure, survstudy_command
 HERE = Path(__file__).parent
 DATA = HERE / "data"
 PEER = HERE / "peers" / "lifelines_report.py"
+FLOOR_PEER = HERE / "peers" / "floor_report.py"
 SEED = 2026
 VERSION = 1  # of the data files' names: bump if the generator's output changes
 #: Agreement required before timing (relative).
 TOLERANCE = 1e-6
-REPORT, LIFELINES = "survstudy report", "pandas+lifelines"
+REPORT, FLOOR, LIFELINES = "survstudy report", "floor", "pandas+lifelines"
 
 
 def _example_study() -> Path:
@@ -127,9 +132,13 @@ def run_report(study: Path, limit: int) -> tuple[Run, dict[str, Any] | None]:
         shutil.rmtree(parent, ignore_errors=True)
 
 
-def run_peer(study: Path, limit: int) -> tuple[Run, dict[str, Any] | None]:
-    run = measure([sys.executable, str(PEER), str(study)], limit)
+def run_peer(study: Path, limit: int, script: Path = PEER) -> tuple[Run, dict[str, Any] | None]:
+    run = measure([sys.executable, str(script), str(study)], limit)
     return run, None if run.killed else json.loads(run.output)
+
+
+def run_floor(study: Path, limit: int) -> tuple[Run, dict[str, Any] | None]:
+    return run_peer(study, limit, FLOOR_PEER)
 
 
 # ---- agreement --------------------------------------------------------------------------------
@@ -194,7 +203,7 @@ def disagreements(report: dict[str, Any], peer: dict[str, Any]) -> tuple[list[st
 
 def bench(rows: int, fmt: str, repeat: int, limit: int) -> list[dict[str, Any]]:
     study = study_file(registry(rows, fmt))
-    runs = {REPORT: run_report, LIFELINES: run_peer}
+    runs = {REPORT: run_report, FLOOR: run_floor, LIFELINES: run_peer}
     first = {name: run(study, limit) for name, run in runs.items()}
     killed = [name for name, (run, _) in first.items() if run.killed]
     label = f"{rows:,} patients, {fmt}"
@@ -204,19 +213,20 @@ def bench(rows: int, fmt: str, repeat: int, limit: int) -> list[dict[str, Any]]:
             flush=True,
         )
     else:
-        peer = first[LIFELINES][1]
-        assert peer is not None
         assert first[REPORT][1] is not None
-        mine = report_numbers(first[REPORT][1], peer["endpoint"], peer["times"])
-        problems, largest = disagreements(mine, peer)
-        if problems:
-            raise SystemExit(f"report and peer disagree on {label}:\n" + "\n".join(problems))
-        print(
-            f"{label}: report and peer agree (largest relative difference {largest:.1e}; "
-            f"log-rank chi-square {mine['logrank']['statistic']:.6g}, "
-            f"p {mine['logrank']['p']:.3g})",
-            flush=True,
-        )
+        for name in (FLOOR, LIFELINES):
+            peer = first[name][1]
+            assert peer is not None
+            mine = report_numbers(first[REPORT][1], peer["endpoint"], peer["times"])
+            problems, largest = disagreements(mine, peer)
+            if problems:
+                raise SystemExit(f"report and {name} disagree on {label}:\n" + "\n".join(problems))
+            print(
+                f"{label}: report and {name} agree (largest relative difference {largest:.1e}; "
+                f"log-rank chi-square {mine['logrank']['statistic']:.6g}, "
+                f"p {mine['logrank']['p']:.3g})",
+                flush=True,
+            )
     out = []
     for name, run in runs.items():
         if name in killed:
@@ -239,25 +249,29 @@ def bench(rows: int, fmt: str, repeat: int, limit: int) -> list[dict[str, Any]]:
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| rows | format | tool | wall (s) | CPU (s) | peak RSS (MiB) | wall ÷ lifelines | "
-        "RSS ÷ lifelines |",
-        "|---:|---|---|---:|---:|---:|---:|---:|",
+        "| rows | format | tool | wall (s) | CPU (s) | peak RSS (MiB) | wall ÷ floor | "
+        "wall ÷ lifelines | RSS ÷ lifelines |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
+
+    def same(tool: str, r: dict[str, Any]) -> dict[str, Any]:
+        key = (r["rows"], r["format"], tool)
+        return next(p for p in results if (p["rows"], p["format"], p["tool"]) == key)
+
     for r in results:
-        peer = next(
-            p
-            for p in results
-            if (p["rows"], p["format"], p["tool"]) == (r["rows"], r["format"], LIFELINES)
-        )
+        peer, floor = same(LIFELINES, r), same(FLOOR, r)
         if r["killed"]:
             wall, cpu, mib = f"killed at {r['wall']:.0f}", "–", f"> {r['peak'] / 2**20:,.0f}"
-            ratios = "– | –"
+            ratios = "– | – | –"
         else:
             wall, cpu, mib = f"{r['wall']:.2f}", f"{r['cpu']:.2f}", f"{r['peak'] / 2**20:,.0f}"
-            ratios = (
-                f"{r['wall'] / peer['wall']:.2f} | {r['peak'] / peer['peak']:.2f}"
-                if not peer["killed"]
-                else "– | –"
+            ratios = " | ".join(
+                [
+                    f"{r['wall'] / floor['wall']:.2f}" if not floor["killed"] else "–",
+                    f"{r['wall'] / peer['wall']:.2f} | {r['peak'] / peer['peak']:.2f}"
+                    if not peer["killed"]
+                    else "– | –",
+                ]
             )
         lines.append(
             f"| 10^{round(math.log10(r['rows']))} | {r['format']} | {r['tool']} | "

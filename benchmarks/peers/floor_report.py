@@ -1,6 +1,6 @@
 """The floor of ``survstudy report``: DuckDB derives overall survival from the dates and counts,
-NumPy does Kaplan-Meier and the log-rank test; every categorical characteristic is tabulated by
-group in the same run.
+NumPy does Kaplan-Meier and the log-rank test (two groups); every categorical characteristic is
+tabulated by group in the same run.
 
 usage: python floor_report.py STUDY.toml      (prints the numbers as JSON)
 
@@ -16,6 +16,7 @@ the event falls after it).
 from __future__ import annotations
 
 import json
+import math
 import sys
 import tomllib
 from pathlib import Path
@@ -104,7 +105,15 @@ def main(study_file: Path) -> None:
     for row in counts:
         column = categorical[row[-2].index(0)]  # the one characteristic of this grouping set
         tables[column] = tables.get(column, 0) + int(row[-1])
-    print(json.dumps({"groups": curves, "chisq": chisq, "tabulated": tables}))
+    out = {
+        "endpoint": name,
+        "times": at,
+        "groups": curves,
+        # two groups: 1 degree of freedom, whose chi-square tail is erfc(sqrt(x / 2))
+        "logrank": {"statistic": chisq, "p": math.erfc(math.sqrt(chisq / 2))},
+        "tabulated": tables,
+    }
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
