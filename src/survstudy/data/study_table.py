@@ -16,7 +16,7 @@ from survstudy.data.endpoints import derive_select, endpoint_sql, interval_sql, 
 from survstudy.data.findings import Finding
 from survstudy.data.registry import REGISTRY, Registry
 from survstudy.data.sql import lit, lookup_table, q, text_of
-from survstudy.data.typed import Typed, is_missing
+from survstudy.data.typed import WHOLE_NUMBERS, Typed, is_missing
 from survstudy.engine.events import EventSpec
 from survstudy.errors import Problem
 
@@ -25,9 +25,6 @@ if TYPE_CHECKING:
     from survstudy.engine.sqlengine import Engine
 
 __all__ = ["StudyTable", "derive", "flags", "labels", "verdict_columns"]
-
-_WHOLE_NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
-                  "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
 
 
 class StudyTable:
@@ -42,7 +39,7 @@ class StudyTable:
         # over every row); the id typed is its text
         self.first: list[str] = [f"__dups.{FIRST_OF_ID}"]
         # whole numbers are equal exactly when their texts are: compare them as they are
-        whole = registry.types[pid].upper() in _WHOLE_NUMBERS
+        whole = registry.types[pid].upper() in WHOLE_NUMBERS
         key, raw_key = (q(pid), f"r.{q(pid)}") if whole else (
             text_of(q(pid), registry.types[pid]), self.raw_text(pid))
         self.joins: list[str] = [

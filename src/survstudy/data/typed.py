@@ -27,24 +27,22 @@ from survstudy.engine.dialect import COMMA_NUMBER, comma_problem
 from survstudy.engine.events import EventSpec
 from survstudy.errors import Problem
 
-__all__ = ["Typed", "date_columns", "days", "is_missing", "type_registry", "why"]
+__all__ = [
+    "WHOLE_NUMBERS",
+    "Typed",
+    "date_columns",
+    "days",
+    "is_missing",
+    "type_registry",
+    "why",
+]
 
 #: Text of a whole number written as a float ("2.0"), read as the level "2".
 _WHOLE_FLOAT = re.compile(r"-?[0-9]+[.]0+")
-_NUMERIC = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "FLOAT",
-    "DOUBLE",
-    "REAL",
-)
+#: Whole-number types: their text (CAST AS VARCHAR) is a one-to-one function of the value.
+WHOLE_NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+                 "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_NUMERIC = (*WHOLE_NUMBERS, "FLOAT", "DOUBLE", "REAL")
 
 
 def days(column: str) -> str:
@@ -465,7 +463,11 @@ def type_registry(study: StudyFile, registry: Registry, also: Sequence[str] = ()
         declared = c.variables.get(col)
         if col == registry.id_column:
             b.kinds[col] = "id"
-            b.select.append(f"{text_of(b.raw(col), registry.types[col])} AS {q(col)}")
+            if registry.types[col].upper() in WHOLE_NUMBERS:  # stored as numbers: cheaper
+                b.select.append(f"{b.raw(col)} AS {q(col + '#number')}")
+                b.virtual.append(f"CAST({q(col + '#number')} AS VARCHAR) AS {q(col)}")
+            else:
+                b.select.append(f"{text_of(b.raw(col), registry.types[col])} AS {q(col)}")
             continue
         kind = kinds[col]
         if kind == "date":

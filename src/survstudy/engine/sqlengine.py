@@ -168,10 +168,10 @@ class DuckDBEngine:
         named ``file_row_number``."""
         if not path.is_file():
             return False
-        scan = f"read_parquet({_lit(str(path))}, file_row_number=true)"
-        names = [str(r[0]) for r in self.con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
-        if names.count("file_row_number") != 1:
+        file = _lit(str(path))
+        if "file_row_number" in self.query_columns(f"SELECT * FROM read_parquet({file})"):
             return False
+        scan = f"read_parquet({file}, file_row_number=true)"
         self.create_view(
             name, f"SELECT file_row_number AS __row, * EXCLUDE (file_row_number) FROM {scan}"
         )
