@@ -140,13 +140,19 @@ class DuckDBEngine:
         return float(self.con.query_progress())
 
     def load(self, name: str, path: Path | None, kind: str, frame: Any) -> None:
-        """Copy a CSV file (or a pandas frame) in as ``name`` with its ``__row``; a Parquet file
-        is read where it is (:meth:`_parquet_view`)."""
+        """Copy a CSV file (or a pandas frame) in as ``name`` with its ``__row``, the 0-based
+        position of the row; a Parquet file is read where it is (:meth:`_parquet_view`)."""
         if kind == "csv":
             from survstudy.engine.sources import csv_scan
 
             assert path is not None
             source = csv_scan(path)
+            if "rowid" not in self.query_columns(f"SELECT * FROM {source}"):
+                # read in parallel (row_number() OVER () is one thread); DuckDB keeps a file's
+                # row order in the table, so each row's rowid is its position in the file
+                self.create_table(f"{name}#read", f"SELECT * FROM {source}")
+                self.create_view(name, f"SELECT rowid AS __row, * FROM {_q(name + '#read')}")
+                return
         elif kind == "parquet":
             assert path is not None
             source = f"read_parquet({_lit(str(path))})"
