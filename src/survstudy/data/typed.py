@@ -259,9 +259,8 @@ class _Builder:
         if _native_date(sql_type):
             self.select.append(f"CAST({self.raw(col)} AS DATE) AS {q(col)}")
             # computed from the typed date when read, not stored: cheaper than writing them
-            d = f"CAST(date_diff('day', DATE '1970-01-01', {q(col)}) AS DOUBLE)"
             self.virtual += [
-                f"{d} AS {days(col)}",
+                _day_number(col),
                 f"{q(col)} IS NULL AS {is_missing(col)}",
                 f"CAST(NULL AS VARCHAR) AS {why(col)}",
             ]
@@ -293,10 +292,10 @@ class _Builder:
         d = f"{alias}.d"
         self.select += [
             f"CAST(DATE '1970-01-01' + CAST({d} AS INTEGER) AS DATE) AS {q(col)}",
-            f"{d} AS {days(col)}",
             f"({text} IS NULL OR {alias}.code = {MISSING}) AS {is_missing(col)}",
             f"{alias}.why AS {why(col)}",
         ]
+        self.virtual.append(_day_number(col))  # day numbers are whole: the date's own
         self.findings.append(Finding(col, f"{why(col)} IS NOT NULL", why(col)))
         serial_rows = sum(n for (_, n), s in zip(distinct, parsed.serial, strict=True) if s)
         if (
@@ -409,6 +408,11 @@ class _Builder:
             self.comma(col, text, comma, error=False)
         self.kinds[col] = "number" if numeric else "text"
         self.select.append(f"{'TRY_CAST(' + text + ' AS DOUBLE)' if numeric else text} AS {q(col)}")
+
+
+def _day_number(col: str) -> str:
+    """The ``c#d`` column (days since 1970-01-01, DOUBLE) from the typed date ``col``."""
+    return f"CAST(date_diff('day', DATE '1970-01-01', {q(col)}) AS DOUBLE) AS {days(col)}"
 
 
 def _native_date(sql_type: str) -> bool:
