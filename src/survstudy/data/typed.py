@@ -18,6 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
+from survstudy.arrays import FloatArray
 from survstudy.config.models import Key, StudyFile, did_you_mean
 from survstudy.data.dates import MISSING, OK, parse_dates
 from survstudy.data.findings import Finding
@@ -37,6 +41,8 @@ __all__ = [
     "why",
 ]
 
+#: A date written as ISO 8601 (the form DuckDB casts to DATE as Python reads it).
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: Text of a whole number written as a float ("2.0"), read as the level "2".
 _WHOLE_FLOAT = re.compile(r"-?[0-9]+[.]0+")
 #: Whole-number types: their text (CAST AS VARCHAR) is a one-to-one function of the value.
@@ -272,6 +278,14 @@ class _Builder:
         fmt = (declared.format if declared else None) or c.data.date_format
         values = [t for t, _ in distinct]
         parsed = parse_dates(values, format=fmt, excel_system=system)
+        if _all_iso(values, parsed.days, parsed.code):  # no lookup: DuckDB reads them alike
+            self.select.append(f"CAST({text} AS DATE) AS {q(col)}")
+            self.virtual += [
+                _day_number(col),
+                f"{q(col)} IS NULL AS {is_missing(col)}",
+                f"CAST(NULL AS VARCHAR) AS {why(col)}",
+            ]
+            return
         reasons = [parsed.reason(i) for i in range(len(values))]
         alias = f"__d{len(self.joins)}"
         name = lookup_table(
@@ -408,6 +422,18 @@ class _Builder:
             self.comma(col, text, comma, error=False)
         self.kinds[col] = "number" if numeric else "text"
         self.select.append(f"{'TRY_CAST(' + text + ' AS DOUBLE)' if numeric else text} AS {q(col)}")
+
+
+def _all_iso(values: list[str], days: FloatArray, codes: NDArray[np.int8]) -> bool:
+    """Whether every value is a valid date written YYYY-MM-DD and was read as that date, so
+    that a cast in SQL gives the same dates as the lookup of what Python read."""
+    if not all(_ISO_DATE.fullmatch(v) for v in values) or np.any(codes != OK):
+        return False
+    try:
+        iso = np.array(values, dtype="datetime64[D]").astype(np.int64)
+    except ValueError:
+        return False
+    return bool(np.array_equal(iso.astype(np.float64), days))
 
 
 def _day_number(col: str) -> str:
