@@ -61,3 +61,14 @@ def test_large_group_notes_and_quantiles() -> None:
         _close(got.to_dict(list(labels)), want)
     probs = [0.0, 0.1, 0.25, 0.5, 0.75, 0.999, 1.0]
     assert quantiles(counted[0], probs) == [float(v) for v in np.quantile(samples[0], probs)]
+
+
+def test_tie_correction_is_exact_for_registry_sized_ties() -> None:
+    from survstudy.stats.characteristics.tests_common import tie_term
+
+    huge = np.array([3_000_000, 5_000_000, 1, 2])  # t³ alone passes int64
+    assert tie_term(huge) == float(sum(int(t) ** 3 - int(t) for t in huge))
+    assert tie_term(huge) > 1e20
+    small = np.array([1, 2, 3, 100])
+    assert tie_term(small) == float(np.sum(small**3 - small))
+    assert tie_term(np.array([], dtype=np.int64)) == 0.0

@@ -24,6 +24,7 @@ from survstudy.stats.characteristics.tests_common import (
     TestResult,
     finite,
     not_testable,
+    tie_term,
 )
 from survstudy.stats.characteristics.tests_continuous import (
     _T_TESTS,
@@ -94,7 +95,7 @@ def _mann_whitney(x: Counted, y: Counted) -> tuple[float, float, str]:
     z = w - nx * ny / 2
     n = nx + ny
     sigma = math.sqrt(
-        (nx * ny / 12) * ((n + 1) - float(np.sum(tie_sizes**3 - tie_sizes)) / (n * (n - 1)))
+        (nx * ny / 12) * ((n + 1) - tie_term(tie_sizes) / (n * (n - 1)))
     )
     if sigma == 0:
         raise _Untestable("all values are equal")
@@ -125,7 +126,7 @@ def _kruskal(samples: Sequence[Counted]) -> tuple[float, float, float]:
     sizes = np.array([s.size for s in samples])
     n = int(sizes.sum())
     k = len(samples)
-    correction = 1 - float(np.sum(tie_sizes**3 - tie_sizes)) / (n**3 - n)
+    correction = 1 - tie_term(tie_sizes) / (n**3 - n)
     if correction == 0:
         raise _Untestable("all values are equal")
     h = (12 * float(np.sum(sums**2 / sizes)) / (n * (n + 1)) - 3 * (n + 1)) / correction

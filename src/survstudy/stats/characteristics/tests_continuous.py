@@ -28,6 +28,7 @@ from survstudy.stats.characteristics.tests_common import (
     TestResult,
     finite,
     not_testable,
+    tie_term,
 )
 
 __all__ = [
@@ -162,7 +163,7 @@ def mann_whitney(x: FloatArray, y: FloatArray) -> tuple[float, float, str]:
     z = w - nx * ny / 2
     n = nx + ny
     sigma = math.sqrt(
-        (nx * ny / 12) * ((n + 1) - float(np.sum(tie_sizes**3 - tie_sizes)) / (n * (n - 1)))
+        (nx * ny / 12) * ((n + 1) - tie_term(tie_sizes) / (n * (n - 1)))
     )
     if sigma == 0:
         raise _Untestable("all values are equal")
@@ -198,7 +199,7 @@ def kruskal_wallis(samples: Sequence[FloatArray]) -> tuple[float, float, float]:
     sums = np.add.reduceat(ranks, edges[:-1])
     sizes = np.diff(edges)
     _, tie_sizes = np.unique(values, return_counts=True)
-    correction = 1 - float(np.sum(tie_sizes**3 - tie_sizes)) / (n**3 - n)
+    correction = 1 - tie_term(tie_sizes) / (n**3 - n)
     if correction == 0:
         raise _Untestable("all values are equal")
     h = (12 * float(np.sum(sums**2 / sizes)) / (n * (n + 1)) - 3 * (n + 1)) / correction
