@@ -257,19 +257,24 @@ class _Builder:
         problem = comma_problem(col, origin, example, error=error)
         self.problems.append(problem if row is None else replace(problem, row=int(row)))
 
+    def _plain_date(self, col: str, as_date: str) -> None:
+        """A date column every value of which SQL reads by itself (``as_date``): stored as a
+        DATE; its day number, missing flag and (empty) reason computed when read, cheaper
+        than writing them."""
+        self.select.append(f"{as_date} AS {q(col)}")
+        self.virtual += [
+            _day_number(col),
+            f"{q(col)} IS NULL AS {is_missing(col)}",
+            f"CAST(NULL AS VARCHAR) AS {why(col)}",
+        ]
+
     def date(self, col: str) -> None:
         c = self.study.config
         declared = c.variables.get(col)
         sql_type = self.registry.types[col].upper()
         self.kinds[col] = "date"
         if _native_date(sql_type):
-            self.select.append(f"CAST({self.raw(col)} AS DATE) AS {q(col)}")
-            # computed from the typed date when read, not stored: cheaper than writing them
-            self.virtual += [
-                _day_number(col),
-                f"{q(col)} IS NULL AS {is_missing(col)}",
-                f"CAST(NULL AS VARCHAR) AS {why(col)}",
-            ]
+            self._plain_date(col, f"CAST({self.raw(col)} AS DATE)")
             return
         text = self.text(col)
         distinct = self.values(text)
@@ -279,12 +284,7 @@ class _Builder:
         values = [t for t, _ in distinct]
         parsed = parse_dates(values, format=fmt, excel_system=system)
         if _all_iso(values, parsed.days, parsed.code):  # no lookup: DuckDB reads them alike
-            self.select.append(f"CAST({text} AS DATE) AS {q(col)}")
-            self.virtual += [
-                _day_number(col),
-                f"{q(col)} IS NULL AS {is_missing(col)}",
-                f"CAST(NULL AS VARCHAR) AS {why(col)}",
-            ]
+            self._plain_date(col, f"CAST({text} AS DATE)")
             return
         reasons = [parsed.reason(i) for i in range(len(values))]
         alias = f"__d{len(self.joins)}"

@@ -14,12 +14,13 @@ continuity and tie correction), ``aov`` and ``kruskal.test``; Shapiro-Wilk as ``
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal, get_args
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import stats
 
 from survstudy.arrays import FloatArray
@@ -34,14 +35,19 @@ from survstudy.stats.characteristics.tests_common import (
 __all__ = [
     "ALPHA_NORMALITY",
     "CONTINUOUS_RULES",
+    "ON_VALUES",
     "ContinuousRule",
     "Normality",
+    "TestsOn",
     "anova",
     "continuous_test",
     "kruskal_wallis",
     "mann_whitney",
+    "mann_whitney_normal",
+    "pooled_t",
     "shapiro_wilk",
     "student_t",
+    "welch_from",
     "welch_t",
 ]
 
@@ -94,17 +100,33 @@ def _t_sf2(t: float, df: float) -> float:
 
 def student_t(x: FloatArray, y: FloatArray) -> tuple[float, float, float]:
     """Student's t (statistic, df, p) with pooled variance, as R ``t.test(var.equal=TRUE)``."""
-    nx, ny = x.size, y.size
+    return pooled_t(*_moments(x), *_moments(y))
+
+
+def welch_t(x: FloatArray, y: FloatArray) -> tuple[float, float, float]:
+    """Welch's t (statistic, df, p), as R ``t.test()``."""
+    return welch_from(*_moments(x), *_moments(y))
+
+
+def _moments(x: FloatArray) -> tuple[int, float, float]:
+    """Size, mean and variance (0 for fewer than 2 values, where no test uses it)."""
+    mean = float(x.mean()) if x.size else 0.0
+    return x.size, mean, float(np.var(x, ddof=1)) if x.size > 1 else 0.0
+
+
+def pooled_t(
+    nx: int, mx: float, varx: float, ny: int, my: float, vary: float
+) -> tuple[float, float, float]:
+    """Student's t from each group's size, mean and variance."""
     df = nx + ny - 2
     if nx < 1 or ny < 1 or df < 1:
         raise _Untestable("needs at least 3 values in all, with a value in each group")
     v = 0.0
     if nx > 1:
-        v += (nx - 1) * float(np.var(x, ddof=1))
+        v += (nx - 1) * varx
     if ny > 1:
-        v += (ny - 1) * float(np.var(y, ddof=1))
+        v += (ny - 1) * vary
     v /= df
-    mx, my = float(x.mean()), float(y.mean())
     se = math.sqrt(v * (1 / nx + 1 / ny))
     if se < 10 * np.finfo(float).eps * max(abs(mx), abs(my)):
         raise _Untestable("data are essentially constant")
@@ -112,14 +134,14 @@ def student_t(x: FloatArray, y: FloatArray) -> tuple[float, float, float]:
     return t, float(df), _t_sf2(t, df)
 
 
-def welch_t(x: FloatArray, y: FloatArray) -> tuple[float, float, float]:
-    """Welch's t (statistic, df, p), as R ``t.test()``."""
-    nx, ny = x.size, y.size
+def welch_from(
+    nx: int, mx: float, varx: float, ny: int, my: float, vary: float
+) -> tuple[float, float, float]:
+    """Welch's t from each group's size, mean and variance."""
     if nx < 2 or ny < 2:
         raise _Untestable("needs at least 2 values in each group")
-    vx, vy = float(np.var(x, ddof=1)) / nx, float(np.var(y, ddof=1)) / ny
+    vx, vy = varx / nx, vary / ny
     se = math.sqrt(vx + vy)
-    mx, my = float(x.mean()), float(y.mean())
     if se < 10 * np.finfo(float).eps * max(abs(mx), abs(my)):
         raise _Untestable("data are essentially constant")
     df = (vx + vy) ** 2 / (vx**2 / (nx - 1) + vy**2 / (ny - 1))
@@ -160,11 +182,18 @@ def mann_whitney(x: FloatArray, y: FloatArray) -> tuple[float, float, str]:
         q = round(w)
         tail = counts[q:].sum() if w > nx * ny / 2 else counts[: q + 1].sum()
         return w, float(min(1.0, 2 * tail / total)), "exact"
+    return mann_whitney_normal(w, nx, ny, tie_sizes)
+
+
+def mann_whitney_normal(
+    w: float, nx: int, ny: int, tie_sizes: NDArray[np.integer[Any]]
+) -> tuple[float, float, str]:
+    """Mann-Whitney's normal approximation, continuity- and tie-corrected, as R: (W, p,
+    method), from W and the sizes of the groups of equal values."""
+    ties = bool(np.any(tie_sizes > 1))
     z = w - nx * ny / 2
     n = nx + ny
-    sigma = math.sqrt(
-        (nx * ny / 12) * ((n + 1) - tie_term(tie_sizes) / (n * (n - 1)))
-    )
+    sigma = math.sqrt((nx * ny / 12) * ((n + 1) - tie_term(tie_sizes) / (n * (n - 1))))
     if sigma == 0:
         raise _Untestable("all values are equal")
     z = (z - math.copysign(0.5, z) * (z != 0)) / sigma
@@ -214,7 +243,8 @@ def _choose(
         return rank_test, "rank test for every continuous characteristic, no normality assumed"
     if rule == "parametric":
         return ("t-test" if k == 2 else "anova"), (
-            "normality assumed for every continuous characteristic")
+            "normality assumed for every continuous characteristic"
+        )
     missing = [(g, s.note) for g, s in zip(labels, normality, strict=True) if s.p_value is None]
     if missing:
         where = "; ".join(f"group '{g}': {note}" for g, note in missing)
@@ -230,33 +260,57 @@ def _choose(
     return rank_test, f"Shapiro-Wilk p < 0.05 in {where}"
 
 
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class TestsOn(Generic[S]):
+    """How each test is computed on one kind of sample: arrays of values, or value counts."""
+
+    size: Callable[[S], int]
+    normality: Callable[[S], Normality]
+    all_equal: Callable[[list[S]], bool]
+    mann_whitney: Callable[[S, S], tuple[float, float, str]]
+    student: Callable[[S, S], tuple[float, float, float]]
+    welch: Callable[[S, S], tuple[float, float, float]]
+    anova: Callable[[list[S]], tuple[float, tuple[float, float], float]]
+    kruskal: Callable[[list[S]], tuple[float, float, float]]
+
+
+def _all_equal(values: list[FloatArray]) -> bool:
+    return bool(np.ptp(np.concatenate(values)) == 0)
+
+
 def continuous_test(
-    samples: Sequence[FloatArray],
+    samples: Sequence[S],
     labels: Sequence[str],
     *,
     force: str | None = None,
     rule: ContinuousRule = "auto",
+    on: TestsOn[S] | None = None,
 ) -> tuple[TestResult, tuple[Normality | None, ...]]:
-    """Test a continuous variable across groups (``samples``: non-missing values per group),
-    by ``force`` if given, else by ``rule`` (see the module docstring).
+    """Test a continuous variable across groups (``samples``: non-missing values per group,
+    arrays unless ``on`` says how to test other samples), by ``force`` if given, else by
+    ``rule`` (see the module docstring).
 
     Groups without values are left out (and said so). Returns the test and, per group, its
     Shapiro-Wilk result (None for groups without values).
     """
+    tests: TestsOn[Any] = ON_VALUES if on is None else on
     if rule not in CONTINUOUS_RULES:
         raise ValueError(f"continuous test rule {rule!r}: use one of {CONTINUOUS_RULES}")
     forced = force is not None
-    present = [i for i, s in enumerate(samples) if s.size > 0]
+    present = [i for i, s in enumerate(samples) if tests.size(s) > 0]
     normality: list[Normality | None] = [None] * len(samples)
     for i in present:
-        normality[i] = shapiro_wilk(samples[i])
+        normality[i] = tests.normality(samples[i])
     norm = tuple(normality)
     if len(present) < 2:
         return not_testable("values in fewer than two groups", forced=forced), norm
     values = [samples[i] for i in present]
     names = [labels[i] for i in present]
     k = len(present)
-    if np.ptp(np.concatenate(values)) == 0:
+    if tests.all_equal(values):
         return not_testable("all values are equal", forced=forced), norm
     if force is None:
         test, reason = _choose([n for n in normality if n is not None], names, k, rule)
@@ -270,38 +324,57 @@ def continuous_test(
     if empty:
         reason += "; no values in " + ", ".join(f"'{g}'" for g in empty) + ", tested without"
     try:
-        return _run(test, values, reason, forced), norm
+        return _run(test, values, reason, forced, tests), norm
     except _Untestable as e:
         return not_testable(str(e), test=test, forced=forced), norm
 
 
-#: The two t-tests: how each is computed and how its p-value is described.
-_T_TESTS = {
-    "t-test": (student_t, "t distribution, pooled variance"),
-    "welch": (welch_t, "t distribution, Welch-Satterthwaite df"),
+#: How each t-test's p-value is described.
+_T_METHODS = {
+    "t-test": "t distribution, pooled variance",
+    "welch": "t distribution, Welch-Satterthwaite df",
 }
 
 
-def _run(test: str, values: list[FloatArray], reason: str, forced: bool) -> TestResult:
+def _run(test: str, values: list[S], reason: str, forced: bool, tests: TestsOn[S]) -> TestResult:
     common: dict[str, Any] = {"test": test, "reason": reason, "forced": forced}
     if test == "mann-whitney":
-        w, p, method = mann_whitney(values[0], values[1])
+        w, p, method = tests.mann_whitney(values[0], values[1])
         return TestResult(
             p_value=finite(p), statistic=w, statistic_name="W", method=method, **common
         )
     dfs: tuple[float, ...]
-    if test in _T_TESTS:
-        compute, method = _T_TESTS[test]
-        stat, df, p = compute(values[0], values[1])
+    if test in _T_METHODS:
+        method = _T_METHODS[test]
+        stat, df, p = (tests.student if test == "t-test" else tests.welch)(values[0], values[1])
         name, dfs = "t", (df,)
     elif test == "anova":
-        stat, dfs, p = anova(values)
+        stat, dfs, p = tests.anova(values)
         name, method = "F", "F distribution"
     elif test == "kruskal-wallis":
-        stat, df, p = kruskal_wallis(values)
+        stat, df, p = tests.kruskal(values)
         name, dfs = "Kruskal-Wallis chi-squared", (df,)
         method = "chi-square approximation, tie-corrected"
     else:
         raise ValueError(f"{test!r} is not a test for continuous variables")
-    return TestResult(p_value=finite(p), statistic=finite(stat), statistic_name=name, df=dfs,
-                      method=method, **common)
+    return TestResult(
+        p_value=finite(p),
+        statistic=finite(stat),
+        statistic_name=name,
+        df=dfs,
+        method=method,
+        **common,
+    )
+
+
+#: The tests on arrays of values.
+ON_VALUES: TestsOn[FloatArray] = TestsOn(
+    lambda s: int(s.size),
+    shapiro_wilk,
+    _all_equal,
+    mann_whitney,
+    student_t,
+    welch_t,
+    anova,
+    kruskal_wallis,
+)
