@@ -124,7 +124,12 @@ def _schema(chunk: Any, meta: Any) -> Any:
         elif pd.api.types.is_object_dtype(dtype):
             seen = chunk[col].dropna()
             first = seen.iloc[0] if len(seen) else None
-            t = pa.time64("us") if isinstance(first, dt.time) else pa.date32()
+            if isinstance(first, dt.time):
+                t = pa.time64("us")
+            elif isinstance(first, dt.datetime):  # pandas < 3 leaves datetimes as objects
+                t = pa.timestamp("us")
+            else:
+                t = pa.date32()
         else:
             t = pa.float64()
         fields.append(pa.field(str(col), t))
