@@ -233,11 +233,15 @@ class _Builder:
             return f"CASE WHEN {text} IS NULL THEN NULL ELSE CAST({self.raw(col)} AS DOUBLE) END"
         return f"TRY_CAST({text} AS DOUBLE)"
 
-    def text(self, col: str) -> str:
-        """The column as text, missing-value codes turned into NULL."""
+    def missing_codes(self, col: str) -> set[str]:
+        """The codes meaning "unknown" in ``col``: the registry's and the variable's own."""
         c = self.study.config
         declared = c.variables.get(col)
-        codes = {str(v) for v in [*c.data.missing, *(declared.missing if declared else [])]}
+        return {str(v) for v in [*c.data.missing, *(declared.missing if declared else [])]}
+
+    def text(self, col: str) -> str:
+        """The column as text, missing-value codes turned into NULL."""
+        codes = self.missing_codes(col)
         text = text_of(self.raw(col), self.registry.types[col])
         if not codes:
             return text
@@ -396,9 +400,7 @@ class _Builder:
         the column is not text."""
         if not self.registry.types[col].upper().startswith("VARCHAR"):
             return ""
-        c = self.study.config
-        variable = c.variables.get(col)
-        codes = {str(v) for v in [*c.data.missing, *(variable.missing if variable else [])]}
+        codes = self.missing_codes(col)
         same = [v for v in declared
                 if v == v.strip() and v not in codes and not _WHOLE_FLOAT.fullmatch(v)]
         return ", ".join(lit(v) for v in same)
