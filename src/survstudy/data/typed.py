@@ -379,18 +379,34 @@ class _Builder:
         if declared:  # "2.0" (a spreadsheet's or pandas' float) is the declared level "2"
             text = (f"CASE WHEN regexp_matches({text}, {lit('^-?[0-9]+[.]0+$')}) THEN "
                     f"regexp_replace({text}, {lit('[.]0+$')}, '') ELSE {text} END")
-        levels = declared or sorted(t for t, _ in self.values(text))
+            self._coded(col, text, declared)
+            return
+        levels = sorted(t for t, _ in self.values(text))
         self.levels[col] = levels
         listed = ", ".join(lit(v) for v in levels) or "NULL"
-        message = "value is not one of the declared levels: " + ", ".join(levels)
+        self.select.append(f"CASE WHEN {text} IN ({listed}) THEN {text} END AS {q(col)}")
+        self.virtual.append(f"CAST(NULL AS VARCHAR) AS {why(col)}")
+
+    def _coded(self, col: str, text: str, levels: list[str]) -> None:
+        """A categorical column with declared levels, stored as a small integer (its level's
+        place in the list, 0 for a value that is none of them: writing a number costs far
+        less than writing its text); its text and its reason computed when read."""
+        self.levels[col] = levels
+        code = q(f"{col}#code")
+        number = " ".join(f"WHEN {lit(v)} THEN {i}" for i, v in enumerate(levels, 1))
         # most values are written exactly as a level: those skip trimming and the regexes
-        same = self._written_as_is(col, declared or [])
-        value, fine = (f"WHEN {self.raw(col)} IN ({same}) THEN {self.raw(col)} ",
-                       f"WHEN {self.raw(col)} IN ({same}) THEN NULL ") if same else ("", "")
-        self.select += [
-            f"CASE {value}WHEN {text} IN ({listed}) THEN {text} END AS {q(col)}",
-            f"CASE {fine}WHEN {text} IS NOT NULL AND {text} NOT IN ({listed}) "
-            f"THEN {lit(message)} END AS {why(col)}",
+        same = self._written_as_is(col, levels)
+        fast = f"WHEN {self.raw(col)} IN ({same}) THEN CASE {self.raw(col)} {number} END " if (
+            same) else ""
+        self.select.append(
+            f"CAST(CASE {fast}WHEN {text} IS NULL THEN NULL "
+            f"ELSE coalesce(CASE {text} {number} END, 0) END AS SMALLINT) AS {code}"
+        )
+        message = "value is not one of the declared levels: " + ", ".join(levels)
+        named = " ".join(f"WHEN {i} THEN {lit(v)}" for i, v in enumerate(levels, 1))
+        self.virtual += [
+            f"CASE {code} {named} END AS {q(col)}",
+            f"CASE WHEN {code} = 0 THEN {lit(message)} END AS {why(col)}",
         ]
         self.findings.append(Finding(col, f"{why(col)} IS NOT NULL", lit(message)))
 
