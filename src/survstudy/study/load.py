@@ -144,8 +144,11 @@ class Study:
         return self.kinds.get(column) in ("continuous", "number", "derived")
 
     def text(self, column: str) -> str:
-        """SQL of ``column`` as text (numbers without a trailing .0), for labels and levels."""
-        return text_of(q(column), self.types[column])
+        """SQL of ``column`` as text (numbers without a trailing .0), for labels and levels.
+        Text columns are used as they are: typing trimmed them already (trimming again would
+        cost a pass over every value, decoded levels included)."""
+        sql_type = self.types[column]
+        return q(column) if sql_type.upper().startswith("VARCHAR") else text_of(q(column), sql_type)
 
     def write_log(self, path: str | Path, *, ids: bool) -> None:
         """Write the derivation log as CSV from the engine (``ids``: keep the id column)."""

@@ -246,10 +246,7 @@ def _grim_sql(results: StudyResults, claim: PublishedValue) -> list[str]:
         x = f"TRY_CAST({q(column)} AS DOUBLE)"
         return [f"count({_within(x, where)})",
                 f"coalesce(bool_and({_within(f'{x} = round({x})', where)}), FALSE)"]
-    text = results.study.text(column)
-    if text == f"trim({q(column)})":  # trim keeps every value: count the column, not its text
-        text = q(column)
-    return [f"count({_within(text, where)})"]
+    return [f"count({_within(results.study.text(column), where)})"]
 
 
 def _grim(results: StudyResults, check: ClaimCheck, scans: _Scans) -> ClaimCheck | None:
