@@ -223,6 +223,14 @@ def test_seed_study_is_clean_and_writes_the_log(tmp_path: Path) -> None:
     assert os_rows["event"].sum() == 6
     s7 = os_rows[os_rows["id"] == "S7"].iloc[0]
     assert (s7["end"], s7["end_date"], s7["reason"]) == ("death_date", "2010-01-09", "event")
+    # .parquet: the same rows, typed (dates as dates, events as integers)
+    parquet = log.with_suffix(".parquet")
+    result = runner.invoke(app, ["check", str(SEED_STUDY), "--log", str(parquet)])
+    assert result.exit_code == 0, result.output
+    typed = pd.read_parquet(parquet)
+    assert list(typed.columns) == list(frame.columns)
+    assert typed["end_date"].astype(str).tolist() == frame["end_date"].fillna("None").tolist()
+    assert typed["event"].fillna(-1).tolist() == frame["event"].fillna(-1).tolist()
 
 
 def test_json_has_flow_and_endpoints() -> None:

@@ -228,3 +228,31 @@ def test_cox_tables_test_proportional_hazards_as_r(rotterdam: Path) -> None:
     row = next(r for r in table if r[0].startswith("Progesterone receptor"))
     assert row[0] == "Progesterone receptor (per 100 fmol/l)"
     assert row[1].startswith(f"{ref['hr_per_100']['pgr']:.2f} (")
+
+
+def test_a_log_longer_than_a_sheet_is_parquet(
+    report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above a spreadsheet's rows the derivation log is Parquet, with the rows of the CSV."""
+    import pyarrow.parquet as pq
+
+    import survstudy.study.load as load
+
+    monkeypatch.setattr(load, "SHEET_ROWS", 20)  # 13 patients, two parts: 26 rows
+    out = tmp_path / "big"
+    result = runner.invoke(app, ["report", str(SEED_STUDY), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "derivation_log.parquet" in result.output
+    assert not (out / "derivation_log.csv").exists()
+    table = pq.read_table(out / "derivation_log.parquet")
+    written = _csv(report / "derivation_log.csv")
+    assert table.column_names == written[0]
+    assert table.num_rows == len(written) - 1 == 26
+
+    def cell(v: Any) -> str:
+        return "" if v is None else repr(v) if isinstance(v, float) else str(v)
+
+    assert [[cell(v) for v in row.values()] for row in table.to_pylist()] == written[1:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "derivation_log.parquet" in manifest["outputs"]
+    assert "audited in derivation_log.parquet" in (out / "report.html").read_text()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -90,9 +91,13 @@ def test_spark_report_equals_duckdb(tmp_path: Path) -> None:
         files = write_report(analyse_study(study), tmp_path / engine)
         out[engine] = json.loads(files["results.json"].read_text())
         out[engine]["study"].pop("study_file")
+        study.write_log(tmp_path / f"{engine}.parquet", ids=True)  # as above a sheet's rows
     _same_numbers(out["spark"], out["duckdb"])
     for name in ("derivation_log.csv", "tables/characteristics.csv", "tables/survival-rfs.csv"):
         assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "duckdb" / name).read_bytes()
+    spark, duckdb = (pq.read_table(tmp_path / f"{e}.parquet") for e in ("spark", "duckdb"))
+    assert spark.num_rows == duckdb.num_rows > 0
+    assert spark.to_pylist() == duckdb.to_pylist()
 
 
 @needs_java

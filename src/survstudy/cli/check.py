@@ -59,7 +59,9 @@ def render_check(study: Study) -> str:
 def check(
     study_file: StudyFileArgument,
     log: Annotated[
-        Path | None, typer.Option(help="Write the per-patient derivation log to this CSV.")
+        Path | None,
+        typer.Option(help="Write the per-patient derivation log to this file (CSV; Parquet "
+                          "if its name ends in .parquet)."),
     ] = None,
     data: Annotated[
         Path | None,
@@ -79,7 +81,7 @@ def check(
     study = load_study(study_file, data=data, strict=False, engine_kind=engine,
                        spark_master=spark_master)
     if log is not None:
-        tmp = log.with_name(log.name + ".partial")
+        tmp = log.with_name(f"{log.stem}.partial{log.suffix}")  # the suffix says the format
         study.write_log(tmp, ids=True)
         tmp.replace(log)
     if as_json:

@@ -37,7 +37,7 @@ def print_report_summary(files: dict[str, Path], warnings: int = 0) -> None:
     folder = files["folder"]
     typer.echo(f"Report written to {folder}/")
     typer.echo(f"  open {files['report.html']}  (or report.docx for Word)")
-    typer.echo("  figures/, tables/, results.json, manifest.json, derivation_log.csv")
+    typer.echo(f"  figures/, tables/, results.json, manifest.json, {files['log'].name}")
     if warnings:
         typer.echo(f"  {warnings} warning(s) or note(s) from the data checks: see the report's "
                    "last section")

@@ -85,6 +85,8 @@ class Engine(Protocol):
 
     def write_csv(self, query: str, path: Path) -> None: ...
 
+    def write_parquet(self, query: str, path: Path) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -192,6 +194,9 @@ class DuckDBEngine:
 
     def write_csv(self, query: str, path: Path) -> None:
         self.con.sql(f"COPY ({query}) TO {_lit(str(path))} (HEADER, DELIMITER ',')")
+
+    def write_parquet(self, query: str, path: Path) -> None:
+        self.con.sql(f"COPY ({query}) TO {_lit(str(path))} (FORMAT parquet, COMPRESSION zstd)")
 
     def close(self) -> None:
         self.con.close()
@@ -331,6 +336,22 @@ class SparkEngine:
             out.writerow(frame.columns)
             out.writerows(_csv_row(r) for r in _rows(frame))
 
+    def write_parquet(self, query: str, path: Path) -> None:
+        """Stream the rows to one Parquet file on this machine, in batches of rows."""
+        import itertools
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        frame = self.spark.sql(self.translate(query))
+        schema = to_arrow_schema(frame.schema)
+        rows = _rows(frame)
+        with pq.ParquetWriter(str(path), schema, compression="zstd") as out:
+            while batch := list(itertools.islice(rows, _PARQUET_BATCH)):
+                out.write_table(pa.Table.from_pylist(
+                    [dict(zip(schema.names, r, strict=True)) for r in batch], schema))
+
     def close(self) -> None:
         for name in list(self.views):
             self.drop(name)
@@ -362,6 +383,10 @@ def _numbered(spark: Any, data: Any) -> Any:
 
 def _duckdb_types(fields: Sequence[tuple[str, str]]) -> dict[str, str]:
     return {str(c): _SPARK_TYPES.get(str(t), str(t).upper()) for c, t in fields}
+
+
+#: Rows a Spark engine hands to a Parquet file at a time.
+_PARQUET_BATCH = 100_000
 
 
 def _rows(frame: Any) -> Iterator[Sequence[Any]]:

@@ -278,7 +278,7 @@ def _problems_section(results: StudyResults) -> Section:
     else:
         blocks.append(Paragraph("The data checks found no problem."))
     blocks.append(Paragraph(
-        "Every survival time can be audited in derivation_log.csv: for each patient (by the "
+        f"Every survival time can be audited in {study.log_name}: for each patient (by the "
         "registry row; the id too when the study file asks for identifiers) and endpoint, the "
         "origin "
         "date, the date that ended the time, event or censored, and why.",
@@ -309,7 +309,7 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
     if cfg.report.listing != [] and n_patients > cfg.report.listing_max:
         sections.append(Section("Patient listing", (Paragraph(
             f"The listing of all {n_patients} patients is left out of the report (more than "
-            f"listing_max = {cfg.report.listing_max}); derivation_log.csv has one row per "
+            f"listing_max = {cfg.report.listing_max}); {study.log_name} has one row per "
             "patient and endpoint.", kind="note"),), id="listing"))
     elif cfg.report.listing != []:
         sections.append(Section("Patient listing", (_listing(results, table_no, labels),),

@@ -135,19 +135,20 @@ def write_report(results: StudyResults, out: str | Path) -> ReportFiles:
     doc = build_document(results)
 
     def build(folder: Path) -> None:
-        outputs = ["report.html", "report.docx", "results.json", "derivation_log.csv"]
+        study = results.study
+        outputs = ["report.html", "report.docx", "results.json", study.log_name]
         (folder / "report.html").write_text(render_html(doc), encoding="utf-8")
         write_docx(doc, folder / "report.docx", paper=results.study.config.report.paper)
         outputs += _write_figures(doc, folder)
         outputs += _write_tables(doc, folder)
         _dump(results.to_dict(), folder / "results.json")
         # identifiers stay out unless asked for
-        study = results.study
-        study.write_log(folder / "derivation_log.csv", ids=study.config.report.show_ids)
+        study.write_log(folder / study.log_name, ids=study.config.report.show_ids)
         _dump(_manifest(results, doc, [*outputs, "manifest.json"]), folder / "manifest.json")
 
     target = write_atomically(Path(out), build)
     return {name: target / name for name in ("report.html", "report.docx", "results.json",
-                                             "manifest.json")} | {"folder": target}
+                                             "manifest.json")} | {
+        "folder": target, "log": target / results.study.log_name}
 
 
