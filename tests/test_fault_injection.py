@@ -575,3 +575,20 @@ def test_blank_line_positions_by_hand(tmp_path: Path) -> None:
     assert [r[0] for r in rows] == [2, 4, 7, 8]
     (tmp_path / "c.csv").write_text("id,note\n1,a\n2,b\n")
     assert blank_lines(tmp_path / "c.csv") == ()
+
+
+def test_byte_search_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is searched in blocks: a blank line split between two blocks is found, and a
+    file without one is not flagged, whatever the block size."""
+    import survstudy.engine.csvshape as shape
+
+    path = tmp_path / "b.csv"
+    path.write_text("id,note\n1,a\n\n2,b\n")  # the blank line's "\n\n" at bytes 11-12
+    clean = tmp_path / "c.csv"
+    clean.write_text("id,note\n1,a\n2,b\n")
+    for block in (1, 2, 3, 11, 12, 1 << 24):
+        monkeypatch.setattr(shape, "_BLOCK", block)
+        assert shape.blank_lines(path) == (1,), block
+        assert shape.blank_lines(clean) == (), block
+        assert shape._holds(path, b"\x00") is False
+        assert shape._holds(path, b"2,b") is True

@@ -34,6 +34,9 @@ DELIMITERS = (",", ";", "\t", "|")
 #: How many ragged rows are listed before the rest are counted.
 ROWS_SHOWN = 20
 
+#: Bytes read at a time when a file is searched for a byte sequence.
+_BLOCK = 1 << 24
+
 
 def header_fields(path: Path) -> tuple[str, int]:
     """The delimiter that splits the header line into the most fields, and how many."""
@@ -44,13 +47,18 @@ def header_fields(path: Path) -> tuple[str, int]:
 
 
 def _holds(path: Path, *needles: bytes) -> bool:
-    """Whether the file's bytes hold any of ``needles`` (a memchr-fast scan, no parsing)."""
-    import mmap
-
-    if path.stat().st_size == 0:
-        return False
-    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return any(mm.find(n) != -1 for n in needles)
+    """Whether the file's bytes hold any of ``needles`` (a memchr-fast find in each block, no
+    parsing). Read in blocks, not mapped: every mapped page of a file of gigabytes would count
+    in the process's resident memory."""
+    overlap = max(len(n) for n in needles) - 1  # a needle may straddle two blocks
+    with path.open("rb") as f:
+        carried = b""
+        while block := f.read(_BLOCK):
+            chunk = carried + block
+            if any(chunk.find(n) != -1 for n in needles):
+                return True
+            carried = chunk[len(chunk) - overlap:]
+    return False
 
 
 def blank_lines(path: Path) -> tuple[int, ...]:
