@@ -261,3 +261,50 @@ def test_bad_hr_per_names_the_key(line: str, words: str) -> None:
     text = str(e.value)
     assert words in text
     assert "report.hr_per" in text
+
+
+def test_no_event_still_gives_a_report_saying_why_no_cox(tmp_path: Path) -> None:
+    """Covariates asked for but nobody died: the report is written, the Cox tables' place says
+    why there are none, and results.json holds no model."""
+    import csv
+    import json
+    import shutil
+
+    from survstudy.report.write import write_report
+    from survstudy.study import load_study
+    from survstudy.study.analysis import analyse_study
+
+    seed = example_study("liver_resection")
+    shutil.copytree(seed.parent, tmp_path / "study")
+    registry = tmp_path / "study" / "registry.csv"
+    with registry.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["death_date"], row["died"] = "", "0"
+    with registry.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    study_file = tmp_path / "study" / "study.toml"
+    text = study_file.read_text()
+    assert "covariates = []" in text
+    study_file.write_text(text.replace("covariates = []", 'covariates = ["age_years", "er"]'))
+
+    results = analyse_study(load_study(study_file))
+    assert results.prognostic is None
+    assert results.cox is None
+    assert results.prognostic_note is not None
+    assert "none of the 13 patients analysed had an event" in results.prognostic_note
+    files = write_report(results, tmp_path / "out")
+    assert results.prognostic_note in files["report.html"].read_text()
+    saved = json.loads(files["results.json"].read_text())
+    assert saved["prognostic"] is None
+    assert saved["prognostic_note"] == results.prognostic_note
+    # the app's Cox panel shows the same reason, not a generic note
+    from types import SimpleNamespace
+
+    from survstudy.report.build import build_document
+    from survstudy.web.panels import cox_tables
+
+    outcome = SimpleNamespace(document=build_document(results), config=results.study.config)
+    assert results.prognostic_note in str(cox_tables(outcome))  # type: ignore[arg-type]

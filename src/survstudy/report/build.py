@@ -343,6 +343,10 @@ def build_document(results: StudyResults, generated: dt.datetime | None = None) 
     if cox_tables:
         table_no += len(cox_tables)
         sections.append(Section("Prognostic factors", tuple(cox_tables), id="prognostic"))
+    elif results.prognostic_note:
+        sections.append(Section("Prognostic factors",
+                                (Paragraph(results.prognostic_note, kind="note"),),
+                                id="prognostic"))
 
     sections.append(Section("Methods", tuple(Paragraph(p) for p in methods_paragraphs(results)),
                             id="methods"))

@@ -102,6 +102,8 @@ class StudyResults:
     competing: tuple[CompetingResult, ...] = ()  # endpoints with competing events
     adjusted: AdjustedResult | None = None  # [adjustment]: IPTW
     cox: CoxSummary | None = None  # the Cox tables as shown: endpoint, HR per unit, PH tests
+    #: why the study's covariates have no Cox tables (None when they have them, or none asked)
+    prognostic_note: str | None = None
 
     def endpoint(self, name: str) -> EndpointResult | None:
         return next((e for e in self.endpoints if e.name == name), None)
@@ -116,6 +118,7 @@ class StudyResults:
             if self.characteristics is None
             else self.characteristics.to_dict(),
             "prognostic": None if self.prognostic is None else self.prognostic.to_dict(),
+            "prognostic_note": self.prognostic_note,
             "published": [c.to_dict() for c in self.claims],
             "competing_risks": [c.to_dict() for c in self.competing],
             "adjusted": None if self.adjusted is None else self.adjusted.to_dict(),
@@ -219,6 +222,19 @@ def _adjusted_endpoint(study: Study, names: Sequence[str]) -> str:
     return next((n for n in names if not study.config.endpoints[n].competing), names[0])
 
 
+def _no_cox(endpoint: EndpointResult) -> str | None:
+    """Why no Cox model can be fitted on ``endpoint`` (None when one can): a study without
+    an event still gets its report, with this said where the Cox tables would be."""
+    from survstudy.stats.survival.curves import count_value
+
+    curves = endpoint.overall.curves
+    if sum(c.events for c in curves) > 0:
+        return None
+    n = count_value(sum(c.n for c in curves))
+    return (f"No Cox model was fitted for {endpoint.label.lower()}: none of the {n} patients "
+            "analysed had an event, and a Cox model needs at least one.")
+
+
 def _prognostic(study: Study, endpoint: str) -> PrognosticTables | None:
     """Univariable and multivariable Cox tables for the study's covariates (None if none)."""
     from survstudy.engine.events import EventSpec
@@ -297,7 +313,8 @@ def analyse_study(study: Study) -> StudyResults:
     present_levels(study, variables)  # every grouping variable's levels in one query
     levels = _levels(study, group) if group else ()
     endpoints = tuple(_endpoint(study, n, variables) for n in names)
-    prognostic = _prognostic(study, names[0]) if names else None
+    note = _no_cox(endpoints[0]) if endpoints and cfg.analysis.covariates else None
+    prognostic = _prognostic(study, names[0]) if names and note is None else None
     from survstudy.study.cox_summary import cox_summary
 
     cox = None if prognostic is None else cox_summary(study, names[0], prognostic)
@@ -312,6 +329,7 @@ def analyse_study(study: Study) -> StudyResults:
         competing=competing_results(study, names, group, levels),
         adjusted=adjusted_result(study, _adjusted_endpoint(study, names)) if names else None,
         cox=cox,
+        prognostic_note=note,
     )
     from survstudy.study.verdicts import judge_claims
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from htmltools import Tag, TagList, tags
 from shiny import ui
 
-from survstudy.report.document import Table
+from survstudy.report.document import Paragraph, Table
 from survstudy.report.format import (
     format_ci,
     format_count,
@@ -184,12 +184,15 @@ def _cox_note(analysis: Analysis) -> str:
 
 def _tables_or_note(o: Outcome | None, section: str,
                     note: Callable[[Analysis], str]) -> Tag | TagList:
-    """The tables of the report section ``section``; without them, why not (``note`` of the
-    analysis choices), or the waiting note while there is no report."""
+    """The tables of the report section ``section``; without them, why not (the section's own
+    notes, else ``note`` of the analysis choices), or the waiting note while there is no
+    report."""
     if o is None or o.document is None:
         return waiting(o)
     found = [b for s in o.document.sections if s.id == section for b in s.blocks]
     tables = [table_tag(b) for b in found if isinstance(b, Table)]
     if tables:
         return TagList(*tables)
-    return tags.p(note(o.config.analysis), class_="report-note")
+    notes = [b.text for b in found if isinstance(b, Paragraph)]
+    return TagList(*(tags.p(text, class_="report-note")
+                     for text in notes or [note(o.config.analysis)]))
