@@ -197,3 +197,13 @@ def test_seed_joint_ranges() -> None:
     assert not three.gives()
     assert not p.gives()
     assert (round(p.minimum or 0, 4), round(p.maximum or 0, 3)) == (0.0127, 0.188)
+
+
+@pytest.mark.parametrize("at", [2.5, None])
+def test_pattern_range_with_an_empty_group_is_none(at: float | None) -> None:
+    """Two groups named, one without patients: no range (no log-rank, no pooled curve), not
+    an IndexError."""
+    rate = PrintedRate(group="a", at=1.5, percent=66.7, decimals=1)
+    assert pattern_range([1, 2, 3], ["a", "a", "a"], ["a", "b"], [rate], at=at,
+                         of="a" if at is not None else None) is None
+    assert pattern_range([1, 2, 3], ["b", "b", "b"], ["a", "b"], [], at=at) is None

@@ -259,7 +259,7 @@ def pattern_range(
     per patient), so a count table need not be repeated per patient. ``printed`` (value,
     decimals; a percentage for a survival) sets the band whose patterns are counted. None
     when a group has more than ``EXACT_LIMIT`` unknown statuses, or there are not exactly two
-    groups.
+    groups with patients.
     """
     if len(groups) != 2:
         return None
@@ -278,6 +278,8 @@ def pattern_range(
     keep = np.isin(labels, list(groups))
     t, labels, s, w = t[keep], labels[keep], s[keep], w[keep]
     in_a = labels == groups[0]
+    if in_a.all() or not in_a.any():  # a group without patients: no log-rank, no pooled curve
+        return None
     times = [c.at for c in constraints] + ([at] if at is not None else [])
     last = max(times) if times else -np.inf
     lay = _layout(t, in_a, s, w, last)
