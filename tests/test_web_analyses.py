@@ -13,7 +13,7 @@ import pytest
 from htmltools import TagList
 
 from survstudy.config.parse import parse_config
-from survstudy.web import analyses, layout
+from survstudy.web import analyses, layout, panels
 from survstudy.web.choices import Choices, build_config, choices_from_config
 from survstudy.web.pipeline import Outcome, run_analysis, study_file_text
 from survstudy.web.preview import read_preview
@@ -190,9 +190,9 @@ def test_adjusted_panel_shows_balance_love_plot_weighted_km_and_adjusted_hr(
     assert all(tags_text(c.text) in html for row in hr.rows for c in row)
 
 
-def test_an_analysis_the_data_cannot_support_is_a_listed_problem(folder: SessionFolder) -> None:
+def test_an_analysis_the_data_cannot_support_is_said_in_its_place(folder: SessionFolder) -> None:
     """13 liver patients without a recurrence: a Cox model of recurrence is impossible; the
-    app says so instead of calling it a fault in survstudy."""
+    report is still written and the app's Cox panel says why, never a fault in survstudy."""
     stored = folder.store_copy(LIVER / "registry.csv", "registry.csv")
     choices = Choices(
         id_column="patient_id", origin="liver_resection_date", event_dates=("recurrence_date",),
@@ -200,10 +200,14 @@ def test_an_analysis_the_data_cannot_support_is_a_listed_problem(folder: Session
         cutoff=dt.date(2011, 12, 30), outcome="Recurrence", covariates=("age_years",),
     )  # fmt: skip
     o = run_analysis(folder, build_config(choices, source="registry.csv"), stored)
-    assert o.results is None
-    assert o.errors
+    assert not o.errors
     assert all("fault in survstudy" not in p.message for p in o.problems)
-    assert any("no events" in p.message for p in o.errors)
+    assert o.results is not None
+    assert o.results.prognostic is None
+    note = o.results.prognostic_note
+    assert note is not None
+    assert "none of the 13 patients analysed had an event" in note
+    assert note in str(panels.cox_tables(o))
 
 
 def tags_text(text: str) -> str:
