@@ -308,3 +308,18 @@ def test_no_event_still_gives_a_report_saying_why_no_cox(tmp_path: Path) -> None
 
     outcome = SimpleNamespace(document=build_document(results), config=results.study.config)
     assert results.prognostic_note in str(cox_tables(outcome))  # type: ignore[arg-type]
+
+
+def test_no_event_note_keeps_an_acronym() -> None:
+    """The note names the endpoint as the report's sentences do (lower_first, not lower())."""
+    from types import SimpleNamespace
+
+    from survstudy.study.analysis import _no_cox
+
+    curves = (SimpleNamespace(n=7, events=0), SimpleNamespace(n=6, events=0))
+    endpoint = SimpleNamespace(label="RFS after resection", overall=SimpleNamespace(curves=curves))
+    note = _no_cox(endpoint)  # type: ignore[arg-type]
+    assert note is not None
+    assert note.startswith("No Cox model was fitted for RFS after resection: none of the 13 ")
+    died = (SimpleNamespace(n=7, events=1),)
+    assert _no_cox(SimpleNamespace(label="OS", overall=SimpleNamespace(curves=died))) is None  # type: ignore[arg-type]

@@ -381,10 +381,9 @@ class _Builder:
                     f"regexp_replace({text}, {lit('[.]0+$')}, '') ELSE {text} END")
             self._coded(col, text, declared)
             return
-        levels = sorted(t for t, _ in self.values(text))
-        self.levels[col] = levels
-        listed = ", ".join(lit(v) for v in levels) or "NULL"
-        self.select.append(f"CASE WHEN {text} IN ({listed}) THEN {text} END AS {q(col)}")
+        # undeclared: every value found is a level, none can be wrong
+        self.levels[col] = sorted(t for t, _ in self.values(text))
+        self.select.append(f"{text} AS {q(col)}")
         self.virtual.append(f"CAST(NULL AS VARCHAR) AS {why(col)}")
 
     def _coded(self, col: str, text: str, levels: list[str]) -> None:

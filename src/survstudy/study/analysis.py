@@ -225,14 +225,15 @@ def _adjusted_endpoint(study: Study, names: Sequence[str]) -> str:
 def _no_cox(endpoint: EndpointResult) -> str | None:
     """Why no Cox model can be fitted on ``endpoint`` (None when one can): a study without
     an event still gets its report, with this said where the Cox tables would be."""
+    from survstudy.report.text import lower_first
     from survstudy.stats.survival.curves import count_value
 
     curves = endpoint.overall.curves
     if sum(c.events for c in curves) > 0:
         return None
     n = count_value(sum(c.n for c in curves))
-    return (f"No Cox model was fitted for {endpoint.label.lower()}: none of the {n} patients "
-            "analysed had an event, and a Cox model needs at least one.")
+    return (f"No Cox model was fitted for {lower_first(endpoint.label)}: none of the {n} "
+            "patients analysed had an event, and a Cox model needs at least one.")
 
 
 def _prognostic(study: Study, endpoint: str) -> PrognosticTables | None:
